@@ -1,0 +1,51 @@
+/**
+ * Starts one CortexOS process with the permissions it needs and no more:
+ * `deno task scheduler` is `launch.ts scheduler`, and so on.
+ *
+ * The flags are computed from the configuration (NATS_URL, the dashboard's
+ * address) by `permissions.ts`; this process only reads those variables and
+ * runs `deno`. Signals are passed on; the exit code is the child's.
+ *
+ * @module
+ */
+import { denoArgs, ENTRY, launchEnv, type ProcessName } from "./permissions.ts";
+import { ConfigError } from "../src/config.ts";
+
+const [name, ...args] = Deno.args;
+if (!(name in ENTRY)) {
+  console.error(`usage: launch.ts <${Object.keys(ENTRY).join("|")}> [args…]`);
+  Deno.exit(2);
+}
+
+let argv: string[];
+try {
+  argv = denoArgs(name as ProcessName, launchEnv(), args);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`configuration error: NATS_URL: ${error.message}`);
+  Deno.exit(2);
+}
+
+// Detached, so a terminal's Ctrl-C reaches the child once, through us, and
+// the child's own "second signal forces exit" stays meaningful.
+const child = new Deno.Command("deno", {
+  args: argv,
+  stdin: "inherit",
+  stdout: "inherit",
+  stderr: "inherit",
+  detached: true,
+}).spawn();
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  });
+}
+const status = await child.status;
+Deno.exit(
+  status.signal ? 128 + (status.signal === "SIGINT" ? 2 : 15) : status.code,
+);

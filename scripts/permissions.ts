@@ -1,0 +1,132 @@
+/**
+ * The Deno permissions of each CortexOS process, computed from the
+ * configuration it will run with: net only to its NATS server(s) and own
+ * listener, env only for the variables it reads, read only where it must.
+ *
+ * `launch.ts`, `dev.ts`, the benchmark and the tests all start processes with
+ * these flags, so there is one definition of least privilege.
+ *
+ * @module
+ */
+import { envNames, natsHostPorts } from "../src/config.ts";
+import { SCHEDULER_SETTINGS } from "../src/scheduler/config.ts";
+import { WORKER_SETTINGS } from "../src/worker/config.ts";
+import { SUBMIT_SETTINGS } from "./submit_config.ts";
+
+/** A process the launcher can start. */
+export type ProcessName = "scheduler" | "worker:echo" | "submit";
+
+/** The entry module of each process, relative to the project root. */
+export const ENTRY: Record<ProcessName, string> = {
+  "scheduler": "src/scheduler/main.ts",
+  "worker:echo": "src/worker/main.ts",
+  "submit": "scripts/submit.ts",
+};
+
+/** The project root, as an absolute path. */
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The folder of the dashboard's built assets, the one thing the scheduler reads. */
+export const DASHBOARD_DIST = `${ROOT}/dashboard/dist`;
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * `--allow-net` entries for NATS: `host:port` each; a host name (not an IP
+ * address) also needs the bare name, because Deno checks the DNS lookup
+ * without a port.
+ */
+export function natsNet(natsUrl: string): string[] {
+  const out = new Set<string>();
+  for (const hostPort of natsHostPorts(natsUrl)) {
+    out.add(hostPort);
+    const host = hostPort.slice(0, hostPort.lastIndexOf(":"));
+    if (!IPV4.test(host) && !host.startsWith("[")) out.add(host);
+  }
+  return [...out];
+}
+
+/** What the flags depend on; read from the environment by default. */
+export interface LaunchEnv {
+  natsUrl: string;
+  dashboard: boolean;
+  dashboardHost: string;
+  dashboardPort: number;
+}
+
+/** The {@linkcode LaunchEnv} from the environment (with the processes' own defaults). */
+export function launchEnv(
+  get: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): LaunchEnv {
+  const port = Number(
+    get("CORTEX_DASHBOARD_PORT") || SCHEDULER_SETTINGS.dashboardPort.default,
+  );
+  return {
+    natsUrl: get("NATS_URL") || SCHEDULER_SETTINGS.natsUrl.default,
+    dashboard: (get("CORTEX_DASHBOARD") || "on").toLowerCase() !== "off",
+    dashboardHost: get("CORTEX_DASHBOARD_HOST") ||
+      SCHEDULER_SETTINGS.dashboardHost.default,
+    dashboardPort: Number.isInteger(port) ? port : 8080,
+  };
+}
+
+/** The `deno run` permission flags of `process`. */
+export function permissionFlags(
+  process: ProcessName,
+  env: LaunchEnv,
+  args: string[] = [],
+): string[] {
+  const net = natsNet(env.natsUrl);
+  const flags = ["--no-prompt"];
+  switch (process) {
+    case "scheduler": {
+      if (env.dashboard) {
+        net.push(
+          env.dashboardPort === 0
+            ? env.dashboardHost
+            : `${env.dashboardHost}:${env.dashboardPort}`,
+        );
+        flags.push(`--allow-read=${DASHBOARD_DIST}`);
+      }
+      flags.push(`--allow-env=${envNames(SCHEDULER_SETTINGS).join(",")}`);
+      break;
+    }
+    case "worker:echo":
+      flags.push(`--allow-env=${envNames(WORKER_SETTINGS).join(",")}`);
+      break;
+    case "submit": {
+      flags.push(`--allow-env=${envNames(SUBMIT_SETTINGS).join(",")}`);
+      const files = payloadFiles(args);
+      if (files.length > 0) flags.push(`--allow-read=${files.join(",")}`);
+      break;
+    }
+  }
+  flags.push(`--allow-net=${net.join(",")}`);
+  return flags;
+}
+
+/** The files a submit command line names with `--payload-file`. */
+function payloadFiles(args: string[]): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--payload-file" && args[i + 1]) files.push(args[++i]);
+    else if (args[i].startsWith("--payload-file=")) {
+      files.push(args[i].slice("--payload-file=".length));
+    }
+  }
+  return files;
+}
+
+/** The whole `deno run …` argument list that starts `process`. */
+export function denoArgs(
+  process: ProcessName,
+  env: LaunchEnv,
+  args: string[] = [],
+): string[] {
+  return [
+    "run",
+    ...permissionFlags(process, env, args),
+    `${ROOT}/${ENTRY[process]}`,
+    ...args,
+  ];
+}

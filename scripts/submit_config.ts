@@ -1,0 +1,9 @@
+/**
+ * The submit CLI's environment settings; its flags override them.
+ *
+ * @module
+ */
+import { COMMON } from "../src/config.ts";
+
+/** Every variable the submit CLI reads. */
+export const SUBMIT_SETTINGS = { ...COMMON };

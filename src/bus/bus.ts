@@ -1,0 +1,179 @@
+/**
+ * The `Bus` the scheduler and workers talk to, and its NATS implementation.
+ *
+ * Only this module and `connect.ts` know NATS; the scheduler's core knows the
+ * {@linkcode Bus} interface, so it is testable with an in-memory bus.
+ *
+ * @module
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { BusPacket } from "../gen/cortex/v1/cortex_pb.ts";
+import type { Logger } from "../log.ts";
+import { decodePacket, encodePacket } from "./codec.ts";
+
+/** Receives one decoded packet; `raw` is its wire bytes, valid during the call. */
+export type PacketHandler = (
+  message: BusPacket,
+  raw: Uint8Array,
+  subject: string,
+) => void;
+
+/** Options of {@linkcode Bus.subscribe}. */
+export interface SubscribeOptions {
+  /** A queue group: each message goes to one member of the group. */
+  queue?: string;
+}
+
+/** A message bus carrying BusPackets. */
+export interface Bus {
+  /** Encodes and publishes `message` on `subject`. */
+  publish(subject: string, message: BusPacket): void;
+  /** Publishes bytes that are already an encoded BusPacket (forwarding). */
+  publishRaw(subject: string, bytes: Uint8Array): void;
+  /**
+   * Calls `handler` for every packet on `subject` that decodes; bytes that do
+   * not decode are counted and logged, never passed on, and an exception in
+   * `handler` is logged, never ends the subscription.
+   */
+  subscribe(
+    subject: string,
+    handler: PacketHandler,
+    options?: SubscribeOptions,
+  ): { unsubscribe(): void };
+  /** Whether the bus is connected right now. */
+  readonly connected: boolean;
+  /** How many packets did not decode since start. */
+  readonly undecodable: number;
+}
+
+const WARN_WINDOW_MS = 10_000;
+const WARNINGS_PER_WINDOW = 5;
+
+/**
+ * A {@linkcode Bus} over one NATS connection.
+ *
+ * Undecodable packets are logged at most five times per 10 s, then
+ * summarised, so a peer spraying garbage cannot flood the log.
+ */
+export class NatsBus implements Bus {
+  #nc: NatsConnection;
+  #log: Logger;
+  #undecodable = 0;
+  #windowStart = 0;
+  #warned = 0;
+  #suppressed = 0;
+
+  #connectedNow = true;
+
+  constructor(nc: NatsConnection, log: Logger) {
+    this.#nc = nc;
+    this.#log = log;
+    this.#watch();
+  }
+
+  get connected(): boolean {
+    return this.#connectedNow && !this.#nc.isClosed();
+  }
+
+  /** The underlying connection, for the few callers that need NATS itself. */
+  get connection(): NatsConnection {
+    return this.#nc;
+  }
+
+  get undecodable(): number {
+    return this.#undecodable;
+  }
+
+  publish(subject: string, message: BusPacket): void {
+    this.publishRaw(subject, encodePacket(message));
+  }
+
+  publishRaw(subject: string, bytes: Uint8Array): void {
+    try {
+      this.#nc.publish(subject, bytes);
+    } catch (error) {
+      this.#log.error("cannot publish to {subject}: {error}", {
+        subject,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  subscribe(
+    subject: string,
+    handler: PacketHandler,
+    options: SubscribeOptions = {},
+  ): { unsubscribe(): void } {
+    const sub = this.#nc.subscribe(subject, {
+      queue: options.queue,
+      callback: (error, msg) => {
+        if (error) {
+          this.#log.error("subscription {subject} failed: {error}", {
+            subject,
+            error: error.message,
+          });
+          return;
+        }
+        const decoded = decodePacket(msg.data);
+        if (!decoded.ok) {
+          this.#rejected(msg.subject, msg.data.length, decoded.reason);
+          return;
+        }
+        try {
+          handler(decoded.packet, msg.data, msg.subject);
+        } catch (error) {
+          this.#log.error("handler for {subject} failed: {error}", {
+            subject: msg.subject,
+            error: error instanceof Error
+              ? error.stack ?? error.message
+              : String(error),
+          });
+        }
+      },
+    });
+    return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  async #watch(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === "disconnect") this.#connectedNow = false;
+      if (status.type === "reconnect") this.#connectedNow = true;
+    }
+  }
+
+  /** Flushes what is pending to the server. */
+  async flush(): Promise<void> {
+    await this.#nc.flush();
+  }
+
+  /** Stops the subscriptions, delivers what is in flight, then closes. */
+  async drain(): Promise<void> {
+    if (this.#nc.isClosed() || this.#nc.isDraining()) return;
+    await this.#nc.drain();
+  }
+
+  #rejected(subject: string, size: number, reason: string): void {
+    this.#undecodable++;
+    const now = Date.now();
+    if (now - this.#windowStart >= WARN_WINDOW_MS) {
+      if (this.#suppressed > 0) {
+        this.#log.warn(
+          "{count} more undecodable packets were not logged in the last window",
+          { count: this.#suppressed },
+        );
+      }
+      this.#windowStart = now;
+      this.#warned = 0;
+      this.#suppressed = 0;
+    }
+    if (this.#warned < WARNINGS_PER_WINDOW) {
+      this.#warned++;
+      this.#log.warn(
+        "dropped an undecodable packet on {subject} ({size} bytes): {reason}",
+        { subject, size, reason },
+      );
+    } else {
+      this.#suppressed++;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The BusPacket codec: every message on the bus is a `cortex.v1.BusPacket`.
+ *
+ * Decoding never throws: bytes that are not a BusPacket come back as a
+ * {@linkcode DecodeFailure} naming the reason, so a handler loop cannot be
+ * broken by a peer's bad bytes.
+ *
+ * @module
+ */
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import {
+  type BusPacket,
+  BusPacketSchema,
+  type Heartbeat,
+  type JobRequest,
+  type JobResult,
+  type SystemAlert,
+} from "../gen/cortex/v1/cortex_pb.ts";
+
+/** The `protocol_version` this code speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** The payload of a BusPacket, by case. */
+export type Payload =
+  | { case: "jobRequest"; value: JobRequest }
+  | { case: "jobResult"; value: JobResult }
+  | { case: "heartbeat"; value: Heartbeat }
+  | { case: "alert"; value: SystemAlert };
+
+/** Who sent a packet and which trace it belongs to. */
+export interface Envelope {
+  senderId: string;
+  /** Default: a new random trace id. */
+  traceId?: string;
+}
+
+/** A new random trace id (32 hex digits, like a W3C trace id). */
+export function newTraceId(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+/** Wraps `payload` in a BusPacket stamped with now and the protocol version. */
+export function packet(payload: Payload, envelope: Envelope): BusPacket {
+  return create(BusPacketSchema, {
+    traceId: envelope.traceId ?? newTraceId(),
+    senderId: envelope.senderId,
+    createdAt: timestampNow(),
+    protocolVersion: PROTOCOL_VERSION,
+    payload,
+  });
+}
+
+/** Encodes a BusPacket to its wire bytes. */
+export function encodePacket(message: BusPacket): Uint8Array {
+  return toBinary(BusPacketSchema, message);
+}
+
+/** Bytes that did not decode, and why. */
+export interface DecodeFailure {
+  ok: false;
+  reason: string;
+}
+
+/** The result of {@linkcode decodePacket}. */
+export type Decoded = { ok: true; packet: BusPacket } | DecodeFailure;
+
+/**
+ * Decodes wire bytes into a BusPacket. Empty packets (no payload) and bytes
+ * that are not protobuf are failures, never exceptions.
+ *
+ * @example
+ * ```ts
+ * const decoded = decodePacket(bytes);
+ * if (!decoded.ok) console.warn(decoded.reason);
+ * ```
+ */
+export function decodePacket(bytes: Uint8Array): Decoded {
+  let message: BusPacket;
+  try {
+    message = fromBinary(BusPacketSchema, bytes);
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `not a BusPacket: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    };
+  }
+  if (message.payload.case === undefined) {
+    return { ok: false, reason: "BusPacket has no payload" };
+  }
+  return { ok: true, packet: message };
+}

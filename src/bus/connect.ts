@@ -1,0 +1,130 @@
+/**
+ * The one way a CortexOS process connects to NATS: a named connection that
+ * reconnects forever with capped exponential backoff and logs its lifecycle.
+ *
+ * @module
+ */
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Logger } from "../log.ts";
+
+/** Options for {@linkcode connectNats}. */
+export interface ConnectOptions {
+  /** `NATS_URL`: one URL or several, comma-separated. */
+  url: string;
+  /** The connection name the server shows (e.g. `cortex-scheduler`). */
+  name: string;
+  log: Logger;
+  /**
+   * Keep trying when the server is not up yet (services: true), or fail at
+   * once with {@linkcode NatsUnreachable} (CLIs: false). Default true.
+   */
+  waitForServer?: boolean;
+  /** Ceiling of the reconnect backoff, in ms. Default 5,000. */
+  maxBackoffMs?: number;
+}
+
+/** NATS could not be reached at `url`. */
+export class NatsUnreachable extends Error {
+  override name = "NatsUnreachable";
+  constructor(readonly url: string, cause: unknown) {
+    super(
+      `cannot reach NATS at ${url} (${
+        cause instanceof Error ? cause.message : String(cause)
+      }): start nats-server, or set NATS_URL to a running one`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Connects to NATS. A lost connection is retried forever, waiting 100 ms,
+ * 200 ms, 400 ms… up to `maxBackoffMs` (plus jitter) between attempts;
+ * disconnect, reconnect and close are logged.
+ *
+ * @throws {NatsUnreachable} when `waitForServer` is false and the first
+ * connection fails.
+ * @example
+ * ```ts
+ * const nc = await connectNats({ url: "nats://127.0.0.1:4222", name: "demo", log });
+ * await nc.drain();
+ * ```
+ */
+export async function connectNats(
+  options: ConnectOptions,
+): Promise<NatsConnection> {
+  const { url, name, log, waitForServer = true, maxBackoffMs = 5_000 } =
+    options;
+  let attempt = 0;
+  const backoff = () => {
+    const base = Math.min(100 * 2 ** attempt++, maxBackoffMs);
+    return base + Math.random() * base * 0.2;
+  };
+  const servers = url.split(",").map((s) => s.trim());
+
+  let waiting: ReturnType<typeof setInterval> | undefined;
+  if (waitForServer) {
+    const started = Date.now();
+    waiting = setInterval(() => {
+      log.warn("still waiting for NATS at {url} ({seconds} s)", {
+        url,
+        seconds: Math.round((Date.now() - started) / 1000),
+      });
+    }, 5_000);
+  }
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name,
+      maxReconnectAttempts: -1,
+      reconnectDelayHandler: backoff,
+      waitOnFirstConnect: waitForServer,
+      timeout: 2_000,
+      pingInterval: 10_000,
+    });
+  } catch (error) {
+    throw new NatsUnreachable(url, error);
+  } finally {
+    clearInterval(waiting);
+  }
+  attempt = 0;
+  log.info("connected to NATS at {server} as {name}", {
+    server: nc.getServer(),
+    name,
+  });
+  watchStatus(nc, log, () => attempt = 0);
+  return nc;
+}
+
+async function watchStatus(
+  nc: NatsConnection,
+  log: Logger,
+  onReconnect: () => void,
+): Promise<void> {
+  for await (const status of nc.status()) {
+    switch (status.type) {
+      case "disconnect":
+        log.warn("disconnected from NATS at {server}; reconnecting", {
+          server: status.server,
+        });
+        break;
+      case "reconnect":
+        onReconnect();
+        log.info("reconnected to NATS at {server}", { server: status.server });
+        break;
+      case "error":
+        log.error("NATS error: {error}", { error: status.error.message });
+        break;
+      case "slowConsumer":
+        log.warn("slow consumer on {subject}: {pending} messages pending", {
+          subject: status.sub.getSubject(),
+          pending: status.pending,
+        });
+        break;
+      case "close":
+        log.info("NATS connection closed");
+        return;
+    }
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The one place configuration is read: `NATS_URL` and the `CORTEX_*`
+ * environment variables, parsed and validated at start.
+ *
+ * Each process declares the variables it reads as a list of {@linkcode Setting}s;
+ * the launcher derives the process's `--allow-env` list from the same list, so
+ * the permission and the loader cannot disagree.
+ *
+ * @module
+ */
+
+/** A configuration value that is missing its expected shape. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** One environment variable: its name, default, parser and documentation. */
+export interface Setting<T> {
+  readonly env: string;
+  readonly default: T;
+  readonly describe: string;
+  /** Parses the raw value; throws a message saying what is expected. */
+  readonly parse: (raw: string) => T;
+}
+
+type Values<S extends Record<string, Setting<unknown>>> = {
+  [K in keyof S]: S[K] extends Setting<infer T> ? T : never;
+};
+
+/** A whole number within `[min, max]`. */
+export function int(
+  env: string,
+  defaultValue: number,
+  describe: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): Setting<number> {
+  return {
+    env,
+    default: defaultValue,
+    describe,
+    parse(raw) {
+      const value = Number(raw.trim());
+      if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+        throw new ConfigError(
+          `expected a whole number from ${min} to ${max}`,
+        );
+      }
+      return value;
+    },
+  };
+}
+
+/** Free text; `allowEmpty` false rejects a blank value. */
+export function text(
+  env: string,
+  defaultValue: string,
+  describe: string,
+): Setting<string> {
+  return {
+    env,
+    default: defaultValue,
+    describe,
+    parse(raw) {
+      if (raw.trim() === "") {
+        throw new ConfigError("expected a non-empty value");
+      }
+      return raw.trim();
+    },
+  };
+}
+
+/** A comma-separated list; blank items are dropped. */
+export function list(
+  env: string,
+  defaultValue: string[],
+  describe: string,
+  check?: (item: string) => string | undefined,
+): Setting<string[]> {
+  return {
+    env,
+    default: defaultValue,
+    describe,
+    parse(raw) {
+      const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+      for (const item of items) {
+        const problem = check?.(item);
+        if (problem) throw new ConfigError(`"${item}": ${problem}`);
+      }
+      return items;
+    },
+  };
+}
+
+/** One of a fixed set of words. */
+export function oneOf<const W extends string>(
+  env: string,
+  defaultValue: W,
+  words: readonly W[],
+  describe: string,
+): Setting<W> {
+  return {
+    env,
+    default: defaultValue,
+    describe,
+    parse(raw) {
+      const word = raw.trim().toLowerCase() as W;
+      if (!words.includes(word)) {
+        throw new ConfigError(`expected one of ${words.join(", ")}`);
+      }
+      return word;
+    },
+  };
+}
+
+/** The NATS server(s) to connect to: `nats://host:port`, comma-separated. */
+export function natsUrl(): Setting<string> {
+  return {
+    env: "NATS_URL",
+    default: "nats://127.0.0.1:4222",
+    describe: "NATS server URL(s), comma-separated",
+    parse(raw) {
+      const urls = raw.split(",").map((s) => s.trim()).filter(Boolean);
+      if (urls.length === 0) throw new ConfigError("expected a nats:// URL");
+      for (const url of urls) natsHostPort(url);
+      return urls.join(",");
+    },
+  };
+}
+
+/**
+ * The `host:port` of one NATS URL (`nats://h:p`, `h:p`, or `h`), as Deno's
+ * `--allow-net` wants it.
+ *
+ * @throws {ConfigError} when the URL is not a usable NATS address.
+ */
+export function natsHostPort(url: string): string {
+  const withScheme = url.includes("://") ? url : `nats://${url}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    throw new ConfigError(`"${url}" is not a URL like nats://127.0.0.1:4222`);
+  }
+  if (!["nats:", "tls:"].includes(parsed.protocol) || !parsed.hostname) {
+    throw new ConfigError(`"${url}" is not a URL like nats://127.0.0.1:4222`);
+  }
+  return `${parsed.hostname}:${parsed.port || "4222"}`;
+}
+
+/** Every host:port of a comma-separated `NATS_URL`. */
+export function natsHostPorts(urls: string): string[] {
+  return urls.split(",").map((s) => natsHostPort(s.trim()));
+}
+
+/** Reads the environment through `get` (default `Deno.env.get`). */
+export type EnvReader = (name: string) => string | undefined;
+
+/**
+ * Reads and validates every setting in `settings`.
+ *
+ * @throws {ConfigError} naming the first variable whose value is not usable,
+ * what it holds and what it expects.
+ * @example
+ * ```ts
+ * const config = loadConfig({ port: int("CORTEX_PORT", 8080, "HTTP port") });
+ * ```
+ */
+export function loadConfig<S extends Record<string, Setting<unknown>>>(
+  settings: S,
+  get: EnvReader = (name) => Deno.env.get(name),
+): Values<S> {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings)) {
+    const raw = get(setting.env);
+    if (raw === undefined || raw === "") {
+      out[key] = setting.default;
+      continue;
+    }
+    try {
+      out[key] = setting.parse(raw);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(`${setting.env}=${JSON.stringify(raw)}: ${why}`);
+    }
+  }
+  return out as Values<S>;
+}
+
+/** The environment variable names a group of settings reads. */
+export function envNames(
+  settings: Record<string, Setting<unknown>>,
+): string[] {
+  return Object.values(settings).map((s) => s.env);
+}
+
+const LOG_LEVELS = ["trace", "debug", "info", "warning", "error"] as const;
+
+/** Settings every process reads. */
+export const COMMON = {
+  natsUrl: natsUrl(),
+  logLevel: oneOf(
+    "CORTEX_LOG_LEVEL",
+    "info",
+    LOG_LEVELS,
+    "lowest level logged",
+  ),
+  logFormat: oneOf(
+    "CORTEX_LOG_FORMAT",
+    "text",
+    ["text", "json"] as const,
+    "log line format",
+  ),
+};
+
+/**
+ * {@linkcode loadConfig}, but a bad value ends the process with exit code 2
+ * and a message naming the variable, for `main.ts` files.
+ */
+export function loadConfigOrExit<S extends Record<string, Setting<unknown>>>(
+  settings: S,
+): Values<S> {
+  try {
+    return loadConfig(settings);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`configuration error: ${error.message}`);
+    Deno.exit(2);
+  }
+}

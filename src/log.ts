@@ -1,0 +1,66 @@
+/**
+ * The one logger setup: LogTape, one line per record on standard error (so a
+ * CLI's standard output stays its results), as text or JSON lines.
+ *
+ * @module
+ */
+import {
+  configure,
+  getJsonLinesFormatter,
+  getLogger,
+  getTextFormatter,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+} from "@logtape/logtape";
+
+export type { Logger };
+
+/** Options for {@linkcode setupLogging}. */
+export interface LogOptions {
+  /** Lowest level written. Default `"info"`. */
+  level?: LogLevel;
+  /** `"text"` (default) or `"json"` lines. */
+  format?: "text" | "json";
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Configures LogTape for the whole process. Call once, from a `main.ts`.
+ *
+ * @example
+ * ```ts
+ * await setupLogging({ level: "debug" });
+ * getLogger(["cortex", "scheduler"]).info("ready");
+ * ```
+ */
+export async function setupLogging(options: LogOptions = {}): Promise<void> {
+  const format = options.format === "json"
+    ? getJsonLinesFormatter()
+    : getTextFormatter({ timestamp: "time", category: ".", value: "bare" });
+  const stderr = (record: LogRecord) => {
+    Deno.stderr.writeSync(encoder.encode(format(record)));
+  };
+  await configure({
+    reset: true,
+    sinks: { stderr },
+    loggers: [
+      {
+        category: ["cortex"],
+        lowestLevel: options.level ?? "info",
+        sinks: ["stderr"],
+      },
+      {
+        category: ["logtape", "meta"],
+        lowestLevel: "warning",
+        sinks: ["stderr"],
+      },
+    ],
+  });
+}
+
+/** The logger of one CortexOS component, e.g. `logger("scheduler")`. */
+export function logger(...category: string[]): Logger {
+  return getLogger(["cortex", ...category]);
+}

@@ -1,0 +1,99 @@
+/**
+ * The scheduler's settings (see the README's configuration table).
+ *
+ * @module
+ */
+import { COMMON, int, list, oneOf, text } from "../config.ts";
+import { subjectProblem } from "../bus/subjects.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "./validation.ts";
+
+const pattern = (item: string) =>
+  subjectProblem(item, { wildcards: true }) && `not a NATS subject pattern`;
+
+/** Every variable the scheduler process reads. */
+export const SCHEDULER_SETTINGS = {
+  ...COMMON,
+  maxPayloadBytes: int(
+    "CORTEX_MAX_PAYLOAD_BYTES",
+    DEFAULT_MAX_PAYLOAD_BYTES,
+    "largest job payload accepted, in bytes",
+    0,
+    64 * 1024 * 1024,
+  ),
+  safetyDeny: list(
+    "CORTEX_SAFETY_DENY",
+    [],
+    "topic patterns to deny, besides sys.destroy (NATS wildcards, comma-separated)",
+    pattern,
+  ),
+  safetyAllow: list(
+    "CORTEX_SAFETY_ALLOW",
+    [],
+    "when set, only topics matching one of these patterns are allowed",
+    pattern,
+  ),
+  jobTimeoutMs: int(
+    "CORTEX_JOB_TIMEOUT_MS",
+    60_000,
+    "a dispatched job with no result after this long is TIMEOUT",
+    1,
+  ),
+  jobTableSize: int(
+    "CORTEX_JOB_TABLE_SIZE",
+    10_000,
+    "most jobs the job table holds (oldest finished evicted first)",
+    1,
+  ),
+  heartbeatMs: int(
+    "CORTEX_HEARTBEAT_MS",
+    5_000,
+    "the workers' heartbeat interval, which liveness is judged by",
+    1,
+  ),
+  staleAfterBeats: int(
+    "CORTEX_WORKER_STALE_BEATS",
+    2,
+    "missed heartbeats before a worker is stale",
+    1,
+  ),
+  offlineAfterBeats: int(
+    "CORTEX_WORKER_OFFLINE_BEATS",
+    3,
+    "missed heartbeats before a worker is offline",
+    1,
+  ),
+  forgetAfterMs: int(
+    "CORTEX_WORKER_FORGET_MS",
+    300_000,
+    "how long an offline worker stays listed",
+    0,
+  ),
+  schedulerId: text(
+    "CORTEX_SCHEDULER_ID",
+    "",
+    "this scheduler's sender id (default: scheduler-<random>)",
+  ),
+  dashboard: oneOf(
+    "CORTEX_DASHBOARD",
+    "on",
+    ["on", "off"] as const,
+    "serve the dashboard and its API",
+  ),
+  dashboardHost: text(
+    "CORTEX_DASHBOARD_HOST",
+    "127.0.0.1",
+    "address the dashboard listens on",
+  ),
+  dashboardPort: int(
+    "CORTEX_DASHBOARD_PORT",
+    8080,
+    "port the dashboard listens on (0: any free port)",
+    0,
+    65535,
+  ),
+  dashboardToken: text(
+    "CORTEX_DASHBOARD_TOKEN",
+    "",
+    "bearer token the API requires; needed to listen beyond loopback",
+  ),
+};

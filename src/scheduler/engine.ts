@@ -1,0 +1,435 @@
+/**
+ * The scheduler: takes submissions, checks them, dispatches them, records
+ * their results and times out the ones that never report back.
+ *
+ * It knows the {@linkcode Bus} interface, not NATS; its parts (safety,
+ * strategy, registry, job table) are passed in, so each can be swapped.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import {
+  type BusPacket,
+  type JobRequest,
+  type JobResult,
+  JobResultSchema,
+  JobStatus,
+} from "../gen/cortex/v1/cortex_pb.ts";
+import type { Bus } from "../bus/bus.ts";
+import { newTraceId, packet } from "../bus/codec.ts";
+import {
+  HEARTBEAT_ALL,
+  RESULT,
+  SCHEDULER_QUEUE,
+  SUBMIT,
+} from "../bus/subjects.ts";
+import type { Logger } from "../log.ts";
+import type { JobRecord, JobTable } from "./job_table.ts";
+import type { WorkerRegistry, WorkerState, WorkerView } from "./registry.ts";
+import type { SafetyChecker } from "./safety.ts";
+import type { Strategy } from "./strategy.ts";
+import { validateJob, type ValidationLimits } from "./validation.ts";
+
+/** Told of every change, e.g. by the dashboard. Calls must be cheap. */
+export interface SchedulerObserver {
+  /** A job was admitted, dispatched or finished. */
+  jobChanged?(record: JobRecord): void;
+  /** A worker's heartbeat arrived or its state changed. */
+  workerChanged?(worker: WorkerView): void;
+  /** Workers offline for long enough were forgotten. */
+  workersForgotten?(workerIds: string[]): void;
+}
+
+/** What became of one submission. */
+export type SubmitOutcome =
+  | { status: "dispatched"; jobId: string; traceId: string; subject: string }
+  | {
+    status: "failed" | "denied";
+    jobId: string;
+    traceId: string;
+    reason: string;
+  }
+  | { status: "duplicate"; jobId: string; traceId: string; state: string };
+
+/** Totals since start. */
+export interface SchedulerCounters {
+  submitted: number;
+  dispatched: number;
+  completed: number;
+  failed: number;
+  denied: number;
+  timeout: number;
+  cancelled: number;
+  duplicates: number;
+  /** Results for jobs already final (late, or our own echoed back). */
+  lateResults: number;
+  /** Heartbeats without a worker id. */
+  badHeartbeats: number;
+}
+
+/** The parts and settings a {@linkcode Scheduler} is built from. */
+export interface SchedulerOptions {
+  bus: Bus;
+  safety: SafetyChecker;
+  strategy: Strategy;
+  registry: WorkerRegistry;
+  jobs: JobTable;
+  limits: ValidationLimits;
+  /** This scheduler's sender id on the bus. */
+  senderId: string;
+  log: Logger;
+  /** How often deadlines and worker liveness are checked, in ms. Default 1,000. */
+  tickMs?: number;
+}
+
+function millis(message: BusPacket): number | undefined {
+  const ts = message.createdAt;
+  return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : undefined;
+}
+
+const FINAL_COUNTER: Record<string, keyof SchedulerCounters> = {
+  COMPLETED: "completed",
+  FAILED: "failed",
+  DENIED: "denied",
+  TIMEOUT: "timeout",
+  CANCELLED: "cancelled",
+};
+
+/**
+ * The scheduler engine.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new Scheduler({ bus, safety, strategy, registry, jobs, limits, senderId, log });
+ * scheduler.start();
+ * ```
+ */
+export class Scheduler {
+  readonly counters: SchedulerCounters = {
+    submitted: 0,
+    dispatched: 0,
+    completed: 0,
+    failed: 0,
+    denied: 0,
+    timeout: 0,
+    cancelled: 0,
+    duplicates: 0,
+    lateResults: 0,
+    badHeartbeats: 0,
+  };
+  readonly registry: WorkerRegistry;
+  readonly jobs: JobTable;
+  readonly #options: SchedulerOptions;
+  readonly #bus: Bus;
+  readonly #log: Logger;
+  readonly #debug: boolean;
+  readonly #observers = new Set<SchedulerObserver>();
+  readonly #workerStates = new Map<string, WorkerState>();
+  #subscriptions: { unsubscribe(): void }[] = [];
+  #ticker?: ReturnType<typeof setInterval>;
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+    this.#bus = options.bus;
+    this.#log = options.log;
+    this.registry = options.registry;
+    this.jobs = options.jobs;
+    this.#debug = options.log.isEnabledFor("debug");
+  }
+
+  /** Subscribes to submissions, results and heartbeats and starts the clock. */
+  start(): void {
+    this.#subscriptions = [
+      this.#bus.subscribe(
+        SUBMIT,
+        (message, raw) => this.#onSubmit(message, raw),
+        {
+          queue: SCHEDULER_QUEUE,
+        },
+      ),
+      this.#bus.subscribe(RESULT, (message) => this.#onResult(message)),
+      this.#bus.subscribe(
+        HEARTBEAT_ALL,
+        (message, _raw, subject) => this.#onHeartbeat(message, subject),
+      ),
+    ];
+    this.#ticker = setInterval(
+      () => this.tick(),
+      this.#options.tickMs ?? 1_000,
+    );
+  }
+
+  /** Stops taking packets and stops the clock. Jobs in flight stay in the table. */
+  stop(): void {
+    for (const sub of this.#subscriptions) sub.unsubscribe();
+    this.#subscriptions = [];
+    clearInterval(this.#ticker);
+  }
+
+  /** Registers an observer; returns a function that removes it. */
+  observe(observer: SchedulerObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  /**
+   * Submits one job through validation, safety and routing: the one path for
+   * jobs from the bus and from the dashboard. `raw`, when given, is the job's
+   * BusPacket as received, forwarded as it is to save re-encoding.
+   */
+  submit(
+    job: JobRequest,
+    meta: { traceId?: string; submitter: string; createdAt?: number },
+    raw?: Uint8Array,
+  ): SubmitOutcome {
+    const traceId = meta.traceId || newTraceId();
+    this.counters.submitted++;
+
+    const invalid = validateJob(job, this.#options.limits);
+    if (invalid) {
+      return this.#refuse(job, traceId, meta, JobStatus.FAILED, invalid);
+    }
+    const verdict = this.#options.safety.check(job);
+    if (!verdict.allowed) {
+      return this.#refuse(job, traceId, meta, JobStatus.DENIED, verdict.reason);
+    }
+
+    const admission = this.jobs.admit(job, { ...meta, traceId });
+    if (!admission.admitted) {
+      if ("full" in admission) {
+        return this.#refuse(
+          job,
+          traceId,
+          meta,
+          JobStatus.FAILED,
+          `the scheduler's job table is full of jobs in flight (CORTEX_JOB_TABLE_SIZE); retry later`,
+        );
+      }
+      return this.#duplicate(admission.existing, traceId);
+    }
+    const record = admission.record;
+    this.#emitJob(record);
+
+    const subject = this.#options.strategy.route(job);
+    if (raw) {
+      this.#bus.publishRaw(subject, raw);
+    } else {
+      this.#bus.publish(
+        subject,
+        packet({ case: "jobRequest", value: job }, {
+          traceId,
+          senderId: this.#options.senderId,
+        }),
+      );
+    }
+    this.jobs.dispatched(record, subject);
+    this.counters.dispatched++;
+    if (this.#debug) {
+      this.#log.debug(
+        "job {job_id} dispatched to {subject} (trace {trace_id}, topic {topic})",
+        { job_id: job.jobId, trace_id: traceId, topic: job.topic, subject },
+      );
+    }
+    this.#emitJob(record);
+    return { status: "dispatched", jobId: job.jobId, traceId, subject };
+  }
+
+  /** Times out overdue jobs and re-judges worker liveness. */
+  tick(): void {
+    for (const record of this.jobs.expire()) {
+      this.counters.timeout++;
+      this.#log.warn(
+        "job {job_id} timed out after {timeout_ms} ms on {subject} (trace {trace_id}, topic {topic})",
+        {
+          job_id: record.jobId,
+          trace_id: record.traceId,
+          topic: record.topic,
+          subject: record.subject,
+          timeout_ms: this.jobs.timeoutMs,
+        },
+      );
+      this.#publishResult(
+        create(JobResultSchema, {
+          jobId: record.jobId,
+          status: JobStatus.TIMEOUT,
+          error: record.error,
+        }),
+        record.traceId,
+      );
+      this.#emitJob(record);
+    }
+    const forgotten = this.registry.sweep();
+    for (const id of forgotten) this.#workerStates.delete(id);
+    if (forgotten.length > 0) {
+      for (const o of this.#observers) o.workersForgotten?.(forgotten);
+    }
+    for (const worker of this.registry.list()) {
+      if (this.#workerStates.get(worker.workerId) === worker.state) continue;
+      this.#workerStates.set(worker.workerId, worker.state);
+      if (worker.state !== "online") {
+        this.#log.warn("worker {worker_id} ({pool}) is {state}", {
+          worker_id: worker.workerId,
+          pool: worker.pool,
+          state: worker.state,
+        });
+      }
+      for (const o of this.#observers) o.workerChanged?.(worker);
+    }
+  }
+
+  #onSubmit(message: BusPacket, raw: Uint8Array): void {
+    if (message.payload.case !== "jobRequest") {
+      this.#log.warn(
+        "ignored a {kind} packet on {subject}: only job_request belongs there (sender {sender})",
+        {
+          kind: message.payload.case,
+          subject: SUBMIT,
+          sender: message.senderId,
+        },
+      );
+      return;
+    }
+    this.submit(message.payload.value, {
+      traceId: message.traceId,
+      submitter: message.senderId,
+      createdAt: millis(message),
+    }, raw);
+  }
+
+  #onResult(message: BusPacket): void {
+    if (message.payload.case !== "jobResult") return;
+    const result = message.payload.value;
+    if (result.jobId === "") return; // a refusal of a job without id: nothing to record
+    const record = this.jobs.finish(result);
+    if (!record) {
+      this.counters.lateResults++;
+      return;
+    }
+    const counter = FINAL_COUNTER[record.state];
+    if (counter) this.counters[counter]++;
+    if (record.traceId === "") record.traceId = message.traceId;
+    if (this.#debug) {
+      this.#log.debug(
+        "job {job_id} {state} by {worker_id} in {execution_ms} ms (trace {trace_id}, topic {topic})",
+        {
+          job_id: record.jobId,
+          state: record.state,
+          worker_id: record.workerId,
+          execution_ms: record.executionMs,
+          trace_id: record.traceId,
+          topic: record.topic,
+        },
+      );
+    }
+    this.#emitJob(record);
+  }
+
+  #onHeartbeat(message: BusPacket, subject: string): void {
+    if (message.payload.case !== "heartbeat") return;
+    const heartbeat = message.payload.value;
+    if (heartbeat.workerId === "") {
+      this.counters.badHeartbeats++;
+      this.#log.warn("ignored a heartbeat without worker_id on {subject}", {
+        subject,
+      });
+      return;
+    }
+    const known = this.#workerStates.get(heartbeat.workerId);
+    const worker = this.registry.observe(heartbeat);
+    if (known !== worker.state) {
+      this.#workerStates.set(worker.workerId, worker.state);
+      this.#log.info(
+        worker.left
+          ? "worker {worker_id} ({pool}) left"
+          : known === undefined
+          ? "worker {worker_id} ({pool}) joined"
+          : "worker {worker_id} ({pool}) is back online",
+        { worker_id: worker.workerId, pool: worker.pool },
+      );
+    }
+    for (const o of this.#observers) o.workerChanged?.(worker);
+  }
+
+  #refuse(
+    job: JobRequest,
+    traceId: string,
+    meta: { submitter: string; createdAt?: number },
+    status: JobStatus.FAILED | JobStatus.DENIED,
+    reason: string,
+  ): SubmitOutcome {
+    const result = create(JobResultSchema, {
+      jobId: job.jobId,
+      status,
+      error: reason,
+    });
+    const denied = status === JobStatus.DENIED;
+    this.#log.info(
+      `job {job_id} ${
+        denied ? "denied" : "refused"
+      }: {reason} (trace {trace_id}, topic {topic})`,
+      { job_id: job.jobId, trace_id: traceId, topic: job.topic, reason },
+    );
+    if (job.jobId !== "") {
+      // Record the refusal so the table and dashboard show it, unless the id
+      // is already taken by a job that must not be disturbed.
+      const admission = this.jobs.admit(job, { ...meta, traceId });
+      if (admission.admitted) {
+        const record = this.jobs.finish(result);
+        if (record) this.#emitJob(record);
+      }
+    }
+    this.counters[denied ? "denied" : "failed"]++;
+    this.#publishResult(result, traceId);
+    return {
+      status: denied ? "denied" : "failed",
+      jobId: job.jobId,
+      traceId,
+      reason,
+    };
+  }
+
+  #duplicate(existing: JobRecord, traceId: string): SubmitOutcome {
+    this.counters.duplicates++;
+    const final = existing.finishedAt !== undefined;
+    this.#log.info(
+      final
+        ? "job {job_id} submitted again after it ended {state}: not dispatched twice; its result is sent again (trace {trace_id})"
+        : "job {job_id} submitted again while {state}: not dispatched twice (trace {trace_id})",
+      { job_id: existing.jobId, state: existing.state, trace_id: traceId },
+    );
+    if (final) {
+      this.#publishResult(
+        create(JobResultSchema, {
+          jobId: existing.jobId,
+          status: JobStatus[existing.state as keyof typeof JobStatus] ??
+            JobStatus.FAILED,
+          workerId: existing.workerId,
+          executionMs: BigInt(existing.executionMs),
+          resultPtr: existing.resultPtr,
+          error: existing.error,
+        }),
+        existing.traceId || traceId,
+      );
+    }
+    return {
+      status: "duplicate",
+      jobId: existing.jobId,
+      traceId,
+      state: existing.state,
+    };
+  }
+
+  #publishResult(result: JobResult, traceId: string): void {
+    this.#bus.publish(
+      RESULT,
+      packet({ case: "jobResult", value: result }, {
+        traceId,
+        senderId: this.#options.senderId,
+      }),
+    );
+  }
+
+  #emitJob(record: JobRecord): void {
+    for (const o of this.#observers) o.jobChanged?.(record);
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The job table: every recent job's state and timings, bounded in size, with
+ * deadlines for jobs that never report back.
+ *
+ * @module
+ */
+import {
+  JobPriority,
+  type JobRequest,
+  type JobResult,
+  JobStatus,
+} from "../gen/cortex/v1/cortex_pb.ts";
+
+/** Where a job is in its life. */
+export type JobState =
+  | "PENDING"
+  | "DISPATCHED"
+  | "COMPLETED"
+  | "FAILED"
+  | "DENIED"
+  | "TIMEOUT"
+  | "CANCELLED";
+
+/** The final states, one per `JobStatus`. */
+export const FINAL_STATE: Record<JobStatus, JobState> = {
+  [JobStatus.UNSPECIFIED]: "FAILED",
+  [JobStatus.COMPLETED]: "COMPLETED",
+  [JobStatus.FAILED]: "FAILED",
+  [JobStatus.TIMEOUT]: "TIMEOUT",
+  [JobStatus.DENIED]: "DENIED",
+  [JobStatus.CANCELLED]: "CANCELLED",
+};
+
+/** Every state, in life order. */
+export const JOB_STATES: readonly JobState[] = [
+  "PENDING",
+  "DISPATCHED",
+  "COMPLETED",
+  "FAILED",
+  "DENIED",
+  "TIMEOUT",
+  "CANCELLED",
+];
+
+/** How much of a payload or output the table keeps for display. */
+export const PREVIEW_BYTES = 1024;
+
+/** One job as the table knows it. Times are epoch ms. */
+export interface JobRecord {
+  jobId: string;
+  traceId: string;
+  topic: string;
+  priority: string;
+  /** Who submitted it (the packet's sender id). */
+  submitter: string;
+  contextPtr: string;
+  adapterId: string;
+  envVars: Record<string, string>;
+  payloadBytes: number;
+  /** The payload's first {@linkcode PREVIEW_BYTES} bytes as text. */
+  payloadPreview: string;
+  state: JobState;
+  /** The subject it was dispatched to. */
+  subject: string;
+  submittedAt: number;
+  dispatchedAt?: number;
+  finishedAt?: number;
+  /** When the submitter created it (its packet's `created_at`), if known. */
+  createdAt?: number;
+  workerId: string;
+  executionMs: number;
+  resultPtr: string;
+  outputBytes: number;
+  outputPreview: string;
+  /** Why it failed, was denied or timed out. */
+  error: string;
+}
+
+/** Options for {@linkcode JobTable}. */
+export interface JobTableOptions {
+  /** Most jobs held; the oldest finished are evicted first. Default 10,000. */
+  capacity?: number;
+  /** A dispatched job with no result after this many ms times out. Default 60,000. */
+  timeoutMs?: number;
+  /** The clock, for tests. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** The answer of {@linkcode JobTable.admit}. */
+export type Admission =
+  | { admitted: true; record: JobRecord }
+  | { admitted: false; existing: JobRecord }
+  | { admitted: false; full: true };
+
+const decoder = new TextDecoder();
+
+function preview(bytes: Uint8Array): string {
+  return bytes.length === 0
+    ? ""
+    : decoder.decode(bytes.subarray(0, PREVIEW_BYTES));
+}
+
+/**
+ * A bounded table of jobs in submission order.
+ *
+ * In-flight jobs are never evicted; when the table is full of them, new jobs
+ * are refused (the scheduler reports them FAILED) rather than dropped.
+ * Deadlines are found without a timer per job: every job has the same
+ * timeout, so in-flight jobs expire in admission order.
+ *
+ * @example
+ * ```ts
+ * const table = new JobTable({ capacity: 10_000, timeoutMs: 60_000 });
+ * const admission = table.admit(request, { traceId, submitter });
+ * ```
+ */
+export class JobTable {
+  readonly #records = new Map<string, JobRecord>();
+  /** Jobs not yet final, in admission (hence deadline) order. */
+  readonly #inflight = new Map<string, JobRecord>();
+  /** Final jobs, in the order they finished: the eviction order. */
+  readonly #finished = new Set<string>();
+  readonly #capacity: number;
+  readonly #timeoutMs: number;
+  readonly #clock: () => number;
+
+  constructor(options: JobTableOptions = {}) {
+    this.#capacity = options.capacity ?? 10_000;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Jobs held now. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  /** Jobs not yet final. */
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  /** The configured timeout, in ms. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  /**
+   * Takes a new job in as PENDING. A job id the table still holds is not
+   * admitted again (`existing`); nor is any job when every slot holds an
+   * in-flight job (`full`).
+   */
+  admit(
+    job: JobRequest,
+    meta: { traceId: string; submitter: string; createdAt?: number },
+  ): Admission {
+    const existing = this.#records.get(job.jobId);
+    if (existing) return { admitted: false, existing };
+    if (this.#records.size >= this.#capacity && !this.#evictOne()) {
+      return { admitted: false, full: true };
+    }
+    const record: JobRecord = {
+      jobId: job.jobId,
+      traceId: meta.traceId,
+      topic: job.topic,
+      priority: JobPriority[job.priority] ?? String(job.priority),
+      submitter: meta.submitter,
+      contextPtr: job.contextPtr,
+      adapterId: job.adapterId,
+      envVars: job.envVars,
+      payloadBytes: job.payload.length,
+      payloadPreview: preview(job.payload),
+      state: "PENDING",
+      subject: "",
+      submittedAt: this.#clock(),
+      createdAt: meta.createdAt,
+      workerId: "",
+      executionMs: 0,
+      resultPtr: "",
+      outputBytes: 0,
+      outputPreview: "",
+      error: "",
+    };
+    this.#records.set(record.jobId, record);
+    this.#inflight.set(record.jobId, record);
+    return { admitted: true, record };
+  }
+
+  /** Marks a PENDING job DISPATCHED to `subject`. */
+  dispatched(record: JobRecord, subject: string): void {
+    record.state = "DISPATCHED";
+    record.subject = subject;
+    record.dispatchedAt = this.#clock();
+  }
+
+  /**
+   * Records a job's result. The first result wins: a result for a job that is
+   * already final changes nothing and returns `undefined`. A result for a job
+   * the table never saw (another scheduler replica dispatched it, or it was
+   * evicted) is recorded as a new, final entry.
+   */
+  finish(result: JobResult): JobRecord | undefined {
+    let record = this.#records.get(result.jobId);
+    if (record && this.#finished.has(record.jobId)) return undefined;
+    if (!record) {
+      if (this.#records.size >= this.#capacity && !this.#evictOne()) {
+        return undefined;
+      }
+      record = this.#stub(result.jobId);
+      this.#records.set(record.jobId, record);
+    }
+    record.state = FINAL_STATE[result.status] ?? "FAILED";
+    record.finishedAt = this.#clock();
+    record.workerId = result.workerId;
+    record.executionMs = Number(result.executionMs);
+    record.resultPtr = result.resultPtr;
+    record.outputBytes = result.output.length;
+    record.outputPreview = preview(result.output);
+    record.error = result.error;
+    this.#inflight.delete(record.jobId);
+    this.#finished.add(record.jobId);
+    return record;
+  }
+
+  /**
+   * The in-flight jobs whose deadline has passed, each marked TIMEOUT.
+   * Cost is proportional to the jobs expired, not to the table.
+   */
+  expire(): JobRecord[] {
+    const now = this.#clock();
+    const expired: JobRecord[] = [];
+    for (const record of this.#inflight.values()) {
+      if (now - record.submittedAt < this.#timeoutMs) break;
+      expired.push(record);
+    }
+    for (const record of expired) {
+      record.state = "TIMEOUT";
+      record.finishedAt = now;
+      record.error = `no result within ${this.#timeoutMs} ms`;
+      this.#inflight.delete(record.jobId);
+      this.#finished.add(record.jobId);
+    }
+    return expired;
+  }
+
+  /** One job, or `undefined`. */
+  get(jobId: string): JobRecord | undefined {
+    return this.#records.get(jobId);
+  }
+
+  /** Jobs, newest first, that `keep` accepts, at most `limit` of them. */
+  recent(limit: number, keep?: (record: JobRecord) => boolean): JobRecord[] {
+    const out: JobRecord[] = [];
+    const all = [...this.#records.values()];
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+      if (!keep || keep(all[i])) out.push(all[i]);
+    }
+    return out;
+  }
+
+  #evictOne(): boolean {
+    const oldest = this.#finished.values().next();
+    if (oldest.done) return false;
+    this.#finished.delete(oldest.value);
+    this.#records.delete(oldest.value);
+    return true;
+  }
+
+  #stub(jobId: string): JobRecord {
+    return {
+      jobId,
+      traceId: "",
+      topic: "",
+      priority: "UNSPECIFIED",
+      submitter: "",
+      contextPtr: "",
+      adapterId: "",
+      envVars: {},
+      payloadBytes: 0,
+      payloadPreview: "",
+      state: "PENDING",
+      subject: "",
+      submittedAt: this.#clock(),
+      workerId: "",
+      executionMs: 0,
+      resultPtr: "",
+      outputBytes: 0,
+      outputPreview: "",
+      error: "",
+    };
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The safety policy: which topics a job may be sent to.
+ *
+ * @module
+ */
+import type { JobRequest } from "../gen/cortex/v1/cortex_pb.ts";
+import { subjectMatches } from "../bus/subjects.ts";
+
+/** A safety decision: allowed, or denied with a reason. */
+export type Verdict = { allowed: true } | { allowed: false; reason: string };
+
+/** Decides whether a job may run at all. */
+export interface SafetyChecker {
+  check(job: JobRequest): Verdict;
+}
+
+/** Topics denied whatever the configuration says. */
+export const ALWAYS_DENIED = ["sys.destroy"];
+
+/** Options for {@linkcode SubjectPolicy}. */
+export interface SubjectPolicyOptions {
+  /** Extra patterns to deny (NATS `*` and `>` wildcards). */
+  deny?: string[];
+  /** When non-empty, only topics matching one of these are allowed. */
+  allow?: string[];
+}
+
+/**
+ * A policy over the job's topic: `sys.destroy` and every other topic in the
+ * reserved `sys.` namespace are denied, then the configured deny patterns,
+ * then (if any are configured) everything outside the allow patterns.
+ *
+ * @example
+ * ```ts
+ * const policy = new SubjectPolicy({ deny: ["job.admin.>"] });
+ * policy.check(job).allowed;
+ * ```
+ */
+export class SubjectPolicy implements SafetyChecker {
+  readonly #deny: string[];
+  readonly #allow: string[];
+
+  constructor(options: SubjectPolicyOptions = {}) {
+    this.#deny = [...ALWAYS_DENIED, ...(options.deny ?? [])];
+    this.#allow = options.allow ?? [];
+  }
+
+  check(job: JobRequest): Verdict {
+    const topic = job.topic;
+    for (const pattern of this.#deny) {
+      if (subjectMatches(pattern, topic)) {
+        return {
+          allowed: false,
+          reason:
+            `topic "${topic}" is denied by safety policy (pattern "${pattern}")`,
+        };
+      }
+    }
+    if (subjectMatches("sys.>", topic)) {
+      return {
+        allowed: false,
+        reason: `topic "${topic}" is in the reserved sys. namespace`,
+      };
+    }
+    if (
+      this.#allow.length > 0 &&
+      !this.#allow.some((pattern) => subjectMatches(pattern, topic))
+    ) {
+      return {
+        allowed: false,
+        reason:
+          `topic "${topic}" matches no allowed pattern (CORTEX_SAFETY_ALLOW=${
+            this.#allow.join(",")
+          })`,
+      };
+    }
+    return { allowed: true };
+  }
+}

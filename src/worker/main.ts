@@ -1,0 +1,48 @@
+/**
+ * `deno task worker:echo`: one echo worker process.
+ *
+ * @module
+ */
+import { ConfigError, loadConfigOrExit } from "../config.ts";
+import { NatsBus } from "../bus/bus.ts";
+import { connectNats } from "../bus/connect.ts";
+import { ECHO_TOPIC } from "../bus/subjects.ts";
+import { logger, setupLogging } from "../log.ts";
+import { onShutdown } from "../shutdown.ts";
+import { echoHandler } from "./echo.ts";
+import { WORKER_SETTINGS } from "./config.ts";
+import { Worker } from "./runtime.ts";
+
+const config = loadConfigOrExit(WORKER_SETTINGS);
+if (config.minMs > config.maxMs) {
+  const error = new ConfigError(
+    `CORTEX_ECHO_MIN_MS (${config.minMs}) is above CORTEX_ECHO_MAX_MS (${config.maxMs})`,
+  );
+  console.error(`configuration error: ${error.message}`);
+  Deno.exit(2);
+}
+await setupLogging({ level: config.logLevel, format: config.logFormat });
+const workerId = config.workerId || `echo-${crypto.randomUUID().slice(0, 8)}`;
+const log = logger("worker", workerId);
+
+const nc = await connectNats({ url: config.natsUrl, name: workerId, log });
+const bus = new NatsBus(nc, logger("bus"));
+const worker = new Worker({
+  bus,
+  log,
+  handler: echoHandler({ minMs: config.minMs, maxMs: config.maxMs }),
+  workerId,
+  pool: "echo",
+  topic: ECHO_TOPIC,
+  region: config.region,
+  type: "echo",
+  capabilities: config.capabilities,
+  concurrency: config.concurrency,
+  heartbeatMs: config.heartbeatMs,
+});
+worker.start();
+
+onShutdown(log, async () => {
+  await worker.stop();
+  await bus.drain();
+});

@@ -1,0 +1,218 @@
+/**
+ * The worker runtime: takes jobs from a queue group, runs them with bounded
+ * concurrency, reports results, heartbeats, and drains on shutdown.
+ *
+ * A job type is just a {@linkcode JobHandler}; the echo worker is one.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { cpuUsage } from "node:process";
+import {
+  type BusPacket,
+  type Heartbeat,
+  HeartbeatSchema,
+  type JobRequest,
+  JobResultSchema,
+  JobStatus,
+} from "../gen/cortex/v1/cortex_pb.ts";
+import type { Bus } from "../bus/bus.ts";
+import { packet } from "../bus/codec.ts";
+import { heartbeatSubject, RESULT, workerQueue } from "../bus/subjects.ts";
+import type { Logger } from "../log.ts";
+
+/** What a handler produces: output bytes, or a failure. */
+export type JobOutcome =
+  | { status: "completed"; output: Uint8Array }
+  | { status: "failed"; error: string };
+
+/** Runs one job. A thrown error or rejection becomes a FAILED result. */
+export type JobHandler = (
+  job: JobRequest,
+) => JobOutcome | Promise<JobOutcome>;
+
+/** Options for {@linkcode Worker}. */
+export interface WorkerOptions {
+  bus: Bus;
+  log: Logger;
+  handler: JobHandler;
+  /** Unique id of this worker. */
+  workerId: string;
+  /** The pool (`echo`): queue group `workers-<pool>`, heartbeat `sys.heartbeat.<pool>`. */
+  pool: string;
+  /** The subject jobs arrive on (`job.echo`). */
+  topic: string;
+  region: string;
+  type: string;
+  capabilities: string[];
+  /** Jobs run at once; the rest wait in arrival order. Default 1. */
+  concurrency?: number;
+  /** Heartbeat interval in ms. Default 5,000. */
+  heartbeatMs?: number;
+}
+
+/**
+ * A worker: one queue-group subscription and a heartbeat.
+ *
+ * @example
+ * ```ts
+ * const worker = new Worker({ bus, log, handler, workerId, pool: "echo", topic: "job.echo", ... });
+ * worker.start();
+ * await worker.stop();
+ * ```
+ */
+export class Worker {
+  readonly #o: WorkerOptions;
+  readonly #concurrency: number;
+  readonly #queue: BusPacket[] = [];
+  #active = 0;
+  #subscription?: { unsubscribe(): void };
+  #beat?: ReturnType<typeof setInterval>;
+  #idle?: () => void;
+  #cpu = cpuUsage();
+  #cpuAt = performance.now();
+  #completed = 0;
+  #failed = 0;
+
+  constructor(options: WorkerOptions) {
+    this.#o = options;
+    this.#concurrency = Math.max(1, options.concurrency ?? 1);
+  }
+
+  /** Jobs running now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Subscribes to the topic and sends the first heartbeat at once. */
+  start(): void {
+    const { bus, topic, pool } = this.#o;
+    this.#subscription = bus.subscribe(
+      topic,
+      (message) => this.#accept(message),
+      {
+        queue: workerQueue(pool),
+      },
+    );
+    this.#heartbeat(false);
+    this.#beat = setInterval(
+      () => this.#heartbeat(false),
+      this.#o.heartbeatMs ?? 5_000,
+    );
+    this.#o.log.info(
+      "worker {worker_id} taking {topic} in queue group {queue}, {concurrency} at a time",
+      {
+        worker_id: this.#o.workerId,
+        topic,
+        queue: workerQueue(pool),
+        concurrency: this.#concurrency,
+      },
+    );
+  }
+
+  /**
+   * Stops taking jobs, finishes the ones accepted (running or waiting), then
+   * says it is leaving with a last heartbeat.
+   */
+  async stop(): Promise<void> {
+    this.#subscription?.unsubscribe();
+    this.#subscription = undefined;
+    if (this.#active > 0 || this.#queue.length > 0) {
+      this.#o.log.info("finishing {count} jobs in flight", {
+        count: this.#active + this.#queue.length,
+      });
+      await new Promise<void>((resolve) => this.#idle = resolve);
+    }
+    clearInterval(this.#beat);
+    this.#heartbeat(true);
+    this.#o.log.info(
+      "worker {worker_id} left: {completed} completed, {failed} failed",
+      {
+        worker_id: this.#o.workerId,
+        completed: this.#completed,
+        failed: this.#failed,
+      },
+    );
+  }
+
+  #accept(message: BusPacket): void {
+    if (message.payload.case !== "jobRequest") {
+      this.#o.log.warn("ignored a {kind} packet on {topic}", {
+        kind: message.payload.case,
+        topic: this.#o.topic,
+      });
+      return;
+    }
+    if (this.#active < this.#concurrency) this.#run(message);
+    else this.#queue.push(message);
+  }
+
+  async #run(message: BusPacket): Promise<void> {
+    const job = (message.payload as { value: JobRequest }).value;
+    this.#active++;
+    const started = performance.now();
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.#o.handler(job);
+    } catch (error) {
+      outcome = {
+        status: "failed",
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+    const result = create(JobResultSchema, {
+      jobId: job.jobId,
+      workerId: this.#o.workerId,
+      executionMs: BigInt(Math.round(performance.now() - started)),
+    });
+    if (outcome.status === "completed") {
+      result.status = JobStatus.COMPLETED;
+      result.output = outcome.output;
+      this.#completed++;
+    } else {
+      result.status = JobStatus.FAILED;
+      result.error = outcome.error;
+      this.#failed++;
+    }
+    this.#o.bus.publish(
+      RESULT,
+      packet({ case: "jobResult", value: result }, {
+        traceId: message.traceId,
+        senderId: this.#o.workerId,
+      }),
+    );
+    this.#active--;
+    const next = this.#queue.shift();
+    if (next) this.#run(next);
+    else if (this.#active === 0) this.#idle?.();
+  }
+
+  #heartbeat(leaving: boolean): void {
+    const o = this.#o;
+    const value: Heartbeat = create(HeartbeatSchema, {
+      workerId: o.workerId,
+      pool: o.pool,
+      region: o.region,
+      type: o.type,
+      capabilities: o.capabilities,
+      activeJobs: leaving ? 0 : this.#active,
+      maxParallelJobs: this.#concurrency,
+      cpuLoad: this.#cpuLoad(),
+      leaving,
+    });
+    o.bus.publish(
+      heartbeatSubject(o.pool),
+      packet({ case: "heartbeat", value }, { senderId: o.workerId }),
+    );
+  }
+
+  /** This process's CPU use since the last heartbeat, as a fraction of one core. */
+  #cpuLoad(): number {
+    const now = performance.now();
+    const used = cpuUsage(this.#cpu);
+    const elapsedUs = (now - this.#cpuAt) * 1000;
+    this.#cpu = cpuUsage();
+    this.#cpuAt = now;
+    return elapsedUs > 0 ? (used.user + used.system) / elapsedUs : 0;
+  }
+}
