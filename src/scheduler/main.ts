@@ -6,6 +6,8 @@
 import { loadConfigOrExit } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
+import { type Dashboard, startDashboard } from "../dashboard/server.ts";
+import { checkBinding, DashboardConfigError } from "../dashboard/security.ts";
 import { logger, setupLogging } from "../log.ts";
 import { onShutdown } from "../shutdown.ts";
 import { Scheduler } from "./engine.ts";
@@ -18,6 +20,16 @@ import { NaiveStrategy } from "./strategy.ts";
 const config = loadConfigOrExit(SCHEDULER_SETTINGS);
 await setupLogging({ level: config.logLevel, format: config.logFormat });
 const log = logger("scheduler");
+if (config.dashboard === "on") {
+  // Refuse an unsafe binding before touching NATS, so nothing half-starts.
+  try {
+    checkBinding(config.dashboardHost, config.dashboardToken);
+  } catch (error) {
+    if (!(error instanceof DashboardConfigError)) throw error;
+    console.error(`configuration error: ${error.message}`);
+    Deno.exit(2);
+  }
+}
 const senderId = config.schedulerId ||
   `scheduler-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -47,7 +59,31 @@ const scheduler = new Scheduler({
 scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 
+let dashboard: Dashboard | undefined;
+if (config.dashboard === "on") {
+  const dashLog = logger("dashboard");
+  try {
+    dashboard = startDashboard({
+      scheduler,
+      bus,
+      log: dashLog,
+      host: config.dashboardHost,
+      port: config.dashboardPort,
+      token: config.dashboardToken,
+    });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    dashLog.error(
+      "dashboard cannot listen on {host}:{port}: the port is in use; set CORTEX_DASHBOARD_PORT to a free port (0: any) or CORTEX_DASHBOARD=off",
+      { host: config.dashboardHost, port: config.dashboardPort },
+    );
+    Deno.exit(2);
+  }
+  dashLog.info("dashboard listening on {url}", { url: dashboard.url });
+}
+
 onShutdown(log, async () => {
+  await dashboard?.close();
   scheduler.stop();
   await bus.drain();
 });

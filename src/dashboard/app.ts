@@ -1,0 +1,160 @@
+/**
+ * The dashboard's routes, as a Hono app over a running {@linkcode Scheduler}:
+ * the UI, the JSON API, the event stream, health and metrics.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Bus } from "../bus/bus.ts";
+import type { Scheduler } from "../scheduler/engine.ts";
+import { JOB_STATES, type JobState } from "../scheduler/job_table.ts";
+import type { Logger } from "../log.ts";
+import { DEFAULT_DIST_DIR, serveAsset } from "./assets.ts";
+import type { EventHub } from "./events.ts";
+import type { DashboardMetrics } from "./metrics.ts";
+import { requireToken, sameOriginJson, securityHeaders } from "./security.ts";
+import { parseSubmitForm, submitForm } from "./submit.ts";
+import { jobDetail, jobSummary } from "./views.ts";
+
+/** What {@linkcode createDashboardApp} serves. */
+export interface DashboardAppOptions {
+  scheduler: Scheduler;
+  bus: Bus;
+  hub: EventHub;
+  metrics: DashboardMetrics;
+  log: Logger;
+  /** Required on every API, event and metrics request when not empty. Default "". */
+  token?: string;
+  /** Where the built UI is. Default `<project>/dashboard/dist`. */
+  distDir?: string;
+  /** Epoch ms the process started, for `/healthz`. Default: now. */
+  startedAt?: number;
+}
+
+/** Most jobs one `GET /api/jobs` returns. */
+export const MAX_LIST = 1000;
+
+/**
+ * Builds the dashboard app. It holds no state of its own: everything comes
+ * from the scheduler, the hub and the metrics, so it can be tested with
+ * `app.request()`.
+ *
+ * @example
+ * ```ts
+ * const app = createDashboardApp({ scheduler, bus, hub, metrics, log });
+ * const res = await app.request("/api/workers");
+ * ```
+ */
+export function createDashboardApp(options: DashboardAppOptions): Hono {
+  const { scheduler, bus, hub, metrics, log } = options;
+  const distDir = options.distDir ?? DEFAULT_DIST_DIR;
+  const startedAt = options.startedAt ?? Date.now();
+  const app = new Hono();
+
+  app.use("*", securityHeaders());
+  const auth = requireToken(options.token ?? "");
+  app.use("/api/*", auth);
+  app.use("/metrics", auth);
+
+  app.onError((error, c) => {
+    log.error("dashboard request {method} {path} failed: {error}", {
+      method: c.req.method,
+      path: c.req.path,
+      error: error.stack ?? error.message,
+    });
+    return c.json({ error: "internal error; see the scheduler's log" }, 500);
+  });
+
+  app.get("/", (c) => serveAsset(c, distDir, "index.html"));
+  app.get("/healthz", (c) => {
+    const connected = bus.connected;
+    return c.json({
+      status: connected ? "ok" : "degraded",
+      bus: { connected },
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      workers: scheduler.registry.counts(),
+      jobs: { held: scheduler.jobs.size, inflight: scheduler.jobs.inflight },
+    }, connected ? 200 : 503);
+  });
+  app.get("/metrics", (c) =>
+    c.text(metrics.render(), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    }));
+
+  app.get("/api/workers", (c) =>
+    c.json({
+      serverTime: Date.now(),
+      workers: scheduler.registry.list(),
+      counts: scheduler.registry.counts(),
+    }));
+
+  app.get("/api/jobs", (c) => {
+    const statuses = new Set<string>();
+    for (const s of (c.req.query("status") ?? "").split(",")) {
+      const state = s.trim().toUpperCase();
+      if (state === "") continue;
+      if (!JOB_STATES.includes(state as JobState)) {
+        return c.json({
+          error: `status "${s}" is not one of ${JOB_STATES.join(", ")}`,
+        }, 400);
+      }
+      statuses.add(state);
+    }
+    const topic = c.req.query("topic") ?? "";
+    const q = (c.req.query("q") ?? "").toLowerCase();
+    const rawLimit = c.req.query("limit");
+    const limit = rawLimit === undefined ? 100 : Number(rawLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
+      return c.json(
+        { error: `limit must be a whole number from 1 to ${MAX_LIST}` },
+        400,
+      );
+    }
+    const jobs = scheduler.jobs.recent(
+      limit,
+      (r) =>
+        (statuses.size === 0 || statuses.has(r.state)) &&
+        (topic === "" || r.topic === topic) &&
+        (q === "" || r.jobId.toLowerCase().includes(q)),
+    );
+    return c.json({
+      serverTime: Date.now(),
+      jobs: jobs.map(jobSummary),
+      held: scheduler.jobs.size,
+    });
+  });
+
+  app.get("/api/jobs/:id", (c) => {
+    const id = c.req.param("id");
+    const record = scheduler.jobs.get(id);
+    if (!record) {
+      return c.json({
+        error:
+          `no job "${id}" in the job table (it holds the most recent ${scheduler.jobs.size} jobs)`,
+      }, 404);
+    }
+    return c.json(jobDetail(record));
+  });
+
+  app.post("/api/jobs", sameOriginJson(), async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: "the body is not valid JSON" }, 400);
+    }
+    const form = parseSubmitForm(body);
+    if (typeof form === "string") return c.json({ error: form }, 400);
+    return c.json(submitForm(scheduler, form));
+  });
+
+  app.get("/api/events", (c) =>
+    hub.connect({
+      lastEventId: c.req.header("last-event-id") ?? c.req.query("lastEventId"),
+      signal: c.req.raw.signal,
+    }));
+
+  app.all("/api/*", (c) => c.json({ error: `no route ${c.req.path}` }, 404));
+  app.get("/:file", (c) => serveAsset(c, distDir, c.req.param("file")));
+  return app;
+}

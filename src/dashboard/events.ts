@@ -1,0 +1,371 @@
+/**
+ * The dashboard's event stream (`GET /api/events`): one snapshot, then
+ * coalesced deltas, as Server-Sent Events shared by every client.
+ *
+ * The scheduler tells the hub of every change synchronously, in its hot
+ * path, so the hub only notes what is dirty there (a Set insert). A timer
+ * turns the dirty sets into one delta event every `flushMs`, encodes it once
+ * and hands the same bytes to every client: the cost per job does not grow
+ * with the number of clients, and a client gets a handful of frames per
+ * second whatever the job rate.
+ *
+ * Each client has a bounded queue. A client that does not read (a stalled
+ * tab, a dead connection the kernel has not noticed) fills it; the queue is
+ * then dropped and the client gets a fresh snapshot when it reads again, so
+ * it never holds memory or the scheduler back.
+ *
+ * @module
+ */
+import type { Scheduler, SchedulerCounters } from "../scheduler/engine.ts";
+import type { JobRecord } from "../scheduler/job_table.ts";
+import type { WorkerView } from "../scheduler/registry.ts";
+import { ThroughputMeter } from "./throughput.ts";
+import { type DeltaEvent, jobSummary, type SnapshotEvent } from "./views.ts";
+
+/** Options for {@linkcode EventHub}; durations in ms. */
+export interface EventHubOptions {
+  /** How often changes are sent. Default 250 (four frames a second). */
+  flushMs?: number;
+  /** How often an idle stream gets a keep-alive comment. Default 15,000. */
+  keepAliveMs?: number;
+  /** Events kept for `Last-Event-ID` resumption. Default 120 (30 s at 250 ms). */
+  history?: number;
+  /** Frames queued for one client before it is resynced. Default 128. */
+  clientQueue?: number;
+  /** Most changed jobs in one delta; the rest are counted as omitted. Default 500. */
+  maxJobsPerEvent?: number;
+  /** Jobs in a snapshot, newest first. Default 200. */
+  snapshotJobs?: number;
+  /** The clock. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** How the hub is doing, for metrics and tests. */
+export interface EventHubStats {
+  /** Clients connected now. */
+  clients: number;
+  /** Events published since start (snapshots not counted). */
+  events: number;
+  /** Times a client's queue overflowed and it was sent a snapshot instead. */
+  resyncs: number;
+  /** Changed jobs left out of deltas to bound their size. */
+  jobsOmitted: number;
+}
+
+const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+/** Sent first: tells EventSource to retry after 2 s rather than its default 3 s. */
+const HELLO = encoder.encode("retry: 2000\n: connected\n\n");
+/** How many chunks the response stream itself buffers before it stops pulling. */
+const STREAM_BUFFER = 8;
+
+function finishedTotal(c: SchedulerCounters): number {
+  return c.completed + c.failed + c.denied + c.timeout + c.cancelled;
+}
+
+function counterSum(c: SchedulerCounters): number {
+  let sum = 0;
+  for (const value of Object.values(c)) sum += value;
+  return sum;
+}
+
+/** One connected stream. */
+class Client {
+  readonly #hub: EventHub;
+  readonly #limit: number;
+  #queue: Uint8Array[] = [];
+  #controller?: ReadableStreamDefaultController<Uint8Array>;
+  #resync = false;
+  #closed = false;
+  readonly stream: ReadableStream<Uint8Array>;
+
+  constructor(hub: EventHub, limit: number, first: Uint8Array[]) {
+    this.#hub = hub;
+    this.#limit = limit;
+    this.#queue = first;
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+        this.#drain();
+      },
+      pull: () => this.#drain(),
+      cancel: () => this.close(),
+    }, new CountQueuingStrategy({ highWaterMark: STREAM_BUFFER }));
+  }
+
+  /** Queues a frame; on overflow, forgets the queue and owes a snapshot. */
+  send(frame: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#resync) {
+      // A snapshot is owed; it will include whatever this frame says.
+      this.#drain();
+      return;
+    }
+    this.#queue.push(frame);
+    if (this.#queue.length > this.#limit) {
+      this.#queue = [];
+      this.#resync = true;
+      this.#hub.resynced();
+    }
+    this.#drain();
+  }
+
+  /** Ends the stream (if still open) and leaves the hub. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#hub.remove(this);
+    try {
+      this.#controller?.close();
+    } catch {
+      // already closed or errored by the server
+    }
+  }
+
+  #drain(): void {
+    const controller = this.#controller;
+    if (!controller || this.#closed) return;
+    if (this.#resync) {
+      if ((controller.desiredSize ?? 0) <= 0) return;
+      this.#resync = false;
+      this.#queue = [];
+      controller.enqueue(this.#hub.snapshotFrame());
+    }
+    while (this.#queue.length > 0 && (controller.desiredSize ?? 0) > 0) {
+      controller.enqueue(this.#queue.shift()!);
+    }
+  }
+}
+
+/**
+ * Streams the scheduler's state to dashboard clients.
+ *
+ * @example
+ * ```ts
+ * const hub = new EventHub(scheduler);
+ * app.get("/api/events", (c) => hub.connect(c.req.raw));
+ * // on shutdown
+ * hub.close();
+ * ```
+ */
+export class EventHub {
+  readonly #scheduler: Scheduler;
+  readonly #clock: () => number;
+  readonly #history: { seq: number; frame: Uint8Array }[] = [];
+  readonly #historySize: number;
+  readonly #clientQueue: number;
+  readonly #maxJobs: number;
+  readonly #snapshotJobs: number;
+  readonly #clients = new Set<Client>();
+  /** Ids are `<epoch>.<seq>`: a new process (new epoch) never resumes an old stream. */
+  readonly #epoch = crypto.randomUUID().slice(0, 8);
+  #seq = 0;
+  #dirtyJobs = new Set<JobRecord>();
+  #dirtyWorkers = new Map<string, WorkerView>();
+  #forgotten = new Set<string>();
+  #counterSum = -1;
+  readonly #throughput = new ThroughputMeter();
+  #snapshot?: { seq: number; frame: Uint8Array };
+  #resyncs = 0;
+  #jobsOmitted = 0;
+  readonly #unobserve: () => void;
+  readonly #flushTimer: ReturnType<typeof setInterval>;
+  readonly #keepAliveTimer: ReturnType<typeof setInterval>;
+
+  constructor(scheduler: Scheduler, options: EventHubOptions = {}) {
+    this.#scheduler = scheduler;
+    this.#clock = options.clock ?? Date.now;
+    this.#historySize = options.history ?? 120;
+    this.#clientQueue = options.clientQueue ?? 128;
+    this.#maxJobs = options.maxJobsPerEvent ?? 500;
+    this.#snapshotJobs = options.snapshotJobs ?? 200;
+    // These run in the scheduler's hot path: note the change and return.
+    this.#unobserve = scheduler.observe({
+      jobChanged: (record) => {
+        // Delete first so the set is ordered by latest change: when a delta
+        // must be cut short, the least recently changed jobs are left out.
+        this.#dirtyJobs.delete(record);
+        this.#dirtyJobs.add(record);
+      },
+      workerChanged: (worker) => {
+        this.#dirtyWorkers.set(worker.workerId, worker);
+      },
+      workersForgotten: (ids) => {
+        for (const id of ids) {
+          this.#dirtyWorkers.delete(id);
+          this.#forgotten.add(id);
+        }
+      },
+    });
+    this.#throughput.sample(finishedTotal(scheduler.counters), this.#clock());
+    this.#flushTimer = setInterval(() => this.flush(), options.flushMs ?? 250);
+    this.#keepAliveTimer = setInterval(
+      () => this.#keepAlive(),
+      options.keepAliveMs ?? 15_000,
+    );
+  }
+
+  /** The id of the latest event, as sent in `id:` lines. */
+  get lastEventId(): string {
+    return `${this.#epoch}.${this.#seq}`;
+  }
+
+  /** How the hub is doing. */
+  stats(): EventHubStats {
+    return {
+      clients: this.#clients.size,
+      events: this.#seq,
+      resyncs: this.#resyncs,
+      jobsOmitted: this.#jobsOmitted,
+    };
+  }
+
+  /**
+   * Opens a stream for one client. With `lastEventId` (the `Last-Event-ID`
+   * header of a reconnecting EventSource) it resumes: the events missed are
+   * replayed from history, or a snapshot is sent when they are no longer all
+   * there. Without it, the stream starts with a snapshot.
+   *
+   * The stream ends when the client goes away (`signal` aborts or the body
+   * is cancelled) or the hub is closed.
+   */
+  connect(
+    options: { lastEventId?: string | null; signal?: AbortSignal } = {},
+  ): Response {
+    const first = [HELLO, ...this.#catchUp(options.lastEventId)];
+    const client = new Client(this, this.#clientQueue, first);
+    this.#clients.add(client);
+    options.signal?.addEventListener("abort", () => client.close(), {
+      once: true,
+    });
+    return new Response(client.stream, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        "x-accel-buffering": "no",
+      },
+    });
+  }
+
+  /**
+   * Publishes one delta with everything that changed since the last one, if
+   * anything did. Runs every `flushMs`; tests call it to step the clock.
+   */
+  flush(): void {
+    const now = this.#clock();
+    const counters = this.#scheduler.counters;
+    const secondClosed = this.#throughput.sample(finishedTotal(counters), now);
+    const sum = counterSum(counters);
+    if (
+      this.#dirtyJobs.size === 0 && this.#dirtyWorkers.size === 0 &&
+      this.#forgotten.size === 0 && !secondClosed && sum === this.#counterSum
+    ) {
+      return;
+    }
+    this.#counterSum = sum;
+    const dirty = this.#dirtyJobs;
+    this.#dirtyJobs = new Set();
+    const skip = Math.max(0, dirty.size - this.#maxJobs);
+    this.#jobsOmitted += skip;
+    const jobs = [];
+    let i = 0;
+    for (const record of dirty) {
+      if (i++ >= skip) jobs.push(jobSummary(record));
+    }
+    const event: DeltaEvent = {
+      type: "delta",
+      serverTime: now,
+      jobs,
+      jobsOmitted: skip,
+      workers: [...this.#dirtyWorkers.values()],
+      forgotten: [...this.#forgotten],
+      counters: { ...counters },
+      throughput: this.#throughput.value(),
+    };
+    this.#dirtyWorkers = new Map();
+    this.#forgotten = new Set();
+    this.#publish("delta", event);
+  }
+
+  /** The snapshot as of now, encoded once per event id and shared. */
+  snapshotFrame(): Uint8Array {
+    if (this.#snapshot?.seq === this.#seq) return this.#snapshot.frame;
+    const scheduler = this.#scheduler;
+    const event: SnapshotEvent = {
+      type: "snapshot",
+      serverTime: this.#clock(),
+      workers: scheduler.registry.list(),
+      jobs: scheduler.jobs.recent(this.#snapshotJobs).map(jobSummary),
+      counters: { ...scheduler.counters },
+      throughput: this.#throughput.value(),
+    };
+    const frame = this.#frame(this.#seq, "snapshot", event);
+    this.#snapshot = { seq: this.#seq, frame };
+    return frame;
+  }
+
+  /** Ends every stream and stops listening to the scheduler. */
+  close(): void {
+    this.#unobserve();
+    clearInterval(this.#flushTimer);
+    clearInterval(this.#keepAliveTimer);
+    for (const client of [...this.#clients]) client.close();
+  }
+
+  /** @internal A client left. */
+  remove(client: Client): void {
+    this.#clients.delete(client);
+  }
+
+  /** @internal A client's queue overflowed. */
+  resynced(): void {
+    this.#resyncs++;
+  }
+
+  /** The frames a (re)connecting client needs first. */
+  #catchUp(lastEventId: string | null | undefined): Uint8Array[] {
+    const seen = this.#parseId(lastEventId);
+    if (seen === undefined) return [this.snapshotFrame()];
+    if (seen === this.#seq) return [];
+    const oldest = this.#history[0]?.seq ?? this.#seq + 1;
+    const missed = this.#seq - seen;
+    if (seen + 1 < oldest || missed > this.#clientQueue) {
+      return [this.snapshotFrame()];
+    }
+    return this.#history.filter((e) => e.seq > seen).map((e) => e.frame);
+  }
+
+  /** The sequence number of one of our ids, or `undefined` if it is not ours. */
+  #parseId(id: string | null | undefined): number | undefined {
+    if (!id) return undefined;
+    const dot = id.indexOf(".");
+    if (dot < 0 || id.slice(0, dot) !== this.#epoch) return undefined;
+    const seq = Number(id.slice(dot + 1));
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > this.#seq) {
+      return undefined;
+    }
+    return seq;
+  }
+
+  #publish(type: "delta", event: DeltaEvent): void {
+    const seq = ++this.#seq;
+    const frame = this.#frame(seq, type, event);
+    this.#history.push({ seq, frame });
+    if (this.#history.length > this.#historySize) this.#history.shift();
+    for (const client of this.#clients) client.send(frame);
+  }
+
+  #frame(seq: number, type: string, data: unknown): Uint8Array {
+    // JSON.stringify escapes newlines, so the data fits on one `data:` line.
+    return encoder.encode(
+      `id: ${this.#epoch}.${seq}\nevent: ${type}\ndata: ${
+        JSON.stringify(data)
+      }\n\n`,
+    );
+  }
+
+  #keepAlive(): void {
+    for (const client of this.#clients) client.send(KEEP_ALIVE);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * `GET /metrics`: the scheduler's state in the Prometheus text format
+ * (version 0.0.4), with latency histograms fed by the scheduler's observer.
+ *
+ * @module
+ */
+import type { Bus } from "../bus/bus.ts";
+import type { Scheduler } from "../scheduler/engine.ts";
+import { JOB_STATES, type JobState } from "../scheduler/job_table.ts";
+
+/** Bucket upper bounds, in seconds: 1 ms to 1 min. */
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];
+
+/** Topics tracked by name; the rest share the label `topic="_other"`, so a client cannot grow memory without bound. */
+export const MAX_TOPICS = 200;
+const OTHER_TOPIC = "_other";
+
+/** A cumulative histogram with fixed buckets. */
+export class Histogram {
+  readonly #bounds: readonly number[];
+  readonly #counts: Float64Array;
+  #sum = 0;
+  #count = 0;
+
+  constructor(bounds: readonly number[] = LATENCY_BUCKETS) {
+    this.#bounds = bounds;
+    this.#counts = new Float64Array(bounds.length);
+  }
+
+  /** Adds one observation, in seconds. */
+  observe(value: number): void {
+    this.#sum += value;
+    this.#count++;
+    const bounds = this.#bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (value <= bounds[i]) {
+        this.#counts[i]++;
+        return;
+      }
+    }
+  }
+
+  /** The histogram's lines, for a metric `name` with fixed `labels`. */
+  render(name: string, labels = ""): string[] {
+    const sep = labels ? "," : "";
+    const lines: string[] = [];
+    let cumulative = 0;
+    for (let i = 0; i < this.#bounds.length; i++) {
+      cumulative += this.#counts[i];
+      lines.push(
+        `${name}_bucket{${labels}${sep}le="${this.#bounds[i]}"} ${cumulative}`,
+      );
+    }
+    lines.push(`${name}_bucket{${labels}${sep}le="+Inf"} ${this.#count}`);
+    lines.push(`${name}_sum${labels ? `{${labels}}` : ""} ${this.#sum}`);
+    lines.push(`${name}_count${labels ? `{${labels}}` : ""} ${this.#count}`);
+    return lines;
+  }
+}
+
+/** Escapes a label value as the text format requires. */
+function label(value: string): string {
+  return value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll(
+    "\n",
+    "\\n",
+  );
+}
+
+const STATE_INDEX = new Map<JobState, number>(
+  JOB_STATES.map((state, i) => [state, i]),
+);
+
+/** Options for {@linkcode DashboardMetrics}. */
+export interface MetricsOptions {
+  scheduler: Scheduler;
+  bus: Bus;
+  /** How many SSE clients are connected now. */
+  sseClients: () => number;
+  /** Epoch ms the process started. Default: now. */
+  startedAt?: number;
+  /** The clock. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/**
+ * Collects job metrics from the scheduler's observer and renders everything
+ * in the Prometheus text format.
+ *
+ * @example
+ * ```ts
+ * const metrics = new DashboardMetrics({ scheduler, bus, sseClients: () => hub.stats().clients });
+ * app.get("/metrics", (c) => c.text(metrics.render()));
+ * ```
+ */
+export class DashboardMetrics {
+  readonly #o: MetricsOptions;
+  readonly #clock: () => number;
+  readonly #startedAt: number;
+  /** Final jobs by topic, then by state index. */
+  readonly #finished = new Map<string, Float64Array>();
+  readonly #dispatch = new Histogram();
+  readonly #endToEnd = new Histogram();
+  readonly #unobserve: () => void;
+
+  constructor(options: MetricsOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#startedAt = options.startedAt ?? this.#clock();
+    // In the scheduler's hot path: a map lookup and a bucket scan, no allocation.
+    this.#unobserve = options.scheduler.observe({
+      jobChanged: (record) => {
+        const start = record.createdAt ?? record.submittedAt;
+        if (record.finishedAt !== undefined) {
+          this.#countFinished(record.topic, record.state);
+          this.#endToEnd.observe(Math.max(0, record.finishedAt - start) / 1000);
+        } else if (record.state === "DISPATCHED") {
+          this.#dispatch.observe(
+            Math.max(0, (record.dispatchedAt ?? start) - start) / 1000,
+          );
+        }
+      },
+    });
+  }
+
+  /** Stops observing the scheduler. */
+  close(): void {
+    this.#unobserve();
+  }
+
+  /** Every metric, in the Prometheus text format. */
+  render(): string {
+    const { scheduler, bus } = this.#o;
+    const c = scheduler.counters;
+    const out: string[] = [];
+    const metric = (
+      name: string,
+      type: "counter" | "gauge" | "histogram",
+      help: string,
+      lines: string[],
+    ) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
+    };
+
+    metric(
+      "cortex_jobs_submitted_total",
+      "counter",
+      "Jobs submitted to this scheduler (bus and dashboard).",
+      [`cortex_jobs_submitted_total ${c.submitted}`],
+    );
+    metric(
+      "cortex_jobs_dispatched_total",
+      "counter",
+      "Jobs dispatched to a worker subject.",
+      [`cortex_jobs_dispatched_total ${c.dispatched}`],
+    );
+    const finished: string[] = [];
+    for (const [topic, counts] of this.#finished) {
+      for (let i = 0; i < counts.length; i++) {
+        if (counts[i] === 0) continue;
+        finished.push(
+          `cortex_jobs_finished_total{status="${JOB_STATES[i]}",topic="${
+            label(topic)
+          }"} ${counts[i]}`,
+        );
+      }
+    }
+    metric(
+      "cortex_jobs_finished_total",
+      "counter",
+      "Jobs that reached a final state, by status and topic.",
+      finished,
+    );
+    metric(
+      "cortex_jobs_inflight",
+      "gauge",
+      "Jobs admitted and not yet final.",
+      [`cortex_jobs_inflight ${scheduler.jobs.inflight}`],
+    );
+    metric(
+      "cortex_job_table_size",
+      "gauge",
+      "Jobs held in the scheduler's job table.",
+      [`cortex_job_table_size ${scheduler.jobs.size}`],
+    );
+    metric(
+      "cortex_jobs_duplicate_total",
+      "counter",
+      "Submissions of a job id the table already held.",
+      [`cortex_jobs_duplicate_total ${c.duplicates}`],
+    );
+    metric(
+      "cortex_job_dispatch_latency_seconds",
+      "histogram",
+      "From the job's creation (or its receipt, when the submitter sent no time) to its dispatch.",
+      this.#dispatch.render("cortex_job_dispatch_latency_seconds"),
+    );
+    metric(
+      "cortex_job_end_to_end_latency_seconds",
+      "histogram",
+      "From the job's creation (or its receipt) to its final result.",
+      this.#endToEnd.render("cortex_job_end_to_end_latency_seconds"),
+    );
+    const workers = scheduler.registry.counts();
+    metric(
+      "cortex_workers",
+      "gauge",
+      "Known workers, by liveness.",
+      Object.entries(workers).map(([state, n]) =>
+        `cortex_workers{state="${state}"} ${n}`
+      ),
+    );
+    metric(
+      "cortex_bus_undecodable_packets_total",
+      "counter",
+      "Packets on the bus that were not a BusPacket.",
+      [`cortex_bus_undecodable_packets_total ${bus.undecodable}`],
+    );
+    metric(
+      "cortex_bus_connected",
+      "gauge",
+      "1 when the NATS connection is up.",
+      [`cortex_bus_connected ${bus.connected ? 1 : 0}`],
+    );
+    metric(
+      "cortex_dashboard_sse_clients",
+      "gauge",
+      "Dashboard event streams open now.",
+      [`cortex_dashboard_sse_clients ${this.#o.sseClients()}`],
+    );
+    metric(
+      "cortex_uptime_seconds",
+      "gauge",
+      "Seconds since the scheduler started.",
+      [`cortex_uptime_seconds ${(this.#clock() - this.#startedAt) / 1000}`],
+    );
+    return out.join("\n") + "\n";
+  }
+
+  #countFinished(topic: string, state: JobState): void {
+    let counts = this.#finished.get(topic);
+    if (!counts) {
+      const key = this.#finished.size < MAX_TOPICS ? topic : OTHER_TOPIC;
+      counts = this.#finished.get(key);
+      if (!counts) {
+        counts = new Float64Array(JOB_STATES.length);
+        this.#finished.set(key, counts);
+      }
+    }
+    counts[STATE_INDEX.get(state) ?? 0]++;
+  }
+}

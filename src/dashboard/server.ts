@@ -1,0 +1,112 @@
+/**
+ * Starts the dashboard's HTTP server next to a running scheduler.
+ *
+ * @module
+ */
+import type { Bus } from "../bus/bus.ts";
+import type { Scheduler } from "../scheduler/engine.ts";
+import type { Logger } from "../log.ts";
+import { createDashboardApp } from "./app.ts";
+import { EventHub, type EventHubOptions } from "./events.ts";
+import { DashboardMetrics } from "./metrics.ts";
+import { checkBinding } from "./security.ts";
+
+/** Options for {@linkcode startDashboard}. */
+export interface DashboardOptions {
+  scheduler: Scheduler;
+  bus: Bus;
+  log: Logger;
+  /** Address to listen on. Default "127.0.0.1". */
+  host?: string;
+  /** Port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Bearer token; required when `host` is not loopback. Default "". */
+  token?: string;
+  /** Where the built UI is. Default `<project>/dashboard/dist`. */
+  distDir?: string;
+  /** Event stream tuning. */
+  events?: EventHubOptions;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A running dashboard. */
+export interface Dashboard extends AsyncDisposable {
+  /** `http://host:port/` */
+  readonly url: string;
+  readonly port: number;
+  readonly hub: EventHub;
+  /** Ends the event streams, then stops the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens and serves the dashboard.
+ *
+ * @throws {DashboardConfigError} when `host` is not loopback and there is no token.
+ * @throws {Deno.errors.AddrInUse} when the port is taken.
+ * @example
+ * ```ts
+ * const dashboard = startDashboard({ scheduler, bus, log, port: 8080 });
+ * log.info(`dashboard listening on ${dashboard.url}`);
+ * await dashboard.close();
+ * ```
+ */
+export function startDashboard(options: DashboardOptions): Dashboard {
+  const host = options.host ?? "127.0.0.1";
+  const token = options.token ?? "";
+  checkBinding(host, token);
+  const startedAt = Date.now();
+  const hub = new EventHub(options.scheduler, options.events);
+  const metrics = new DashboardMetrics({
+    scheduler: options.scheduler,
+    bus: options.bus,
+    sseClients: () => hub.stats().clients,
+    startedAt,
+  });
+  const app = createDashboardApp({
+    scheduler: options.scheduler,
+    bus: options.bus,
+    hub,
+    metrics,
+    log: options.log,
+    token,
+    distDir: options.distDir,
+    startedAt,
+  });
+  const stop = new AbortController();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: host,
+      port: options.port ?? 8080,
+      signal: options.signal
+        ? AbortSignal.any([options.signal, stop.signal])
+        : stop.signal,
+      onListen: () => {},
+    }, app.fetch);
+  } catch (error) {
+    hub.close();
+    metrics.close();
+    throw error;
+  }
+  const port = server.addr.port;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      hub.close();
+      metrics.close();
+      stop.abort();
+      await server.finished;
+    })();
+    return closed;
+  };
+  return {
+    url: `http://${shown}:${port}/`,
+    port,
+    hub,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * `POST /api/jobs`: turns the dashboard's submit form (JSON) into job
+ * requests for {@linkcode Scheduler.submit}, the same validation, safety and
+ * routing path jobs from the bus take.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import {
+  JobPriority,
+  type JobRequest,
+  JobRequestSchema,
+} from "../gen/cortex/v1/cortex_pb.ts";
+import type { Scheduler } from "../scheduler/engine.ts";
+import type { SubmitResponse } from "./views.ts";
+
+/** Most jobs one form submission may create. */
+export const MAX_COUNT = 1000;
+
+/** The request body, after checking. */
+export interface SubmitForm {
+  topic: string;
+  payload: string;
+  priority: JobPriority;
+  count: number;
+}
+
+const PRIORITIES: Record<string, JobPriority> = {
+  unspecified: JobPriority.UNSPECIFIED,
+  batch: JobPriority.BATCH,
+  interactive: JobPriority.INTERACTIVE,
+  critical: JobPriority.CRITICAL,
+};
+
+/**
+ * Checks a parsed JSON body: `{topic, payload?, priority?, count?}`. Returns
+ * the form, or a message saying what is wrong. Topic and payload size are
+ * left to the scheduler's validation, so the rules are the bus's own.
+ *
+ * @example
+ * ```ts
+ * parseSubmitForm({ topic: "job.echo", payload: "hi", count: 3 });
+ * ```
+ */
+export function parseSubmitForm(body: unknown): SubmitForm | string {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return 'expected a JSON object like {"topic": "job.echo", "payload": "hello", "priority": "interactive", "count": 1}';
+  }
+  const b = body as Record<string, unknown>;
+  if (typeof b.topic !== "string") return "topic must be a string";
+  const payload = b.payload ?? "";
+  if (typeof payload !== "string") return "payload must be a string (text)";
+  let priority = JobPriority.UNSPECIFIED;
+  if (b.priority !== undefined && b.priority !== "") {
+    const p = typeof b.priority === "string"
+      ? PRIORITIES[b.priority.toLowerCase()]
+      : undefined;
+    if (p === undefined) {
+      return `priority must be one of ${Object.keys(PRIORITIES).join(", ")}`;
+    }
+    priority = p;
+  }
+  const count = b.count ?? 1;
+  if (
+    typeof count !== "number" || !Number.isInteger(count) || count < 1 ||
+    count > MAX_COUNT
+  ) {
+    return `count must be a whole number from 1 to ${MAX_COUNT}`;
+  }
+  return { topic: b.topic.trim(), payload, priority, count };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Submits `form.count` jobs through the scheduler, with ids
+ * `web-<random>-<n>`, and reports what became of each.
+ */
+export function submitForm(
+  scheduler: Scheduler,
+  form: SubmitForm,
+  submitter = "dashboard",
+): SubmitResponse {
+  const prefix = `web-${crypto.randomUUID().slice(0, 8)}`;
+  const payload = encoder.encode(form.payload);
+  const response: SubmitResponse = { outcomes: [], dispatched: 0, refused: 0 };
+  for (let i = 1; i <= form.count; i++) {
+    const job: JobRequest = create(JobRequestSchema, {
+      jobId: form.count === 1 ? prefix : `${prefix}-${i}`,
+      topic: form.topic,
+      priority: form.priority,
+      payload,
+    });
+    const outcome = scheduler.submit(job, {
+      submitter,
+      createdAt: Date.now(),
+    });
+    if (outcome.status === "dispatched") response.dispatched++;
+    else response.refused++;
+    response.outcomes.push({
+      status: outcome.status,
+      jobId: outcome.jobId,
+      traceId: outcome.traceId,
+      ...("reason" in outcome ? { reason: outcome.reason } : {}),
+    });
+  }
+  return response;
+}

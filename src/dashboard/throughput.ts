@@ -1,0 +1,65 @@
+/**
+ * Jobs per second over the last minute, from a running total sampled now and
+ * then: no timestamp per job, so it costs nothing in the scheduler's hot path.
+ *
+ * @module
+ */
+import type { Throughput } from "./views.ts";
+
+/** Seconds of history kept: the sparkline's width. */
+export const THROUGHPUT_SECONDS = 60;
+
+/**
+ * Turns samples of a monotonic total into per-second counts.
+ *
+ * A second's count is the growth of the total between the first samples of
+ * that second and the next, so sampling a few times a second is enough.
+ *
+ * @example
+ * ```ts
+ * const meter = new ThroughputMeter();
+ * meter.sample(0, 0);
+ * meter.sample(40, 1_000);
+ * meter.value().perSecond; // 40
+ * ```
+ */
+export class ThroughputMeter {
+  readonly #series: number[] = new Array(THROUGHPUT_SECONDS).fill(0);
+  #second = -1;
+  #totalAtSecond = 0;
+
+  /**
+   * Records that the total was `total` at epoch ms `now`; returns whether a
+   * second closed (so the series changed).
+   */
+  sample(total: number, now: number): boolean {
+    const second = Math.floor(now / 1000);
+    if (this.#second < 0) {
+      this.#second = second;
+      this.#totalAtSecond = total;
+      return false;
+    }
+    if (second <= this.#second) return false;
+    // Seconds with no sample (a stalled loop) count as zero; the growth
+    // goes to the last closed second rather than being lost.
+    const gap = Math.min(second - this.#second, THROUGHPUT_SECONDS);
+    for (let i = 1; i < gap; i++) this.#push(0);
+    this.#push(Math.max(0, total - this.#totalAtSecond));
+    this.#second = second;
+    this.#totalAtSecond = total;
+    return true;
+  }
+
+  /** The last closed second and the whole series, oldest first. */
+  value(): Throughput {
+    return {
+      perSecond: this.#series[this.#series.length - 1],
+      series: [...this.#series],
+    };
+  }
+
+  #push(count: number): void {
+    this.#series.shift();
+    this.#series.push(count);
+  }
+}
