@@ -151,7 +151,9 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   app.get("/api/events", (c) =>
     hub.connect({
       lastEventId: c.req.header("last-event-id") ?? c.req.query("lastEventId"),
-      signal: c.req.raw.signal,
+      // Deno.serve's handler info: settles when the connection is done with
+      // the response, which for a stream means the client went away.
+      done: (c.env as Partial<Deno.ServeHandlerInfo> | undefined)?.completed,
     }));
 
   app.all("/api/*", (c) => c.json({ error: `no route ${c.req.path}` }, 404));

@@ -227,18 +227,16 @@ export class EventHub {
    * replayed from history, or a snapshot is sent when they are no longer all
    * there. Without it, the stream starts with a snapshot.
    *
-   * The stream ends when the client goes away (`signal` aborts or the body
-   * is cancelled) or the hub is closed.
+   * The stream ends when the client goes away (the server cancels the
+   * body, or `done` settles), or when the hub is closed.
    */
   connect(
-    options: { lastEventId?: string | null; signal?: AbortSignal } = {},
+    options: { lastEventId?: string | null; done?: Promise<unknown> } = {},
   ): Response {
     const first = [HELLO, ...this.#catchUp(options.lastEventId)];
     const client = new Client(this, this.#clientQueue, first);
     this.#clients.add(client);
-    options.signal?.addEventListener("abort", () => client.close(), {
-      once: true,
-    });
+    options.done?.finally(() => client.close());
     return new Response(client.stream, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",

@@ -29,8 +29,8 @@ export class ThroughputMeter {
   #totalAtSecond = 0;
 
   /**
-   * Records that the total was `total` at epoch ms `now`; returns whether a
-   * second closed (so the series changed).
+   * Records that the total was `total` at epoch ms `now`; returns whether
+   * the series changed (an idle minute of zeros does not).
    */
   sample(total: number, now: number): boolean {
     const second = Math.floor(now / 1000);
@@ -43,11 +43,12 @@ export class ThroughputMeter {
     // Seconds with no sample (a stalled loop) count as zero; the growth
     // goes to the last closed second rather than being lost.
     const gap = Math.min(second - this.#second, THROUGHPUT_SECONDS);
-    for (let i = 1; i < gap; i++) this.#push(0);
-    this.#push(Math.max(0, total - this.#totalAtSecond));
+    let changed = false;
+    for (let i = 1; i < gap; i++) changed = this.#push(0) || changed;
+    changed = this.#push(Math.max(0, total - this.#totalAtSecond)) || changed;
     this.#second = second;
     this.#totalAtSecond = total;
-    return true;
+    return changed;
   }
 
   /** The last closed second and the whole series, oldest first. */
@@ -58,8 +59,10 @@ export class ThroughputMeter {
     };
   }
 
-  #push(count: number): void {
-    this.#series.shift();
+  /** Appends a second; returns whether that changed the series. */
+  #push(count: number): boolean {
+    const dropped = this.#series.shift()!;
     this.#series.push(count);
+    return dropped !== 0 || count !== 0;
   }
 }

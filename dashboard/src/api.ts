@@ -1,0 +1,95 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard's HTTP calls, with the access token when the server needs one.
+ *
+ * @module
+ */
+import type {
+  JobDetail,
+  JobSummary,
+  SubmitResponse,
+} from "../../src/dashboard/views.ts";
+
+const TOKEN_KEY = "cortex-dashboard-token";
+
+/**
+ * The access token: taken from `?token=` once (then removed from the address
+ * bar, so it is not shared by a copied link) and kept for this tab only.
+ */
+export function accessToken(): string {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get("token");
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete("token");
+    history.replaceState(null, "", url);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? "";
+}
+
+/** An API call that did not succeed; `message` is the server's explanation. */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const token = accessToken();
+  const headers = new Headers(init.headers);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  const res = await fetch(path, { ...init, headers });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`);
+  }
+  return body as T;
+}
+
+/** Filters of {@linkcode fetchJobs}. */
+export interface JobFilter {
+  status: string;
+  topic: string;
+  q: string;
+}
+
+/** The most recent jobs matching `filter`, newest first. */
+export async function fetchJobs(
+  filter: JobFilter,
+  limit = 200,
+  signal?: AbortSignal,
+): Promise<JobSummary[]> {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (filter.status) params.set("status", filter.status);
+  if (filter.topic) params.set("topic", filter.topic);
+  if (filter.q) params.set("q", filter.q);
+  const body = await call<{ jobs: JobSummary[] }>(`/api/jobs?${params}`, {
+    signal,
+  });
+  return body.jobs;
+}
+
+/** One job's detail. */
+export function fetchJob(
+  jobId: string,
+  signal?: AbortSignal,
+): Promise<JobDetail> {
+  return call<JobDetail>(`/api/jobs/${encodeURIComponent(jobId)}`, { signal });
+}
+
+/** What the submit form sends. */
+export interface SubmitRequest {
+  topic: string;
+  payload: string;
+  priority: string;
+  count: number;
+}
+
+/** Submits jobs through the scheduler. */
+export function submitJobs(request: SubmitRequest): Promise<SubmitResponse> {
+  return call<SubmitResponse>("/api/jobs", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(request),
+  });
+}

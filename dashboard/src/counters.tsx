@@ -1,0 +1,78 @@
+/// <reference lib="dom" />
+/**
+ * The totals since start, jobs per second now, and a one-minute sparkline.
+ *
+ * @module
+ */
+import type {
+  SchedulerCounters,
+  Throughput,
+} from "../../src/dashboard/views.ts";
+import { count } from "./format.ts";
+
+const CARDS: { key: keyof SchedulerCounters; label: string; tone: string }[] = [
+  { key: "submitted", label: "Submitted", tone: "neutral" },
+  { key: "completed", label: "Completed", tone: "ok" },
+  { key: "failed", label: "Failed", tone: "bad" },
+  { key: "denied", label: "Denied", tone: "denied" },
+  { key: "timeout", label: "Timed out", tone: "warn" },
+];
+
+/** A line of the last minute's per-second counts, scaled to its own peak. */
+export function Sparkline(
+  { series, width = 180, height = 36 }: {
+    series: number[];
+    width?: number;
+    height?: number;
+  },
+) {
+  const peak = Math.max(1, ...series);
+  const step = width / Math.max(1, series.length - 1);
+  const points = series.map((v, i) =>
+    `${(i * step).toFixed(1)},${
+      (height - 2 - (v / peak) * (height - 4)).toFixed(1)
+    }`
+  );
+  const line = points.join(" ");
+  return (
+    <svg
+      class="sparkline"
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      height={height}
+      role="img"
+      aria-label={`jobs per second over the last minute, peak ${peak}`}
+    >
+      <polygon class="area" points={`0,${height} ${line} ${width},${height}`} />
+      <polyline class="line" points={line} />
+    </svg>
+  );
+}
+
+/** The counter cards and the throughput card. */
+export function Counters(
+  { counters, throughput }: {
+    counters?: SchedulerCounters;
+    throughput: Throughput;
+  },
+) {
+  return (
+    <section class="counters" aria-label="totals since the scheduler started">
+      {CARDS.map(({ key, label, tone }) => (
+        <div class={`card tone-${tone}`} key={key} data-counter={key}>
+          <span class="card-label">{label}</span>
+          <span class="card-value">
+            {counters ? count(counters[key]) : "–"}
+          </span>
+        </div>
+      ))}
+      <div class="card throughput" data-counter="rate">
+        <div>
+          <span class="card-label">Jobs / s</span>
+          <span class="card-value">{count(throughput.perSecond)}</span>
+        </div>
+        <Sparkline series={throughput.series} />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,147 @@
+/// <reference lib="dom" />
+/**
+ * A job's detail: request, result, state history and timings, in a side
+ * panel. Payload and output are shown as text, never as HTML.
+ *
+ * @module
+ */
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import type { JobDetail, JobSummary } from "../../src/dashboard/views.ts";
+import { fetchJob } from "./api.ts";
+import { clock, duration } from "./format.ts";
+import { StatusBadge } from "./jobs_feed.tsx";
+
+function Field(
+  { label, children }: { label: string; children: ComponentChildren },
+) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+/**
+ * The panel for `jobId`; refetched when the feed's summary of it changes
+ * state, so it follows the job live.
+ */
+export function JobDetailPanel(
+  { jobId, summary, onClose }: {
+    jobId: string;
+    summary?: JobSummary;
+    onClose: () => void;
+  },
+) {
+  const [detail, setDetail] = useState<JobDetail | undefined>();
+  const [error, setError] = useState("");
+  const state = summary?.state;
+
+  useEffect(() => {
+    const controller = new AbortController();
+    fetchJob(jobId, controller.signal).then(
+      (d) => {
+        setDetail(d);
+        setError("");
+      },
+      (e) => {
+        if (!controller.signal.aborted) setError(String(e.message ?? e));
+      },
+    );
+    return () => controller.abort();
+  }, [jobId, state]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") onClose();
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [onClose]);
+
+  const d = detail?.jobId === jobId ? detail : undefined;
+  return (
+    <aside class="detail" aria-label={`job ${jobId}`} data-detail={jobId}>
+      <header class="panel-head">
+        <h2 class="mono ellipsis" title={jobId}>{jobId}</h2>
+        <button
+          type="button"
+          class="button icon"
+          aria-label="close"
+          onClick={onClose}
+        >
+          ×
+        </button>
+      </header>
+      {error && <p class="error">{error}</p>}
+      {!d && !error && <p class="muted">Loading…</p>}
+      {d && (
+        <div class="detail-body">
+          <div class="detail-state">
+            <StatusBadge state={d.state} />
+          </div>
+          <h3>History</h3>
+          <ol class="history">
+            {d.history.map((step) => (
+              <li key={step.state}>
+                <StatusBadge state={step.state} />
+                <span class="mono">{clock(step.at)}</span>
+                <span class="muted">{step.note}</span>
+              </li>
+            ))}
+          </ol>
+          <h3>Timings</h3>
+          <dl>
+            <Field label="Dispatch">{duration(d.timings.dispatchMs)}</Field>
+            <Field label="Execution">{duration(d.timings.executionMs)}</Field>
+            <Field label="Round trip">
+              {duration(d.timings.roundTripMs)}
+            </Field>
+          </dl>
+          <h3>Request</h3>
+          <dl>
+            <Field label="Topic">{d.request.topic}</Field>
+            <Field label="Priority">{d.request.priority}</Field>
+            <Field label="Submitter">{d.request.submitter || "—"}</Field>
+            <Field label="Trace id">
+              <span class="mono">{d.traceId || "—"}</span>
+            </Field>
+            {d.request.contextPtr && (
+              <Field label="Context">{d.request.contextPtr}</Field>
+            )}
+            {d.request.adapterId && (
+              <Field label="Adapter">{d.request.adapterId}</Field>
+            )}
+            <Field label="Payload">{`${d.request.payloadBytes} bytes`}</Field>
+          </dl>
+          {d.request.payloadPreview && (
+            <pre class="payload" data-payload>{d.request.payloadPreview}</pre>
+          )}
+          {d.result && (
+            <>
+              <h3>Result</h3>
+              <dl>
+                <Field label="Worker">
+                  <span class="mono">{d.result.workerId || "—"}</span>
+                </Field>
+                {d.result.error && (
+                  <Field label="Error">{d.result.error}</Field>
+                )}
+                {d.result.resultPtr && (
+                  <Field label="Result at">{d.result.resultPtr}</Field>
+                )}
+                <Field label="Output">
+                  {`${d.result.outputBytes} bytes`}
+                </Field>
+              </dl>
+              {d.result.outputPreview && (
+                <pre class="payload" data-output>{d.result.outputPreview}</pre>
+              )}
+            </>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}

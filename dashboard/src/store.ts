@@ -1,0 +1,109 @@
+/// <reference lib="dom" />
+/**
+ * The browser's copy of the scheduler's state, kept current by the event
+ * stream: workers by id, a bounded window of the most recent jobs, counters
+ * and throughput.
+ *
+ * @module
+ */
+import type {
+  DashboardEvent,
+  JobSummary,
+  SchedulerCounters,
+  Throughput,
+  WorkerView,
+} from "../../src/dashboard/views.ts";
+
+/** Jobs kept in memory; the feed renders fewer. Bounded so a flood cannot grow the tab. */
+export const KEEP_JOBS = 1000;
+
+const ZERO_THROUGHPUT: Throughput = {
+  perSecond: 0,
+  series: new Array(60).fill(0),
+};
+
+/**
+ * Applies snapshots and deltas; notifies listeners after each change.
+ *
+ * @example
+ * ```ts
+ * const store = new DashboardStore();
+ * store.subscribe(() => render());
+ * store.apply(event);
+ * ```
+ */
+export class DashboardStore {
+  /** Workers, in the server's order (pool, then id). */
+  workers: WorkerView[] = [];
+  /** Jobs newest first, at most {@linkcode KEEP_JOBS}. */
+  jobs: JobSummary[] = [];
+  counters?: SchedulerCounters;
+  throughput: Throughput = ZERO_THROUGHPUT;
+  /** Server clock minus ours, so "3 s ago" is right on a skewed client. */
+  clockOffset = 0;
+  /** Epoch ms of the last delta that left changed jobs out (a flood), or 0. */
+  sampledAt = 0;
+  /** Every topic seen, for the topic filter. */
+  readonly topics = new Set<string>();
+  readonly #jobs = new Map<string, JobSummary>();
+  readonly #workers = new Map<string, WorkerView>();
+  readonly #listeners = new Set<() => void>();
+
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The server's clock now, as best we know it. */
+  serverNow(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** Applies one event from `/api/events`. */
+  apply(event: DashboardEvent): void {
+    this.clockOffset = event.serverTime - Date.now();
+    if (event.type === "snapshot") {
+      this.#jobs.clear();
+      this.#workers.clear();
+    } else {
+      for (const id of event.forgotten) this.#workers.delete(id);
+      if (event.jobsOmitted > 0) this.sampledAt = Date.now();
+    }
+    for (const worker of event.workers) {
+      this.#workers.set(worker.workerId, worker);
+    }
+    this.workers = [...this.#workers.values()].sort((a, b) =>
+      a.pool.localeCompare(b.pool) || a.workerId.localeCompare(b.workerId)
+    );
+    this.counters = event.counters;
+    this.throughput = event.throughput;
+    this.mergeJobs(event.jobs, false);
+    this.#notify();
+  }
+
+  /** Adds or updates jobs (from the stream or a filtered `/api/jobs` fetch). */
+  mergeJobs(jobs: JobSummary[], notify = true): void {
+    for (const job of jobs) {
+      this.#jobs.set(job.jobId, job);
+      if (job.topic) this.topics.add(job.topic);
+    }
+    const all = [...this.#jobs.values()].sort((a, b) =>
+      b.submittedAt - a.submittedAt || (b.jobId < a.jobId ? -1 : 1)
+    );
+    for (const dropped of all.splice(KEEP_JOBS)) {
+      this.#jobs.delete(dropped.jobId);
+    }
+    this.jobs = all;
+    if (notify) this.#notify();
+  }
+
+  /** One job's latest summary, if it is in the window. */
+  job(jobId: string): JobSummary | undefined {
+    return this.#jobs.get(jobId);
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
