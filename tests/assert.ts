@@ -7,17 +7,29 @@
 import assert from "node:assert/strict";
 
 /** Deep, strict equality. */
-export function assertEquals<T>(actual: unknown, expected: T, message?: string): void {
+export function assertEquals<T>(
+  actual: unknown,
+  expected: T,
+  message?: string,
+): void {
   assert.deepEqual(actual, expected, message);
 }
 
 /** `===` equality. */
-export function assertStrictEquals<T>(actual: unknown, expected: T, message?: string): void {
+export function assertStrictEquals<T>(
+  actual: unknown,
+  expected: T,
+  message?: string,
+): void {
   assert.equal(actual, expected, message);
 }
 
 /** Inequality. */
-export function assertNotEquals(actual: unknown, expected: unknown, message?: string): void {
+export function assertNotEquals(
+  actual: unknown,
+  expected: unknown,
+  message?: string,
+): void {
   assert.notDeepEqual(actual, expected, message);
 }
 
@@ -27,7 +39,11 @@ export function assertOk(value: unknown, message?: string): asserts value {
 }
 
 /** Asserts `text` matches `pattern`. */
-export function assertMatch(text: string, pattern: RegExp, message?: string): void {
+export function assertMatch(
+  text: string,
+  pattern: RegExp,
+  message?: string,
+): void {
   assert.match(text, pattern, message);
 }
 
@@ -53,6 +69,8 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`,
+    `timed out after ${timeoutMs} ms waiting for ${what}${
+      last ? `: ${last}` : ""
+    }`,
   );
 }

@@ -62,7 +62,9 @@ export class MemoryBus implements Bus {
   ): { unsubscribe(): void } {
     const sub = { subject, handler, queue: options.queue };
     this.#subs.push(sub);
-    return { unsubscribe: () => this.#subs = this.#subs.filter((s) => s !== sub) };
+    return {
+      unsubscribe: () => this.#subs = this.#subs.filter((s) => s !== sub),
+    };
   }
 
   /** The packets published on `subject`. */

@@ -13,7 +13,10 @@ function reason(policy: SubjectPolicy, topic: string): string | undefined {
 
 Deno.test("sys.destroy is denied by default; ordinary topics are allowed", () => {
   const policy = new SubjectPolicy();
-  assertMatch(reason(policy, "sys.destroy")!, /denied by safety policy \(pattern "sys.destroy"\)/);
+  assertMatch(
+    reason(policy, "sys.destroy")!,
+    /denied by safety policy \(pattern "sys.destroy"\)/,
+  );
   assertEquals(reason(policy, "job.echo"), undefined);
 });
 

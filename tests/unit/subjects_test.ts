@@ -4,7 +4,9 @@ import { assertEquals, assertOk } from "../assert.ts";
 Deno.test("subjectProblem accepts plain subjects and rejects malformed ones", () => {
   assertEquals(subjectProblem("job.echo"), undefined);
   assertEquals(subjectProblem("a"), undefined);
-  for (const bad of ["", "job..echo", ".job", "job.", "job echo", "job.\techo"]) {
+  for (
+    const bad of ["", "job..echo", ".job", "job.", "job echo", "job.\techo"]
+  ) {
     assertOk(subjectProblem(bad), `"${bad}" should be rejected`);
   }
 });

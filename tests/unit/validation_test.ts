@@ -1,5 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import { type JobPriority, JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
+import {
+  type JobPriority,
+  JobRequestSchema,
+} from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { validateJob } from "../../src/scheduler/validation.ts";
 import { assertEquals, assertMatch } from "../assert.ts";
 
@@ -9,21 +12,39 @@ const job = (fields: Parameters<typeof create<typeof JobRequestSchema>>[1]) =>
 
 Deno.test("a job with id, topic and a small payload is valid", () => {
   assertEquals(
-    validateJob(job({ jobId: "j1", topic: "job.echo", payload: new Uint8Array(16) }), limits),
+    validateJob(
+      job({ jobId: "j1", topic: "job.echo", payload: new Uint8Array(16) }),
+      limits,
+    ),
     undefined,
   );
 });
 
 Deno.test("job_id and topic are required", () => {
-  assertEquals(validateJob(job({ topic: "job.echo" }), limits), "job_id is required");
-  assertEquals(validateJob(job({ jobId: "  ", topic: "job.echo" }), limits), "job_id is required");
+  assertEquals(
+    validateJob(job({ topic: "job.echo" }), limits),
+    "job_id is required",
+  );
+  assertEquals(
+    validateJob(job({ jobId: "  ", topic: "job.echo" }), limits),
+    "job_id is required",
+  );
   assertEquals(validateJob(job({ jobId: "j1" }), limits), "topic is required");
 });
 
 Deno.test("the topic must be a NATS subject without wildcards", () => {
-  assertMatch(validateJob(job({ jobId: "j", topic: "job.*" }), limits)!, /wildcard/);
-  assertMatch(validateJob(job({ jobId: "j", topic: "job..x" }), limits)!, /empty token/);
-  assertMatch(validateJob(job({ jobId: "j", topic: "job x" }), limits)!, /white space/);
+  assertMatch(
+    validateJob(job({ jobId: "j", topic: "job.*" }), limits)!,
+    /wildcard/,
+  );
+  assertMatch(
+    validateJob(job({ jobId: "j", topic: "job..x" }), limits)!,
+    /empty token/,
+  );
+  assertMatch(
+    validateJob(job({ jobId: "j", topic: "job x" }), limits)!,
+    /white space/,
+  );
 });
 
 Deno.test("a payload over the limit is refused, naming the limit and its setting", () => {
@@ -31,9 +52,18 @@ Deno.test("a payload over the limit is refused, naming the limit and its setting
     job({ jobId: "j", topic: "job.echo", payload: new Uint8Array(17) }),
     limits,
   );
-  assertMatch(problem!, /17 bytes; the limit is 16 \(CORTEX_MAX_PAYLOAD_BYTES\)/);
+  assertMatch(
+    problem!,
+    /17 bytes; the limit is 16 \(CORTEX_MAX_PAYLOAD_BYTES\)/,
+  );
 });
 
 Deno.test("an unknown priority number is refused", () => {
-  assertMatch(validateJob(job({ jobId: "j", topic: "job.echo", priority: 9 as JobPriority }), limits)!, /priority 9/);
+  assertMatch(
+    validateJob(
+      job({ jobId: "j", topic: "job.echo", priority: 9 as JobPriority }),
+      limits,
+    )!,
+    /priority 9/,
+  );
 });
