@@ -67,6 +67,10 @@ export class MemoryBus implements Bus {
     };
   }
 
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** The packets published on `subject`. */
   on(subject: string): BusPacket[] {
     return this.sent.filter((s) => s.subject === subject).map((s) => s.packet);

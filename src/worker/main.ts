@@ -40,7 +40,7 @@ const worker = new Worker({
   concurrency: config.concurrency,
   heartbeatMs: config.heartbeatMs,
 });
-worker.start();
+await worker.start();
 
 onShutdown(log, async () => {
   await worker.stop();

@@ -17,7 +17,7 @@ import { NaiveStrategy } from "../../src/scheduler/strategy.ts";
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { MemoryBus } from "../memory_bus.ts";
 
-function setup() {
+async function setup() {
   let now = 0;
   const clock = () => now;
   const bus = new MemoryBus();
@@ -31,7 +31,7 @@ function setup() {
     senderId: "scheduler-test",
     log: logger("test"),
   });
-  scheduler.start();
+  await scheduler.start();
   const submit = (fields: Record<string, unknown>, traceId = "trace-1") =>
     bus.publish(
       SUBMIT,
@@ -63,8 +63,8 @@ function setup() {
   };
 }
 
-Deno.test("a valid job is forwarded to its topic as received, with its trace id", () => {
-  const { bus, scheduler, submit } = setup();
+Deno.test("a valid job is forwarded to its topic as received, with its trace id", async () => {
+  const { bus, scheduler, submit } = await setup();
   const seen: string[] = [];
   bus.subscribe("job.echo", (p) => seen.push(p.traceId));
   submit({ jobId: "j1", topic: "job.echo" }, "trace-a");
@@ -74,8 +74,8 @@ Deno.test("a valid job is forwarded to its topic as received, with its trace id"
   scheduler.stop();
 });
 
-Deno.test("a job without id or topic gets a FAILED result saying why", () => {
-  const { scheduler, submit, results } = setup();
+Deno.test("a job without id or topic gets a FAILED result saying why", async () => {
+  const { scheduler, submit, results } = await setup();
   submit({ topic: "job.echo" }, "t-noid");
   submit({ jobId: "j2" }, "t-notopic");
   const [noId, noTopic] = results();
@@ -94,16 +94,16 @@ Deno.test("a job without id or topic gets a FAILED result saying why", () => {
   scheduler.stop();
 });
 
-Deno.test("an oversize payload is FAILED and not dispatched", () => {
-  const { bus, scheduler, submit, results } = setup();
+Deno.test("an oversize payload is FAILED and not dispatched", async () => {
+  const { bus, scheduler, submit, results } = await setup();
   submit({ jobId: "big", topic: "job.echo", payload: new Uint8Array(9) });
   assertMatch(results()[0].error, /9 bytes; the limit is 8/);
   assertEquals(bus.on("job.echo").length, 0);
   scheduler.stop();
 });
 
-Deno.test("sys.destroy gets a DENIED result with the reason", () => {
-  const { bus, scheduler, submit, results } = setup();
+Deno.test("sys.destroy gets a DENIED result with the reason", async () => {
+  const { bus, scheduler, submit, results } = await setup();
   submit({ jobId: "boom", topic: "sys.destroy" });
   assertEquals(results()[0].status, "DENIED");
   assertMatch(results()[0].error, /sys.destroy/);
@@ -112,8 +112,8 @@ Deno.test("sys.destroy gets a DENIED result with the reason", () => {
   scheduler.stop();
 });
 
-Deno.test("a second submission of a held job id is not dispatched twice", () => {
-  const { bus, scheduler, submit, results } = setup();
+Deno.test("a second submission of a held job id is not dispatched twice", async () => {
+  const { bus, scheduler, submit, results } = await setup();
   submit({ jobId: "dup", topic: "job.echo" });
   submit({ jobId: "dup", topic: "job.echo" });
   assertEquals(bus.on("job.echo").length, 1);
@@ -136,8 +136,8 @@ Deno.test("a second submission of a held job id is not dispatched twice", () => 
   scheduler.stop();
 });
 
-Deno.test("a job with no result by its deadline is TIMEOUT, published once", () => {
-  const { scheduler, submit, results, advance } = setup();
+Deno.test("a job with no result by its deadline is TIMEOUT, published once", async () => {
+  const { scheduler, submit, results, advance } = await setup();
   submit({ jobId: "slow", topic: "job.echo" }, "t-slow");
   advance(4_999);
   scheduler.tick();
@@ -155,8 +155,8 @@ Deno.test("a job with no result by its deadline is TIMEOUT, published once", () 
   scheduler.stop();
 });
 
-Deno.test("results finish jobs and are counted once; observers hear of each change", () => {
-  const { bus, scheduler, submit } = setup();
+Deno.test("results finish jobs and are counted once; observers hear of each change", async () => {
+  const { bus, scheduler, submit } = await setup();
   const changes: string[] = [];
   scheduler.observe({
     jobChanged: (r) => changes.push(`${r.jobId}:${r.state}`),
@@ -180,8 +180,8 @@ Deno.test("results finish jobs and are counted once; observers hear of each chan
   scheduler.stop();
 });
 
-Deno.test("heartbeats fill the registry; a leaving one takes the worker offline", () => {
-  const { bus, scheduler } = setup();
+Deno.test("heartbeats fill the registry; a leaving one takes the worker offline", async () => {
+  const { bus, scheduler } = await setup();
   const beat = (fields: Record<string, unknown>) =>
     bus.publish(
       "sys.heartbeat.echo",
@@ -198,8 +198,8 @@ Deno.test("heartbeats fill the registry; a leaving one takes the worker offline"
   scheduler.stop();
 });
 
-Deno.test("undecodable bytes and wrong packet kinds never reach or break the scheduler", () => {
-  const { bus, scheduler, submit } = setup();
+Deno.test("undecodable bytes and wrong packet kinds never reach or break the scheduler", async () => {
+  const { bus, scheduler, submit } = await setup();
   bus.publishRaw(SUBMIT, new Uint8Array([0xff, 0xff, 0xff]));
   bus.publishRaw(RESULT, new TextEncoder().encode("garbage"));
   bus.publishRaw(
