@@ -305,3 +305,12 @@ Deno.test("clear errors: NATS unreachable exits 2 naming the URL; a bad setting 
   assertEquals(usage.code, 2);
   assertMatch(usage.stderr, /--count 0: expected a whole number of at least 1/);
 });
+
+Deno.test("no scheduler running: submit says so at once and exits 2 instead of waiting", async () => {
+  await using nats = await startNatsServer();
+  for (const args of [[], ["--no-wait"]]) {
+    const result = await runTask("submit", args, { NATS_URL: nats.url });
+    assertEquals(result.code, 2, result.stdout);
+    assertMatch(result.stderr, /no scheduler is listening on sys\.job\.submit/);
+  }
+});
