@@ -51,7 +51,7 @@ export function int(
   };
 }
 
-/** Free text; `allowEmpty` false rejects a blank value. */
+/** Free text; a value of only white space is refused. */
 export function text(
   env: string,
   defaultValue: string,

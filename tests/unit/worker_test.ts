@@ -1,0 +1,165 @@
+/** The worker runtime over an in-memory bus: concurrency, results, drain, heartbeats. */
+import { create } from "@bufbuild/protobuf";
+import {
+  type Heartbeat,
+  JobRequestSchema,
+  type JobResult,
+  JobStatus,
+} from "../../src/gen/cortex/v1/cortex_pb.ts";
+import { packet } from "../../src/bus/codec.ts";
+import { RESULT } from "../../src/bus/subjects.ts";
+import { logger } from "../../src/log.ts";
+import { echoHandler } from "../../src/worker/echo.ts";
+import { type JobHandler, Worker } from "../../src/worker/runtime.ts";
+import { assertEquals, assertOk } from "../assert.ts";
+import { MemoryBus } from "../memory_bus.ts";
+
+function setup(handler: JobHandler, concurrency = 1) {
+  const bus = new MemoryBus();
+  const worker = new Worker({
+    bus,
+    log: logger("test"),
+    handler,
+    workerId: "w-test",
+    pool: "echo",
+    topic: "job.echo",
+    region: "lab",
+    type: "echo",
+    capabilities: ["echo"],
+    concurrency,
+    heartbeatMs: 60_000,
+  });
+  const send = (jobId: string, payload = "") =>
+    bus.publish(
+      "job.echo",
+      packet({
+        case: "jobRequest",
+        value: create(JobRequestSchema, {
+          jobId,
+          topic: "job.echo",
+          payload: new TextEncoder().encode(payload),
+        }),
+      }, { senderId: "scheduler", traceId: `t-${jobId}` }),
+    );
+  const results = () =>
+    bus.on(RESULT).map((p) => ({
+      ...(p.payload.value as JobResult),
+      traceId: p.traceId,
+    }));
+  const heartbeats = () =>
+    bus.on("sys.heartbeat.echo").map((p) => p.payload.value as Heartbeat);
+  return { bus, worker, send, results, heartbeats };
+}
+
+/** A handler whose jobs finish when the test says so. */
+function gated() {
+  const open: (() => void)[] = [];
+  const handler: JobHandler = (job) =>
+    new Promise((resolve) =>
+      open.push(() => resolve({ status: "completed", output: job.payload }))
+    );
+  return {
+    handler,
+    release: () => open.shift()?.(),
+    pending: () => open.length,
+  };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+Deno.test("the first heartbeat goes out at start with the worker's facts", async () => {
+  const { worker, heartbeats } = setup(echoHandler({ minMs: 0, maxMs: 0 }), 3);
+  await worker.start();
+  const [hb] = heartbeats();
+  assertEquals(
+    [
+      hb.workerId,
+      hb.pool,
+      hb.region,
+      hb.type,
+      hb.capabilities,
+      hb.maxParallelJobs,
+      hb.leaving,
+    ],
+    ["w-test", "echo", "lab", "echo", ["echo"], 3, false],
+  );
+  assertOk(Number.isFinite(hb.cpuLoad) && hb.cpuLoad >= 0);
+  await worker.stop();
+});
+
+Deno.test("the echo job returns its payload with the trace id and worker id", async () => {
+  const { worker, send, results } = setup(echoHandler({ minMs: 0, maxMs: 0 }));
+  await worker.start();
+  send("j1", "ping");
+  await tick();
+  const [r] = results();
+  assertEquals(
+    [
+      r.jobId,
+      r.status,
+      r.workerId,
+      new TextDecoder().decode(r.output),
+      r.traceId,
+    ],
+    ["j1", JobStatus.COMPLETED, "w-test", "ping", "t-j1"],
+  );
+  await worker.stop();
+});
+
+Deno.test("at most `concurrency` jobs run at once; the rest wait in order", async () => {
+  const gate = gated();
+  const { worker, send, results } = setup(gate.handler, 2);
+  await worker.start();
+  for (const id of ["a", "b", "c", "d"]) send(id);
+  assertEquals([worker.active, gate.pending()], [2, 2]);
+  gate.release();
+  await tick();
+  assertEquals([worker.active, gate.pending()], [2, 2]); // c started as a finished
+  for (let i = 0; i < 3; i++) {
+    gate.release();
+    await tick();
+  }
+  assertEquals(results().map((r) => r.jobId), ["a", "b", "c", "d"]);
+  assertEquals(worker.active, 0);
+  await worker.stop();
+});
+
+Deno.test("a handler that throws yields a FAILED result with the message", async () => {
+  const { worker, send, results } = setup(() => {
+    throw new Error("disk on fire");
+  });
+  await worker.start();
+  send("x");
+  await tick();
+  assertEquals([results()[0].status, results()[0].error], [
+    JobStatus.FAILED,
+    "disk on fire",
+  ]);
+  await worker.stop();
+});
+
+Deno.test("stop finishes accepted jobs, takes no new ones, then says it is leaving", async () => {
+  const gate = gated();
+  const { worker, send, results, heartbeats } = setup(gate.handler, 1);
+  await worker.start();
+  send("running");
+  send("queued");
+  const stopped = worker.stop();
+  send("too-late"); // the subscription is gone
+  gate.release();
+  await tick();
+  gate.release();
+  await stopped;
+  assertEquals(results().map((r) => r.jobId), ["running", "queued"]);
+  const last = heartbeats().at(-1)!;
+  assertEquals([last.leaving, last.activeJobs], [true, 0]);
+});
+
+Deno.test("echo work time is uniform in [min, max]", async () => {
+  const handler = echoHandler({ minMs: 10, maxMs: 30, random: () => 0.5 });
+  const job = create(JobRequestSchema, { jobId: "e" });
+  const started = performance.now();
+  const outcome = await handler(job);
+  assertEquals(outcome.status, "completed");
+  assertOk(performance.now() - started >= 15, "waited about (10 + 30) / 2 ms");
+});
