@@ -61,8 +61,10 @@ export class ThroughputMeter {
 
   /** Appends a second; returns whether that changed the series. */
   #push(count: number): boolean {
-    const dropped = this.#series.shift()!;
+    // Shifting changes nothing only when every bucket is zero.
+    const changed = count !== 0 || this.#series.some((n) => n !== 0);
+    this.#series.shift();
     this.#series.push(count);
-    return dropped !== 0 || count !== 0;
+    return changed;
   }
 }
