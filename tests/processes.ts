@@ -24,7 +24,11 @@ async function collect(
   onLine: (line: string) => void,
 ): Promise<void> {
   let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  // A TextDecoder rather than TextDecoderStream: with the dashboard's DOM
+  // types in the same type-check, TextDecoderStream's types do not match.
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    const chunk = decoder.decode(bytes, { stream: true });
     const parts = (rest + chunk).split("\n");
     rest = parts.pop()!;
     for (const line of parts) onLine(line);

@@ -16,12 +16,13 @@ export interface SseEvent {
 
 /** Reads events from an event-stream body. */
 export class SseReader {
-  readonly #reader: ReadableStreamDefaultReader<string>;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #decoder = new TextDecoder();
   #buffer = "";
   #pending: SseEvent[] = [];
 
   constructor(body: ReadableStream<Uint8Array>) {
-    this.#reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    this.#reader = body.getReader();
   }
 
   /**
@@ -44,7 +45,7 @@ export class SseReader {
           timeout,
         ]);
         if (done) throw new Error("the event stream ended");
-        this.#buffer += value;
+        this.#buffer += this.#decoder.decode(value, { stream: true });
         this.#parse();
       } finally {
         clearTimeout(timer);
