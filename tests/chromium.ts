@@ -1,0 +1,102 @@
+/**
+ * Headless Chromium for browser tests, driven by playwright-core: Debian's
+ * `/usr/bin/chromium` (or `CORTEX_CHROMIUM`), a fresh profile per launch,
+ * everything removed on close. Needs `-A` (playwright probes its platform).
+ *
+ * @module
+ */
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+
+/** A running browser with one page. */
+export interface BrowserSession extends AsyncDisposable {
+  context: BrowserContext;
+  page: Page;
+  /** Closes the browser and removes its profile. */
+  close(): Promise<void>;
+}
+
+/** Flags for a quiet, sandbox-less headless Chromium that talks to nothing but the page. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Launches Chromium with a 1280×720 page.
+ *
+ * @throws when Chromium is not installed, saying how to install it.
+ * @example
+ * ```ts
+ * await using browser = await launchChromium();
+ * await browser.page.goto(url);
+ * ```
+ */
+export async function launchChromium(
+  options: { width?: number; height?: number; colorScheme?: "light" | "dark" } =
+    {},
+): Promise<BrowserSession> {
+  const executablePath = Deno.env.get("CORTEX_CHROMIUM") ?? "/usr/bin/chromium";
+  try {
+    await Deno.stat(executablePath);
+  } catch {
+    throw new Error(
+      `Chromium not found at ${executablePath}: install it (apt-get install chromium) or set CORTEX_CHROMIUM`,
+    );
+  }
+  const profile = await Deno.makeTempDir({ prefix: "cortex-chromium-" });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    args: CHROMIUM_ARGS,
+    viewport: { width: options.width ?? 1280, height: options.height ?? 720 },
+    colorScheme: options.colorScheme ?? "light",
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await context.close().catch(() => {});
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+  };
+  return { context, page, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * The pid of the process under `pid` (at any depth) whose command line
+ * contains `needle`: the real `deno run` behind a `deno task`, to crash it.
+ */
+export async function descendantPid(
+  pid: number,
+  needle: string,
+): Promise<number | undefined> {
+  const children = new Map<number, number[]>();
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      // The command name (field 2) may hold spaces; ppid follows its ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...children.get(ppid) ?? [], Number(entry.name)]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const queue = [...children.get(pid) ?? []];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${next}/cmdline`);
+      if (cmdline.includes(needle)) return next;
+    } catch {
+      // gone
+    }
+    queue.push(...children.get(next) ?? []);
+  }
+  return undefined;
+}
