@@ -69,7 +69,11 @@ export function Counters(
       <div class="card throughput" data-counter="rate">
         <div>
           <span class="card-label">Jobs / s</span>
-          <span class="card-value">{count(throughput.perSecond)}</span>
+          <span class="card-value">
+            {throughput.perSecond >= 10
+              ? count(Math.round(throughput.perSecond))
+              : throughput.perSecond.toFixed(1)}
+          </span>
         </div>
         <Sparkline series={throughput.series} />
       </div>

@@ -142,7 +142,9 @@ export function JobsFeed(props: JobsFeedProps) {
                   {job.workerId || "—"}
                 </td>
                 <td class="num">
-                  {job.finishedAt === null ? "—" : duration(job.executionMs)}
+                  {job.finishedAt === null || job.workerId === ""
+                    ? "—"
+                    : duration(job.executionMs)}
                 </td>
                 <td class="num">{duration(job.roundTripMs)}</td>
                 <td class="muted mono">{clock(job.submittedAt)}</td>

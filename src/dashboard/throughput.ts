@@ -9,6 +9,9 @@ import type { Throughput } from "./views.ts";
 /** Seconds of history kept: the sparkline's width. */
 export const THROUGHPUT_SECONDS = 60;
 
+/** Seconds averaged for "jobs per second now": one second alone flickers. */
+export const RATE_SECONDS = 5;
+
 /**
  * Turns samples of a monotonic total into per-second counts.
  *
@@ -51,10 +54,14 @@ export class ThroughputMeter {
     return changed;
   }
 
-  /** The last closed second and the whole series, oldest first. */
+  /** The rate now (mean of the last {@linkcode RATE_SECONDS} closed seconds) and the series, oldest first. */
   value(): Throughput {
+    let sum = 0;
+    for (let i = 1; i <= RATE_SECONDS; i++) {
+      sum += this.#series[this.#series.length - i];
+    }
     return {
-      perSecond: this.#series[this.#series.length - 1],
+      perSecond: Math.round((sum / RATE_SECONDS) * 10) / 10,
       series: [...this.#series],
     };
   }

@@ -79,7 +79,7 @@ export interface JobDetail {
 
 /** Jobs finished per second over the last minute, oldest first. */
 export interface Throughput {
-  /** Finished jobs in the last whole second. */
+  /** Finished jobs per second, the mean of the last 5 whole seconds. */
   perSecond: number;
   /** 60 one-second buckets, oldest first. */
   series: number[];
