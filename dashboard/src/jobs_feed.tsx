@@ -13,7 +13,10 @@ import { clock, duration } from "./format.ts";
 /** Rows rendered at most. */
 export const FEED_ROWS = 200;
 
-/** The states a job can be in, for the status filter. */
+/**
+ * The states a job can be in, for the status filter. A copy of the server's
+ * `JOB_STATES`: importing that module would bundle the protobuf code too.
+ */
 export const STATES = [
   "PENDING",
   "DISPATCHED",

@@ -43,6 +43,11 @@ Deno.test("the dashboard shows workers and jobs live, safely, in Chromium", asyn
   });
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
+  // Console errors include CSP violations (e.g. an inline style or script).
+  const consoleErrors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
   await page.goto(`http://127.0.0.1:${port}/`);
 
   await t.step(
@@ -98,6 +103,19 @@ Deno.test("the dashboard shows workers and jobs live, safely, in Chromium", asyn
     assertOk(jobId, submit.stdout);
     await page.locator(`tr[data-job-id="${jobId}"][data-state="COMPLETED"]`)
       .waitFor({ timeout: 10_000 });
+  });
+
+  await t.step("a flood of jobs renders a bounded window of rows", async () => {
+    const flood = await runTask(
+      "submit",
+      ["--count", "3000", "--concurrency", "200"],
+      env,
+    );
+    assertEquals(flood.code, 0, flood.stderr);
+    await page.locator('[data-counter="completed"]').getByText("3,002")
+      .waitFor({ timeout: 20_000 });
+    const rows = await page.locator("tr[data-job-id]").count();
+    assertOk(rows > 0 && rows <= 200, `${rows} rows rendered`);
   });
 
   await t.step("a screenshot is kept as a test artifact", async () => {
