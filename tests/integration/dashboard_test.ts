@@ -104,6 +104,12 @@ Deno.test("deno task scheduler serves the UI, the API, the event stream, health 
     /cortex_jobs_finished_total\{status="COMPLETED",topic="job.echo"\} 4/,
   );
   assertMatch(metrics, /cortex_workers\{state="online"\} 1/);
+
+  // Streams whose client went away are dropped by the server.
+  await eventually(async () => {
+    const text = await (await fetch(`${base}metrics`)).text();
+    return /cortex_dashboard_sse_clients 0\b/.test(text);
+  }, { what: "no SSE clients left after they disconnected" });
 });
 
 Deno.test("listening beyond loopback without a token, the scheduler refuses to start", async () => {
