@@ -69,20 +69,32 @@ function counterSum(c: SchedulerCounters): number {
   return sum;
 }
 
+/** What a {@linkcode Client} needs from its hub. */
+interface ClientHooks {
+  /** Frames queued before the queue is dropped for a snapshot. */
+  limit: number;
+  /** The frames to send first. */
+  first: Uint8Array[];
+  /** The current snapshot, encoded. */
+  snapshot(): Uint8Array;
+  /** The queue overflowed. */
+  resynced(): void;
+  /** The stream ended. */
+  closed(client: Client): void;
+}
+
 /** One connected stream. */
 class Client {
-  readonly #hub: EventHub;
-  readonly #limit: number;
-  #queue: Uint8Array[] = [];
+  readonly #hooks: ClientHooks;
+  #queue: Uint8Array[];
   #controller?: ReadableStreamDefaultController<Uint8Array>;
   #resync = false;
   #closed = false;
   readonly stream: ReadableStream<Uint8Array>;
 
-  constructor(hub: EventHub, limit: number, first: Uint8Array[]) {
-    this.#hub = hub;
-    this.#limit = limit;
-    this.#queue = first;
+  constructor(hooks: ClientHooks) {
+    this.#hooks = hooks;
+    this.#queue = hooks.first;
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
@@ -102,10 +114,10 @@ class Client {
       return;
     }
     this.#queue.push(frame);
-    if (this.#queue.length > this.#limit) {
+    if (this.#queue.length > this.#hooks.limit) {
       this.#queue = [];
       this.#resync = true;
-      this.#hub.resynced();
+      this.#hooks.resynced();
     }
     this.#drain();
   }
@@ -115,7 +127,7 @@ class Client {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
-    this.#hub.remove(this);
+    this.#hooks.closed(this);
     try {
       this.#controller?.close();
     } catch {
@@ -123,6 +135,7 @@ class Client {
     }
   }
 
+  /** Moves frames into the stream while it has room (it pulls as the socket drains). */
   #drain(): void {
     const controller = this.#controller;
     if (!controller || this.#closed) return;
@@ -130,7 +143,7 @@ class Client {
       if ((controller.desiredSize ?? 0) <= 0) return;
       this.#resync = false;
       this.#queue = [];
-      controller.enqueue(this.#hub.snapshotFrame());
+      controller.enqueue(this.#hooks.snapshot());
     }
     while (this.#queue.length > 0 && (controller.desiredSize ?? 0) > 0) {
       controller.enqueue(this.#queue.shift()!);
@@ -233,8 +246,13 @@ export class EventHub {
   connect(
     options: { lastEventId?: string | null; done?: Promise<unknown> } = {},
   ): Response {
-    const first = [HELLO, ...this.#catchUp(options.lastEventId)];
-    const client = new Client(this, this.#clientQueue, first);
+    const client = new Client({
+      limit: this.#clientQueue,
+      first: [HELLO, ...this.#catchUp(options.lastEventId)],
+      snapshot: () => this.snapshotFrame(),
+      resynced: () => this.#resyncs++,
+      closed: (c) => this.#clients.delete(c),
+    });
     this.#clients.add(client);
     options.done?.finally(() => client.close());
     return new Response(client.stream, {
@@ -309,16 +327,6 @@ export class EventHub {
     clearInterval(this.#flushTimer);
     clearInterval(this.#keepAliveTimer);
     for (const client of [...this.#clients]) client.close();
-  }
-
-  /** @internal A client left. */
-  remove(client: Client): void {
-    this.#clients.delete(client);
-  }
-
-  /** @internal A client's queue overflowed. */
-  resynced(): void {
-    this.#resyncs++;
   }
 
   /** The frames a (re)connecting client needs first. */
