@@ -157,7 +157,8 @@ class Client {
  * @example
  * ```ts
  * const hub = new EventHub(scheduler);
- * app.get("/api/events", (c) => hub.connect(c.req.raw));
+ * app.get("/api/events", (c) =>
+ *   hub.connect({ lastEventId: c.req.header("last-event-id") }));
  * // on shutdown
  * hub.close();
  * ```
