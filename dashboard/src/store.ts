@@ -17,6 +17,9 @@ import type {
 /** Jobs kept in memory; the feed renders fewer. Bounded so a flood cannot grow the tab. */
 export const KEEP_JOBS = 1000;
 
+/** Orders ids within one millisecond: "job-10" after "job-9". */
+const byId = new Intl.Collator("en", { numeric: true });
+
 const ZERO_THROUGHPUT: Throughput = {
   perSecond: 0,
   series: new Array(60).fill(0),
@@ -89,7 +92,7 @@ export class DashboardStore {
       if (job.topic) this.topics.add(job.topic);
     }
     const all = [...this.#jobs.values()].sort((a, b) =>
-      b.submittedAt - a.submittedAt || (b.jobId < a.jobId ? -1 : 1)
+      b.submittedAt - a.submittedAt || byId.compare(b.jobId, a.jobId)
     );
     for (const dropped of all.splice(KEEP_JOBS)) {
       this.#jobs.delete(dropped.jobId);
