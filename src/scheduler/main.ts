@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { loadConfigOrExit } from "../config.ts";
+import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
+import { logHeldPermissions } from "../held_permissions.ts";
 import { logger, setupLogging } from "../log.ts";
 import { onShutdown } from "../shutdown.ts";
 import { Scheduler } from "./engine.ts";
@@ -18,6 +19,17 @@ import { NaiveStrategy } from "./strategy.ts";
 const config = loadConfigOrExit(SCHEDULER_SETTINGS);
 await setupLogging({ level: config.logLevel, format: config.logFormat });
 const log = logger("scheduler");
+await logHeldPermissions(log, {
+  net: [
+    ...natsHostPorts(config.natsUrl),
+    config.dashboardPort === 0
+      ? config.dashboardHost
+      : `${config.dashboardHost}:${config.dashboardPort}`,
+  ],
+  read: [new URL("../../dashboard/dist", import.meta.url).pathname],
+  env: envNames(SCHEDULER_SETTINGS),
+  run: ["deno"],
+});
 const senderId = config.schedulerId ||
   `scheduler-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -50,4 +62,4 @@ log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 onShutdown(log, async () => {
   scheduler.stop();
   await bus.drain();
-});
+}, { exitWithParent: config.exitWithParent === "1" });
