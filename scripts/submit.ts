@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { type NatsConnection, RequestError } from "@nats-io/nats-core";
 import {
   JobPriority,
   JobRequestSchema,
@@ -188,6 +188,31 @@ function formatLine(o: Outcome): string {
   return parts.join("  ");
 }
 
+/**
+ * Sends the first job as a NATS request. Nobody answers it, but the server
+ * says at once when nothing subscribes to `sys.job.submit`: then no scheduler
+ * runs, and every job would be lost. Resolves false in that case only.
+ */
+async function firstJob(
+  nc: NatsConnection,
+  bytes: Uint8Array,
+  waitMs: number,
+): Promise<boolean> {
+  try {
+    await nc.request(SUBMIT, bytes, { timeout: waitMs });
+  } catch (error) {
+    if (error instanceof RequestError && error.isNoResponders()) return false;
+  }
+  return true;
+}
+
+function noSchedulerError(nc: NatsConnection): number {
+  console.error(
+    `submit: no scheduler is listening on ${SUBMIT} at ${nc.getServer()}: start one with \`deno task scheduler\``,
+  );
+  return 2;
+}
+
 /** Publishes the jobs, collects results; returns the exit code. */
 async function run(
   nc: NatsConnection,
@@ -210,7 +235,8 @@ async function run(
     }, { senderId, traceId: newTraceId() }));
 
   if (!options.wait) {
-    for (let i = 0; i < options.count; i++) nc.publish(SUBMIT, encode(i));
+    if (!await firstJob(nc, encode(0), 200)) return noSchedulerError(nc);
+    for (let i = 1; i < options.count; i++) nc.publish(SUBMIT, encode(i));
     await nc.flush();
     out.line(
       options.json
@@ -252,11 +278,17 @@ async function run(
     if (next < options.count) send();
     if (done === options.count) finished();
   };
+  let noScheduler = false;
   const send = () => {
     const i = next++;
     const bytes = encode(i);
     inflight.set(jobId(i), performance.now());
-    nc.publish(SUBMIT, bytes);
+    if (i > 0) return nc.publish(SUBMIT, bytes);
+    firstJob(nc, bytes, 1_000).then((listening) => {
+      if (listening) return;
+      noScheduler = true;
+      finished();
+    });
   };
 
   nc.subscribe(RESULT, {
@@ -306,6 +338,7 @@ async function run(
   for (let i = 0; i < Math.min(options.concurrency, options.count); i++) send();
   await allDone;
   clearInterval(sweep);
+  if (noScheduler) return noSchedulerError(nc);
   const seconds = (performance.now() - started) / 1000;
 
   const lat = summarize(rtts);

@@ -1,23 +1,55 @@
 /**
- * The assertions tests use: `node:assert/strict`, in place of `@std/assert`
- * (JSR is not reachable from our machines).
+ * The assertions tests use: `node:assert/strict` behind explicit signatures,
+ * in place of `@std/assert` (JSR is not reachable from our machines).
  *
  * @module
  */
 import assert from "node:assert/strict";
 
-export const {
-  deepEqual: assertEquals,
-  equal: assertStrictEquals,
-  match: assertMatch,
-  throws: assertThrows,
-  rejects: assertRejects,
-  notEqual: assertNotEquals,
-} = assert;
+/** Deep, strict equality. */
+export function assertEquals<T>(
+  actual: unknown,
+  expected: T,
+  message?: string,
+): void {
+  assert.deepEqual(actual, expected, message);
+}
+
+/** `===` equality. */
+export function assertStrictEquals<T>(
+  actual: unknown,
+  expected: T,
+  message?: string,
+): void {
+  assert.equal(actual, expected, message);
+}
+
+/** Inequality. */
+export function assertNotEquals(
+  actual: unknown,
+  expected: unknown,
+  message?: string,
+): void {
+  assert.notDeepEqual(actual, expected, message);
+}
 
 /** Asserts `value` is truthy. */
 export function assertOk(value: unknown, message?: string): asserts value {
   assert.ok(value, message);
+}
+
+/** Asserts `text` matches `pattern`. */
+export function assertMatch(
+  text: string,
+  pattern: RegExp,
+  message?: string,
+): void {
+  assert.match(text, pattern, message);
+}
+
+/** Asserts `fn` throws an error whose message matches `pattern`. */
+export function assertThrows(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, pattern);
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */

@@ -40,6 +40,8 @@ export interface Bus {
     handler: PacketHandler,
     options?: SubscribeOptions,
   ): { unsubscribe(): void };
+  /** Resolves once the server has processed everything sent so far (e.g. subscriptions). */
+  flush(): Promise<void>;
   /** Whether the bus is connected right now. */
   readonly connected: boolean;
   /** How many packets did not decode since start. */

@@ -101,7 +101,7 @@ const FINAL_COUNTER: Record<string, keyof SchedulerCounters> = {
  * @example
  * ```ts
  * const scheduler = new Scheduler({ bus, safety, strategy, registry, jobs, limits, senderId, log });
- * scheduler.start();
+ * await scheduler.start();
  * ```
  */
 export class Scheduler {
@@ -137,8 +137,11 @@ export class Scheduler {
     this.#debug = options.log.isEnabledFor("debug");
   }
 
-  /** Subscribes to submissions, results and heartbeats and starts the clock. */
-  start(): void {
+  /**
+   * Subscribes to submissions, results and heartbeats and starts the clock;
+   * resolves when the server has the subscriptions.
+   */
+  async start(): Promise<void> {
     this.#subscriptions = [
       this.#bus.subscribe(
         SUBMIT,
@@ -157,6 +160,7 @@ export class Scheduler {
       () => this.tick(),
       this.#options.tickMs ?? 1_000,
     );
+    await this.#bus.flush();
   }
 
   /** Stops taking packets and stops the clock. Jobs in flight stay in the table. */

@@ -56,7 +56,7 @@ const scheduler = new Scheduler({
   senderId,
   log,
 });
-scheduler.start();
+await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 
 onShutdown(log, async () => {

@@ -3,12 +3,7 @@
  *
  * @module
  */
-import {
-  ConfigError,
-  envNames,
-  loadConfigOrExit,
-  natsHostPorts,
-} from "../config.ts";
+import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
 import { ECHO_TOPIC } from "../bus/subjects.ts";
@@ -21,10 +16,9 @@ import { Worker } from "./runtime.ts";
 
 const config = loadConfigOrExit(WORKER_SETTINGS);
 if (config.minMs > config.maxMs) {
-  const error = new ConfigError(
-    `CORTEX_ECHO_MIN_MS (${config.minMs}) is above CORTEX_ECHO_MAX_MS (${config.maxMs})`,
+  console.error(
+    `configuration error: CORTEX_ECHO_MIN_MS (${config.minMs}) is above CORTEX_ECHO_MAX_MS (${config.maxMs})`,
   );
-  console.error(`configuration error: ${error.message}`);
   Deno.exit(2);
 }
 await setupLogging({ level: config.logLevel, format: config.logFormat });
@@ -50,7 +44,7 @@ const worker = new Worker({
   concurrency: config.concurrency,
   heartbeatMs: config.heartbeatMs,
 });
-worker.start();
+await worker.start();
 
 onShutdown(log, async () => {
   await worker.stop();

@@ -57,7 +57,7 @@ export interface WorkerOptions {
  * @example
  * ```ts
  * const worker = new Worker({ bus, log, handler, workerId, pool: "echo", topic: "job.echo", ... });
- * worker.start();
+ * await worker.start();
  * await worker.stop();
  * ```
  */
@@ -84,8 +84,11 @@ export class Worker {
     return this.#active;
   }
 
-  /** Subscribes to the topic and sends the first heartbeat at once. */
-  start(): void {
+  /**
+   * Subscribes to the topic and sends the first heartbeat at once; resolves
+   * when the server has the subscription, so jobs published after it arrive.
+   */
+  async start(): Promise<void> {
     const { bus, topic, pool } = this.#o;
     this.#subscription = bus.subscribe(
       topic,
@@ -99,6 +102,7 @@ export class Worker {
       () => this.#heartbeat(false),
       this.#o.heartbeatMs ?? 5_000,
     );
+    await bus.flush();
     this.#o.log.info(
       "worker {worker_id} taking {topic} in queue group {queue}, {concurrency} at a time",
       {

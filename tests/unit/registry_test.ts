@@ -1,0 +1,79 @@
+import { create } from "@bufbuild/protobuf";
+import { HeartbeatSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
+import { WorkerRegistry } from "../../src/scheduler/registry.ts";
+import { assertEquals } from "../assert.ts";
+
+function setup() {
+  let now = 1_000_000;
+  const registry = new WorkerRegistry({
+    heartbeatMs: 1_000,
+    staleAfterBeats: 2,
+    offlineAfterBeats: 3,
+    forgetAfterMs: 10_000,
+    clock: () => now,
+  });
+  const beat = (
+    workerId: string,
+    extra: Partial<{ leaving: boolean; activeJobs: number }> = {},
+  ) =>
+    registry.observe(
+      create(HeartbeatSchema, { workerId, pool: "echo", ...extra }),
+    );
+  return { registry, beat, advance: (ms: number) => now += ms };
+}
+
+Deno.test("a worker is online, then stale after 2 missed beats, then offline after 3", () => {
+  const { registry, beat, advance } = setup();
+  beat("w1");
+  assertEquals(registry.get("w1")?.state, "online");
+  advance(2_000);
+  assertEquals(registry.get("w1")?.state, "online");
+  advance(1);
+  assertEquals(registry.get("w1")?.state, "stale");
+  advance(1_000);
+  assertEquals(registry.get("w1")?.state, "offline");
+  beat("w1");
+  assertEquals(registry.get("w1")?.state, "online");
+});
+
+Deno.test("the latest heartbeat wins and first-seen is kept", () => {
+  const { registry, beat, advance } = setup();
+  beat("w1", { activeJobs: 1 });
+  const first = registry.get("w1")!.firstSeen;
+  advance(500);
+  beat("w1", { activeJobs: 4 });
+  const view = registry.get("w1")!;
+  assertEquals(view.activeJobs, 4);
+  assertEquals(view.firstSeen, first);
+  assertEquals(view.lastSeen, first + 500);
+});
+
+Deno.test("a leaving heartbeat takes the worker offline at once", () => {
+  const { registry, beat } = setup();
+  beat("w1");
+  beat("w1", { leaving: true });
+  assertEquals(registry.get("w1")?.state, "offline");
+  assertEquals(registry.counts(), { online: 0, stale: 0, offline: 1 });
+});
+
+Deno.test("offline workers are forgotten after forgetAfterMs, others are kept", () => {
+  const { registry, beat, advance } = setup();
+  beat("gone");
+  beat("left");
+  beat("left", { leaving: true });
+  advance(10_001);
+  beat("alive");
+  assertEquals(registry.sweep(), ["left"]); // offline since its leaving beat
+  advance(3_000); // "gone" went offline 3 s after its last beat
+  assertEquals(registry.sweep(), ["gone"]);
+  assertEquals(registry.list().map((w) => w.workerId), ["alive"]);
+});
+
+Deno.test("list is sorted by pool then id and counts add up", () => {
+  const { registry, beat } = setup();
+  beat("b");
+  beat("a");
+  registry.observe(create(HeartbeatSchema, { workerId: "c", pool: "aaa" }));
+  assertEquals(registry.list().map((w) => w.workerId), ["c", "a", "b"]);
+  assertEquals(registry.counts().online, 3);
+});
