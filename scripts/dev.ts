@@ -139,12 +139,21 @@ function supervise(
   return child;
 }
 
-/** Starts nats-server on 127.0.0.1 and returns its URL; exits 1 when missing. */
+/**
+ * Starts nats-server on 127.0.0.1 (through `tether.ts`, so it dies with us)
+ * and returns its URL; exits 1 when there is no nats-server to start.
+ */
 async function startNats(): Promise<string> {
   const binary = config.natsServer;
-  const port = freeNatsPort();
+  let version: string;
   try {
-    supervise("nats", binary, natsServerArgs(port, `${ROOT}/.data`), {});
+    const { stdout } = await new Deno.Command(binary, {
+      args: ["--version"],
+      stdin: "null",
+      stderr: "null",
+    }).output();
+    version = new TextDecoder().decode(stdout).trim()
+      .replace(/^nats-server:\s*/, "");
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       console.error(natsServerMissing(binary));
@@ -161,9 +170,22 @@ async function startNats(): Promise<string> {
     }
     throw error;
   }
+  const port = freeNatsPort();
   if (port !== DEFAULT_NATS_PORT) {
     say(`port ${DEFAULT_NATS_PORT} is taken; nats-server uses ${port}`);
   }
+  const store = `${ROOT}/.data`;
+  say(
+    `starting nats-server ${version} on 127.0.0.1:${port}, JetStream store in ${store}`,
+  );
+  supervise("nats", "deno", [
+    "run",
+    "--no-prompt",
+    `--allow-run=${binary}`,
+    `${ROOT}/scripts/dev/tether.ts`,
+    binary,
+    ...natsServerArgs(port, store),
+  ], {});
   try {
     await waitForPort(port, AbortSignal.timeout(30_000));
   } catch {
