@@ -6,8 +6,8 @@
 import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
-import { logHeldPermissions } from "../held_permissions.ts";
 import { logger, setupLogging } from "../log.ts";
+import { logHeldPermissions } from "../held_permissions.ts";
 import { onShutdown } from "../shutdown.ts";
 import { Scheduler } from "./engine.ts";
 import { SCHEDULER_SETTINGS } from "./config.ts";
@@ -19,6 +19,8 @@ import { NaiveStrategy } from "./strategy.ts";
 const config = loadConfigOrExit(SCHEDULER_SETTINGS);
 await setupLogging({ level: config.logLevel, format: config.logFormat });
 const log = logger("scheduler");
+const senderId = config.schedulerId ||
+  `scheduler-${crypto.randomUUID().slice(0, 8)}`;
 await logHeldPermissions(log, {
   net: [
     ...natsHostPorts(config.natsUrl),
@@ -30,8 +32,6 @@ await logHeldPermissions(log, {
   env: envNames(SCHEDULER_SETTINGS),
   run: ["deno"],
 });
-const senderId = config.schedulerId ||
-  `scheduler-${crypto.randomUUID().slice(0, 8)}`;
 
 const nc = await connectNats({ url: config.natsUrl, name: senderId, log });
 const bus = new NatsBus(nc, logger("bus"));
