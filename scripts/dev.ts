@@ -14,6 +14,7 @@
  *
  * @module
  */
+import denoJson from "../deno.json" with { type: "json" };
 import { loadConfigOrExit } from "../src/config.ts";
 import { onParentExit } from "../src/shutdown.ts";
 import { DEV_SETTINGS } from "./dev_config.ts";
@@ -25,7 +26,7 @@ import {
   natsServerMissing,
   waitForPort,
 } from "./dev/nats_server.ts";
-import { linePrefixer } from "./dev/prefix.ts";
+import { eachLine, linePrefixer } from "./dev/prefix.ts";
 import { describeExit, SupervisedProcess } from "./dev/supervisor.ts";
 import { denoArgs, launchEnv, type ProcessName, ROOT } from "./permissions.ts";
 
@@ -224,6 +225,38 @@ const spawnDeno = (name: string, process: ProcessName, pattern: RegExp) =>
     if (pattern.test(line)) ready.seen(name);
   });
 
+/**
+ * Builds the dashboard's UI when the project has a `build:dashboard` task, as
+ * `deno task scheduler` does before starting; a failed build is reported and
+ * the scheduler starts anyway (it says when the UI is not built).
+ */
+async function buildDashboard(): Promise<void> {
+  const tasks: Record<string, string> = denoJson.tasks;
+  if (!env.dashboard || !("build:dashboard" in tasks)) return;
+  const prefix = linePrefixer("build", { colour, width, index: 8 });
+  const child = new Deno.Command("deno", {
+    args: ["task", "-q", "build:dashboard"],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const show = (line: string) => write(prefix(line));
+  await Promise.all([
+    eachLine(child.stdout, show),
+    eachLine(child.stderr, show),
+  ]);
+  const status = await child.status;
+  if (!status.success) {
+    say(
+      `building the dashboard failed (${
+        describeExit(status)
+      }); starting without its UI`,
+    );
+  }
+}
+
+await buildDashboard();
 spawnDeno("scheduler", "scheduler", SCHEDULER_READY);
 for (const name of workerNames) spawnDeno(name, "worker:echo", WORKER_READY);
 
