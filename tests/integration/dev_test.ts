@@ -328,3 +328,15 @@ Deno.test("dev: killed with SIGKILL, it leaves no process behind", async () => {
     what: "the children of a killed dev to exit",
   });
 });
+
+Deno.test("dev: when deno task (its parent) is killed with SIGKILL, dev stops everything", async () => {
+  await using dev = startDev(devEnv());
+  await dev.waitFor(READY);
+  const all = descendants(dev.child.pid);
+  assertEquals(all.length, 6, all.map(commandLine).join("\n")); // dev.ts + 5
+  dev.child.kill("SIGKILL");
+  await eventually(() => alive(all).length === 0, {
+    timeoutMs: 30_000,
+    what: "dev and its children to exit after deno task was killed",
+  });
+});
