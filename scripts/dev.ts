@@ -27,11 +27,15 @@ import {
   waitForPort,
 } from "./dev/nats_server.ts";
 import { eachLine, linePrefixer } from "./dev/prefix.ts";
-import { describeExit, SupervisedProcess } from "./dev/supervisor.ts";
+import {
+  type ChildSpec,
+  describeExit,
+  SupervisedProcess,
+} from "./dev/supervisor.ts";
 import { denoArgs, launchEnv, type ProcessName, ROOT } from "./permissions.ts";
 
 /** How long each stage of the shutdown may take before SIGKILL (≤ 10 s). */
-const STOP_BUDGET_MS = { workers: 4_000, scheduler: 2_500, nats: 2_000 };
+const STOP_BUDGET_MS = { workers: 4_000, scheduler: 2_500, nats: 2_500 };
 /** Ctrl-C in a terminal arrives twice (terminal + deno task); see shutdown.ts. */
 const REPEAT_WINDOW_MS = 1_000;
 /** The scheduler's and workers' log lines that say they are serving. */
@@ -112,18 +116,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 onParentExit(() => void shutdown(1, "dev's parent process exited"));
 
 function supervise(
-  name: string,
-  command: string,
-  args: string[],
-  env: Record<string, string>,
+  spec: ChildSpec,
   onLine: (line: string) => void = () => {},
 ): SupervisedProcess {
+  const { name } = spec;
   const prefix = linePrefixer(name, {
     colour,
     width,
     index: children.length,
   });
-  const child = new SupervisedProcess({ name, command, args, env, cwd: ROOT }, {
+  const child = new SupervisedProcess({ cwd: ROOT, ...spec }, {
     onLine: (line) => {
       write(prefix(line));
       onLine(line);
@@ -179,14 +181,20 @@ async function startNats(): Promise<string> {
   say(
     `starting nats-server ${version} on 127.0.0.1:${port}, JetStream store in ${store}`,
   );
-  supervise("nats", "deno", [
-    "run",
-    "--no-prompt",
-    `--allow-run=${binary}`,
-    `${ROOT}/scripts/dev/tether.ts`,
-    binary,
-    ...natsServerArgs(port, store),
-  ], {});
+  supervise({
+    name: "nats",
+    command: "deno",
+    args: [
+      "run",
+      "--no-prompt",
+      `--allow-run=${binary}`,
+      `${ROOT}/scripts/dev/tether.ts`,
+      binary,
+      ...natsServerArgs(port, store),
+    ],
+    // SIGKILL would leave nats-server behind; tether.ts kills it on SIGQUIT.
+    killSignal: "SIGQUIT",
+  });
   try {
     await waitForPort(port, AbortSignal.timeout(30_000));
   } catch {
@@ -221,9 +229,12 @@ const env = { ...launchEnv(), natsUrl };
 const childEnv = { NATS_URL: natsUrl, CORTEX_EXIT_WITH_PARENT: "1" };
 const ready = readiness(["scheduler", ...workerNames]);
 const spawnDeno = (name: string, process: ProcessName, pattern: RegExp) =>
-  supervise(name, "deno", denoArgs(process, env), childEnv, (line) => {
-    if (pattern.test(line)) ready.seen(name);
-  });
+  supervise(
+    { name, command: "deno", args: denoArgs(process, env), env: childEnv },
+    (line) => {
+      if (pattern.test(line)) ready.seen(name);
+    },
+  );
 
 /**
  * Builds the dashboard's UI when the project has a `build:dashboard` task, as

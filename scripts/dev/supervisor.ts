@@ -19,6 +19,11 @@ export interface ChildSpec {
   /** Added to the inherited environment. */
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * The signal that ends the child at once. Default SIGKILL; a child that
+   * must clean up its own child (tether.ts) can take another.
+   */
+  killSignal?: Deno.Signal;
 }
 
 /** Options for {@linkcode SupervisedProcess}. */
@@ -143,9 +148,9 @@ export class SupervisedProcess {
   }
 
   /**
-   * Stops the child for good: sends `signal` (default SIGTERM), and SIGKILL
-   * when it has not exited after `timeoutMs` (default 5 s). Resolves with
-   * `"killed"` when SIGKILL was needed, else `"exited"`.
+   * Stops the child for good: sends `signal` (default SIGTERM), and
+   * {@linkcode kill}s it when it has not exited after `timeoutMs` (default
+   * 5 s). Resolves with `"killed"` when that was needed, else `"exited"`.
    */
   async stop(
     options: { signal?: Deno.Signal; timeoutMs?: number } = {},
@@ -169,14 +174,25 @@ export class SupervisedProcess {
     return killed ? "killed" : "exited";
   }
 
-  /** Sends SIGKILL now and restarts no more. */
+  /**
+   * Ends the child now (its `killSignal`; SIGKILL 1 s later if that is not
+   * enough) and restarts it no more.
+   */
   kill(): void {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
-    try {
-      this.#child?.kill("SIGKILL");
-    } catch {
-      // already gone
+    const child = this.#child;
+    const signal = this.spec.killSignal ?? "SIGKILL";
+    const send = (s: Deno.Signal) => {
+      try {
+        child?.kill(s);
+      } catch {
+        // already gone
+      }
+    };
+    send(signal);
+    if (signal !== "SIGKILL") {
+      Deno.unrefTimer(setTimeout(() => send("SIGKILL"), 1_000));
     }
   }
 }
