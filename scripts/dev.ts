@@ -9,8 +9,9 @@
  * and with CORTEX_EXIT_WITH_PARENT=1 they drain and exit when dev is gone,
  * even after a SIGKILL. dev itself stops everything when its parent dies.
  *
- * Exit code: 0 after Ctrl-C/SIGTERM, 1 when nats-server is missing or a child
- * keeps crashing, 2 on a bad setting.
+ * Exit code: 0 after Ctrl-C/SIGTERM; 1 when nats-server is missing, a child
+ * keeps crashing, or a child exits 2 (a configuration error, which a restart
+ * would not fix); 2 on a bad setting of dev's own.
  *
  * @module
  */
@@ -131,10 +132,12 @@ function supervise(
       onLine(line);
     },
     onNotice: say,
+    // Exit code 2 is a configuration error (loadConfigOrExit): fix, not retry.
+    fatalCodes: [2],
     onGiveUp: (status) =>
       void shutdown(
         1,
-        `${name} keeps crashing (last: ${describeExit(status)})`,
+        `${name} is down for good (${describeExit(status)})`,
       ),
   });
   child.start();

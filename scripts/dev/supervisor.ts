@@ -34,6 +34,11 @@ export interface SupervisorOptions {
   onNotice: (message: string) => void;
   /** The child crashed once more than `maxRestarts` allows. */
   onGiveUp: (status: Deno.CommandStatus) => void;
+  /**
+   * Exit codes that mean "restarting will not help" (e.g. 2, a configuration
+   * error): the supervisor gives up at once. Default none.
+   */
+  fatalCodes?: number[];
   /** Restarts allowed in a row. Default 5. */
   maxRestarts?: number;
   /** Wait before restart `n` (1-based). Default 0.5 s, 1 s, 2 s… up to 8 s. */
@@ -121,6 +126,13 @@ export class SupervisedProcess {
     if (ranMs >= (this.#o.stableAfterMs ?? 30_000)) this.#restarts = 0;
     const max = this.#o.maxRestarts ?? 5;
     const how = describeExit(status);
+    if (!status.signal && this.#o.fatalCodes?.includes(status.code)) {
+      this.#o.onNotice(
+        `${this.spec.name} exited (${how}); not restarting: it would fail the same way`,
+      );
+      this.#o.onGiveUp(status);
+      return;
+    }
     if (this.#restarts >= max) {
       this.#o.onNotice(
         `${this.spec.name} exited (${how}) after ${max} restarts; giving up`,

@@ -286,26 +286,60 @@ Deno.test("dev: without nats-server and NATS_URL it says how to install it and e
   }
 });
 
-Deno.test("dev: a worker that keeps crashing is restarted a bounded number of times, then dev stops everything and exits 1", async () => {
+Deno.test("dev: a worker with a configuration error is not restarted: dev stops everything and exits 1", async () => {
   await using nats = await startNatsServer();
   await using dev = startDev(devEnv({
     NATS_URL: nats.url,
     CORTEX_DEV_WORKERS: "1",
-    // An invalid worker setting: the worker exits 2 at every start.
+    // An invalid worker setting: the worker exits 2 at start.
     CORTEX_ECHO_MIN_MS: "10",
     CORTEX_ECHO_MAX_MS: "5",
   }));
-  await dev.waitFor(
-    /echo-1 exited \(exit code 2\); restarting in 0\.5 s \(restart 1 of 5\)/,
-  );
+  const status = await dev.status;
+  const output = dev.lines.join("\n");
+  assertEquals(status.code, 1, output);
+  assertMatch(output, /echo-1\s+\| configuration error: CORTEX_ECHO_MIN_MS/);
+  assertMatch(output, /echo-1 exited \(exit code 2\); not restarting/);
+  assertMatch(output, /echo-1 is down for good/);
+  assertOk(!/restarting in/.test(output), output);
+});
+
+Deno.test("dev: a worker that keeps crashing is restarted with backoff a bounded number of times, then dev stops everything and exits 1", async () => {
+  await using nats = await startNatsServer();
+  await using dev = startDev(devEnv({
+    NATS_URL: nats.url,
+    CORTEX_DEV_WORKERS: "1",
+  }));
+  await dev.waitFor(READY);
+  const taking = () =>
+    dev.lines.filter((l) => /^echo-1\s+\| .*taking job\.echo/.test(l)).length;
+  for (let crash = 1; crash <= 6; crash++) {
+    await eventually(() => taking() === crash, {
+      timeoutMs: 30_000,
+      what: `echo-1 serving for the ${crash}. time`,
+    });
+    const worker = descendants(dev.child.pid).find((p) =>
+      commandLine(p)?.includes("src/worker/main.ts")
+    );
+    assertOk(worker, "no worker process");
+    Deno.kill(worker, "SIGKILL");
+    if (crash <= 5) {
+      await dev.waitFor(
+        new RegExp(
+          `echo-1 exited \\(signal SIGKILL\\); restarting in ${
+            [0.5, 1, 2, 4, 8][crash - 1]
+          } s \\(restart ${crash} of 5\\)`,
+        ),
+      );
+    }
+  }
   const status = await dev.status;
   const output = dev.lines.join("\n");
   assertEquals(status.code, 1, output);
   assertMatch(
     output,
-    /echo-1 exited \(exit code 2\) after 5 restarts; giving up/,
+    /echo-1 exited \(signal SIGKILL\) after 5 restarts; giving up/,
   );
-  assertMatch(output, /echo-1 keeps crashing/);
   assertMatch(output, /scheduler\s+\| .*SIGTERM: shutting down/);
 });
 
