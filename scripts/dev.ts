@@ -209,7 +209,7 @@ async function startNats(): Promise<string> {
   return `nats://127.0.0.1:${port}`;
 }
 
-/** Resolves when `check` has seen a matching line from every named child. */
+/** Tracks which named children have said they are serving; `all` resolves once every one has. */
 function readiness(names: string[]) {
   const pending = new Set(names);
   let done: () => void;
