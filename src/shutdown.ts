@@ -1,30 +1,58 @@
 /**
- * Graceful shutdown on SIGINT and SIGTERM, shared by every long-running process.
+ * Graceful shutdown on SIGINT and SIGTERM, shared by every long-running process,
+ * and (opt-in) when the parent process dies.
  *
  * @module
  */
+import { oneOf } from "./config.ts";
 import type { Logger } from "./log.ts";
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
 /**
- * Runs `stop` once on the first SIGINT or SIGTERM, then exits 0 (1 if `stop`
- * threw). A second signal while stopping exits 130 at once.
+ * A terminal's Ctrl-C reaches a process started by `deno task` twice: once
+ * from the terminal and once forwarded by `deno task`. A second signal within
+ * this window is that echo, not a user asking to force the exit.
+ */
+const REPEAT_WINDOW_MS = 1_000;
+
+/**
+ * `CORTEX_EXIT_WITH_PARENT=1`: shut down (gracefully) when the parent process
+ * dies. `deno task dev` sets it so that no child outlives it, even when it is
+ * killed with SIGKILL.
+ */
+export const EXIT_WITH_PARENT = oneOf(
+  "CORTEX_EXIT_WITH_PARENT",
+  "0",
+  ["0", "1"] as const,
+  "1: shut down when the parent process exits (set by deno task dev)",
+);
+
+/** Options for {@linkcode onShutdown}. */
+export interface ShutdownOptions {
+  /** Also shut down when the parent process exits. Default false. */
+  exitWithParent?: boolean;
+}
+
+/**
+ * Runs `stop` once on the first SIGINT or SIGTERM (or, with `exitWithParent`,
+ * when the parent process exits), then exits 0 (1 if `stop` threw). A second
+ * signal while stopping, more than a second after the first, exits 130 at once.
  *
  * @example
  * ```ts
- * onShutdown(log, async () => await bus.drain());
+ * onShutdown(log, async () => await bus.drain(), { exitWithParent: true });
  * ```
  */
-export function onShutdown(log: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: Deno.Signal) => () => {
-    if (stopping) {
-      log.warn("{signal} again: exiting without finishing", { signal });
-      Deno.exit(130);
-    }
-    stopping = true;
-    log.info("{signal}: shutting down", { signal });
+export function onShutdown(
+  log: Logger,
+  stop: () => Promise<void>,
+  options: ShutdownOptions = {},
+): void {
+  let stoppingSince: number | undefined;
+  const begin = (reason: string) => {
+    stoppingSince = Date.now();
+    log.info("{reason}: shutting down", { reason });
     stop().then(
       () => Deno.exit(0),
       (error) => {
@@ -33,5 +61,36 @@ export function onShutdown(log: Logger, stop: () => Promise<void>): void {
       },
     );
   };
+  const handler = (signal: Deno.Signal) => () => {
+    if (stoppingSince === undefined) return begin(signal);
+    if (Date.now() - stoppingSince < REPEAT_WINDOW_MS) return;
+    log.warn("{signal} again: exiting without finishing", { signal });
+    Deno.exit(130);
+  };
   for (const signal of SIGNALS) Deno.addSignalListener(signal, handler(signal));
+  if (options.exitWithParent) {
+    onParentExit(() => {
+      if (stoppingSince === undefined) begin("parent process exited");
+    });
+  }
+}
+
+/**
+ * Calls `onExit` once when this process's parent exits, noticed within
+ * `intervalMs` (default 500) by the process being re-parented. Needs no
+ * permission; the check does not keep the process alive.
+ *
+ * @example
+ * ```ts
+ * onParentExit(() => Deno.exit(1));
+ * ```
+ */
+export function onParentExit(onExit: () => void, intervalMs = 500): void {
+  const parent = Deno.ppid;
+  const timer = setInterval(() => {
+    if (Deno.ppid === parent) return;
+    clearInterval(timer);
+    onExit();
+  }, intervalMs);
+  Deno.unrefTimer(timer);
 }

@@ -82,6 +82,10 @@ export async function connectNats(
       waitOnFirstConnect: waitForServer,
       timeout: 2_000,
       pingInterval: 10_000,
+      // Connect by the name in NATS_URL rather than to the addresses it
+      // resolves to: the process's --allow-net lists the name (see
+      // scripts/permissions.ts), and those addresses are unknown at launch.
+      resolve: false,
     });
   } catch (error) {
     throw new NatsUnreachable(url, error);

@@ -6,6 +6,7 @@
 import { COMMON, int, list, oneOf, text } from "../config.ts";
 import { subjectProblem } from "../bus/subjects.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./validation.ts";
+import { EXIT_WITH_PARENT } from "../shutdown.ts";
 
 const pattern = (item: string) =>
   subjectProblem(item, { wildcards: true }) && `not a NATS subject pattern`;
@@ -96,4 +97,5 @@ export const SCHEDULER_SETTINGS = {
     "",
     "bearer token the API requires; needed to listen beyond loopback",
   ),
+  exitWithParent: EXIT_WITH_PARENT,
 };

@@ -3,12 +3,13 @@
  *
  * @module
  */
-import { loadConfigOrExit } from "../config.ts";
+import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
 import { type Dashboard, startDashboard } from "../dashboard/server.ts";
 import { checkBinding, DashboardConfigError } from "../dashboard/security.ts";
 import { logger, setupLogging } from "../log.ts";
+import { logHeldPermissions } from "../held_permissions.ts";
 import { onShutdown } from "../shutdown.ts";
 import { Scheduler } from "./engine.ts";
 import { SCHEDULER_SETTINGS } from "./config.ts";
@@ -32,6 +33,17 @@ if (config.dashboard === "on") {
 }
 const senderId = config.schedulerId ||
   `scheduler-${crypto.randomUUID().slice(0, 8)}`;
+await logHeldPermissions(log, {
+  net: [
+    ...natsHostPorts(config.natsUrl),
+    config.dashboardPort === 0
+      ? config.dashboardHost
+      : `${config.dashboardHost}:${config.dashboardPort}`,
+  ],
+  read: [new URL("../../dashboard/dist", import.meta.url).pathname],
+  env: envNames(SCHEDULER_SETTINGS),
+  run: ["deno"],
+});
 
 const nc = await connectNats({ url: config.natsUrl, name: senderId, log });
 const bus = new NatsBus(nc, logger("bus"));
@@ -86,4 +98,4 @@ onShutdown(log, async () => {
   await dashboard?.close();
   scheduler.stop();
   await bus.drain();
-});
+}, { exitWithParent: config.exitWithParent === "1" });

@@ -4,6 +4,7 @@
  * @module
  */
 import { COMMON, int, list, text } from "../config.ts";
+import { EXIT_WITH_PARENT } from "../shutdown.ts";
 
 /** Every variable the echo worker process reads. */
 export const WORKER_SETTINGS = {
@@ -50,4 +51,5 @@ export const WORKER_SETTINGS = {
     "heartbeat interval, in ms",
     1,
   ),
+  exitWithParent: EXIT_WITH_PARENT,
 };

@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { loadConfigOrExit } from "../config.ts";
+import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
 import { ECHO_TOPIC } from "../bus/subjects.ts";
+import { logHeldPermissions } from "../held_permissions.ts";
 import { logger, setupLogging } from "../log.ts";
 import { onShutdown } from "../shutdown.ts";
 import { echoHandler } from "./echo.ts";
@@ -23,6 +24,10 @@ if (config.minMs > config.maxMs) {
 await setupLogging({ level: config.logLevel, format: config.logFormat });
 const workerId = config.workerId || `echo-${crypto.randomUUID().slice(0, 8)}`;
 const log = logger("worker", workerId);
+await logHeldPermissions(log, {
+  net: natsHostPorts(config.natsUrl),
+  env: envNames(WORKER_SETTINGS),
+});
 
 const nc = await connectNats({ url: config.natsUrl, name: workerId, log });
 const bus = new NatsBus(nc, logger("bus"));
@@ -44,4 +49,4 @@ await worker.start();
 onShutdown(log, async () => {
   await worker.stop();
   await bus.drain();
-});
+}, { exitWithParent: config.exitWithParent === "1" });

@@ -1,0 +1,312 @@
+/**
+ * `deno task dev`: the whole system in one terminal — nats-server (unless
+ * NATS_URL is set), the scheduler with its dashboard, and
+ * CORTEX_DEV_WORKERS echo workers, each with its own least-privilege flags
+ * from `permissions.ts`. Ctrl-C stops the workers (they drain), then the
+ * scheduler, then nats-server.
+ *
+ * No child outlives dev: children run detached, so only dev signals them,
+ * and with CORTEX_EXIT_WITH_PARENT=1 they drain and exit when dev is gone,
+ * even after a SIGKILL. dev itself stops everything when its parent dies.
+ *
+ * Exit code: 0 after Ctrl-C/SIGTERM; 1 when nats-server is missing, a child
+ * keeps crashing, or a child exits 2 (a configuration error, which a restart
+ * would not fix); 2 on a bad setting of dev's own.
+ *
+ * @module
+ */
+import denoJson from "../deno.json" with { type: "json" };
+import { loadConfigOrExit } from "../src/config.ts";
+import { onParentExit } from "../src/shutdown.ts";
+import { DEV_SETTINGS } from "./dev_config.ts";
+import { reachableHost, waitForHealthz } from "./dev/healthz.ts";
+import {
+  DEFAULT_NATS_PORT,
+  freeNatsPort,
+  natsServerArgs,
+  natsServerMissing,
+  waitForPort,
+} from "./dev/nats_server.ts";
+import { eachLine, linePrefixer } from "./dev/prefix.ts";
+import {
+  type ChildSpec,
+  describeExit,
+  SupervisedProcess,
+} from "./dev/supervisor.ts";
+import { denoArgs, launchEnv, type ProcessName, ROOT } from "./permissions.ts";
+
+/** How long each stage of the shutdown may take before SIGKILL (≤ 10 s). */
+const STOP_BUDGET_MS = { workers: 4_000, scheduler: 2_500, nats: 2_500 };
+/** Ctrl-C in a terminal arrives twice (terminal + deno task); see shutdown.ts. */
+const REPEAT_WINDOW_MS = 1_000;
+/** The scheduler's and workers' log lines that say they are serving. */
+const SCHEDULER_READY = /serving sys\.job\.submit/;
+const WORKER_READY = /taking \S+ in queue group/;
+
+const startedAt = Date.now();
+const config = loadConfigOrExit(DEV_SETTINGS);
+const colour = Deno.stdout.isTerminal() && !Deno.noColor;
+const workerNames = Array.from(
+  { length: config.workers },
+  (_, i) => `echo-${i + 1}`,
+);
+const width = Math.max(9, ...workerNames.map((n) => n.length));
+const encoder = new TextEncoder();
+
+function write(line: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(line + "\n"));
+  } catch {
+    // stdout closed: nobody is reading, keep running the children
+  }
+}
+
+const devPrefix = linePrefixer("dev", { colour, width, index: 9 });
+const say = (message: string) => write(devPrefix(message));
+
+const children: SupervisedProcess[] = [];
+let stopping: Promise<void> | undefined;
+let stoppingSince = 0;
+
+/** Stops workers, then the scheduler, then nats-server; then exits `code`. */
+function shutdown(code: number, reason: string): Promise<void> {
+  if (stopping) return stopping;
+  stoppingSince = Date.now();
+  stopping = (async () => {
+    say(`${reason}: stopping workers, then the scheduler, then nats-server`);
+    const stages: [SupervisedProcess[], number][] = [
+      [
+        children.filter((c) => c.spec.name.startsWith("echo-")),
+        STOP_BUDGET_MS.workers,
+      ],
+      [
+        children.filter((c) => c.spec.name === "scheduler"),
+        STOP_BUDGET_MS.scheduler,
+      ],
+      [children.filter((c) => c.spec.name === "nats"), STOP_BUDGET_MS.nats],
+    ];
+    for (const [group, timeoutMs] of stages) {
+      const outcomes = await Promise.all(
+        group.map((child) => child.stop({ timeoutMs })),
+      );
+      outcomes.forEach((outcome, i) => {
+        if (outcome === "killed") {
+          say(
+            `${group[i].spec.name} did not stop in ${
+              timeoutMs / 1000
+            } s: killed`,
+          );
+        }
+      });
+    }
+    say(`stopped in ${Date.now() - stoppingSince} ms`);
+    Deno.exit(code);
+  })();
+  return stopping;
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    if (!stopping) return void shutdown(0, signal);
+    if (Date.now() - stoppingSince < REPEAT_WINDOW_MS) return;
+    say(`${signal} again: killing everything now`);
+    for (const child of children) child.kill();
+    Deno.exit(130);
+  });
+}
+onParentExit(() => void shutdown(1, "dev's parent process exited"));
+
+function supervise(
+  spec: ChildSpec,
+  onLine: (line: string) => void = () => {},
+): SupervisedProcess {
+  const { name } = spec;
+  const prefix = linePrefixer(name, {
+    colour,
+    width,
+    index: children.length,
+  });
+  const child = new SupervisedProcess({ cwd: ROOT, ...spec }, {
+    onLine: (line) => {
+      write(prefix(line));
+      onLine(line);
+    },
+    onNotice: say,
+    // Exit code 2 is a configuration error (loadConfigOrExit): fix, not retry.
+    fatalCodes: [2],
+    onGiveUp: (status) =>
+      void shutdown(
+        1,
+        `${name} is down for good (${describeExit(status)})`,
+      ),
+  });
+  child.start();
+  children.push(child);
+  return child;
+}
+
+/**
+ * Starts nats-server on 127.0.0.1 (through `tether.ts`, so it dies with us)
+ * and returns its URL; exits 1 when there is no nats-server to start.
+ */
+async function startNats(): Promise<string> {
+  const binary = config.natsServer;
+  let version: string;
+  try {
+    const { stdout } = await new Deno.Command(binary, {
+      args: ["--version"],
+      stdin: "null",
+      stderr: "null",
+    }).output();
+    version = new TextDecoder().decode(stdout).trim()
+      .replace(/^nats-server:\s*/, "");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      console.error(natsServerMissing(binary));
+      Deno.exit(1);
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      console.error(
+        `CORTEX_NATS_SERVER=${binary}: deno task dev may run only "deno" and the "nats-server" found on PATH.\n` +
+          `Put its folder first on PATH instead, e.g. PATH=${
+            binary.replace(/\/[^/]*$/, "") || "/"
+          }:$PATH deno task dev`,
+      );
+      Deno.exit(1);
+    }
+    throw error;
+  }
+  const port = freeNatsPort();
+  if (port !== DEFAULT_NATS_PORT) {
+    say(`port ${DEFAULT_NATS_PORT} is taken; nats-server uses ${port}`);
+  }
+  const store = `${ROOT}/.data`;
+  say(
+    `starting nats-server ${version} on 127.0.0.1:${port}, JetStream store in ${store}`,
+  );
+  supervise({
+    name: "nats",
+    command: "deno",
+    args: [
+      "run",
+      "--no-prompt",
+      `--allow-run=${binary}`,
+      `${ROOT}/scripts/dev/tether.ts`,
+      binary,
+      ...natsServerArgs(port, store),
+    ],
+    // SIGKILL would leave nats-server behind; tether.ts kills it on SIGQUIT.
+    killSignal: "SIGQUIT",
+  });
+  try {
+    await waitForPort(port, AbortSignal.timeout(30_000));
+  } catch {
+    await shutdown(
+      1,
+      `nats-server did not listen on 127.0.0.1:${port} in 30 s`,
+    );
+  }
+  return `nats://127.0.0.1:${port}`;
+}
+
+/** Tracks which named children have said they are serving; `all` resolves once every one has. */
+function readiness(names: string[]) {
+  const pending = new Set(names);
+  let done: () => void;
+  const all = new Promise<void>((resolve) => done = resolve);
+  if (pending.size === 0) done!();
+  return {
+    all,
+    seen(name: string) {
+      if (pending.delete(name) && pending.size === 0) done();
+    },
+  };
+}
+
+let natsUrl = config.natsUrl;
+if (natsUrl) {
+  say(`using NATS at ${natsUrl} (NATS_URL is set): no nats-server started`);
+} else natsUrl = await startNats();
+
+const env = { ...launchEnv(), natsUrl };
+const childEnv = { NATS_URL: natsUrl, CORTEX_EXIT_WITH_PARENT: "1" };
+const ready = readiness(["scheduler", ...workerNames]);
+const spawnDeno = (name: string, process: ProcessName, pattern: RegExp) =>
+  supervise(
+    { name, command: "deno", args: denoArgs(process, env), env: childEnv },
+    (line) => {
+      if (pattern.test(line)) ready.seen(name);
+    },
+  );
+
+/**
+ * Builds the dashboard's UI when the project has a `build:dashboard` task, as
+ * `deno task scheduler` does before starting; a failed build is reported and
+ * the scheduler starts anyway (it says when the UI is not built).
+ */
+async function buildDashboard(): Promise<void> {
+  const tasks: Record<string, string> = denoJson.tasks;
+  if (!env.dashboard || !("build:dashboard" in tasks)) return;
+  const prefix = linePrefixer("build", { colour, width, index: 8 });
+  const child = new Deno.Command("deno", {
+    args: ["task", "-q", "build:dashboard"],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const show = (line: string) => write(prefix(line));
+  await Promise.all([
+    eachLine(child.stdout, show),
+    eachLine(child.stderr, show),
+  ]);
+  const status = await child.status;
+  if (!status.success) {
+    say(
+      `building the dashboard failed (${
+        describeExit(status)
+      }); starting without its UI`,
+    );
+  }
+}
+
+await buildDashboard();
+spawnDeno("scheduler", "scheduler", SCHEDULER_READY);
+for (const name of workerNames) spawnDeno(name, "worker:echo", WORKER_READY);
+
+const readyTimeout = AbortSignal.timeout(60_000);
+await Promise.race([
+  ready.all,
+  new Promise((resolve) => readyTimeout.addEventListener("abort", resolve)),
+]);
+if (readyTimeout.aborted) {
+  say(
+    "the scheduler or a worker has not said it is serving after 60 s; see their lines above",
+  );
+}
+
+let dashboardLine = "dashboard: off (CORTEX_DASHBOARD=off)";
+if (env.dashboard && env.dashboardPort === 0) {
+  dashboardLine = "dashboard: on the port in the scheduler's line above";
+} else if (env.dashboard) {
+  const url = `http://${
+    reachableHost(env.dashboardHost)
+  }:${env.dashboardPort}/`;
+  dashboardLine = `dashboard: ${url}`;
+  try {
+    await waitForHealthz(`${url}healthz`, AbortSignal.timeout(30_000));
+  } catch (error) {
+    say(
+      error instanceof Deno.errors.NotCapable
+        ? `cannot check ${url}healthz from here (${error.message})`
+        : `the dashboard at ${url} did not answer /healthz within 30 s`,
+    );
+  }
+}
+if (stopping) await stopping;
+say(`ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+say(dashboardLine);
+say(
+  `submit jobs: NATS_URL=${natsUrl} deno task submit --count 10 --concurrency 5`,
+);
+say("Ctrl-C stops everything");

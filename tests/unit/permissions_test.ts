@@ -1,0 +1,60 @@
+import denoJson from "../../deno.json" with { type: "json" };
+import { DEV_ENV_NAMES } from "../../scripts/dev_config.ts";
+import { permissionFlags } from "../../scripts/permissions.ts";
+import {
+  heldPermissions,
+  PERMISSION_KINDS,
+} from "../../src/held_permissions.ts";
+import { assertEquals, assertOk } from "../assert.ts";
+
+const tasks: Record<string, string> = denoJson.tasks;
+
+/** Playwright needs -A (its WSL probe): browser tests and screenshots only. */
+const BROWSER = /tests\/browser\/|scripts\/screenshot\.ts/;
+
+Deno.test("permissions: no task runs with -A or --allow-all, except browser tests", () => {
+  for (const [name, command] of Object.entries(tasks)) {
+    for (const step of command.split(/&&|\|\||;/)) {
+      if (BROWSER.test(step)) continue;
+      assertOk(
+        !/(^|\s)(-A|--allow-all)(\s|$)/.test(step),
+        `task ${name} must not use -A: ${step.trim()}`,
+      );
+    }
+  }
+});
+
+Deno.test("permissions: the dev task may read exactly the variables dev reads", () => {
+  const flag = /--allow-env=(\S+)/.exec(tasks.dev)?.[1];
+  assertEquals(flag?.split(",").sort(), [...DEV_ENV_NAMES].sort());
+  assertOk(tasks.dev.includes("--allow-run=deno,nats-server "));
+  assertOk(tasks.dev.includes("--allow-net=127.0.0.1 "));
+  assertOk(!/--allow-(read|write|ffi|sys)/.test(tasks.dev), tasks.dev);
+});
+
+Deno.test("permissions: only the scheduler may read, nobody may write, run, use FFI or sys", () => {
+  const env = {
+    natsUrl: "nats://127.0.0.1:4222",
+    dashboard: true,
+    dashboardHost: "127.0.0.1",
+    dashboardPort: 8080,
+  };
+  for (const process of ["scheduler", "worker:echo", "submit"] as const) {
+    const flags = permissionFlags(process, env).join(" ");
+    assertOk(flags.includes("--no-prompt"), flags);
+    assertOk(!/--allow-(write|run|ffi|sys|all)/.test(flags), flags);
+    assertOk(process === "scheduler" || !flags.includes("--allow-read"), flags);
+  }
+});
+
+Deno.test("permissions: a process without permissions holds none", async () => {
+  const held = await heldPermissions({
+    net: ["127.0.0.1:4222"],
+    env: ["NATS_URL"],
+    read: ["/etc/hostname"],
+  });
+  assertEquals(
+    held,
+    Object.fromEntries(PERMISSION_KINDS.map((kind) => [kind, "none"])),
+  );
+});
