@@ -10,6 +10,7 @@
  */
 import { denoArgs, ENTRY, launchEnv, type ProcessName } from "./permissions.ts";
 import { ConfigError } from "../src/config.ts";
+import { onParentExit } from "../src/shutdown.ts";
 
 const [name, ...args] = Deno.args;
 if (!(name in ENTRY)) {
@@ -26,15 +27,19 @@ try {
   Deno.exit(2);
 }
 
-// Detached, so a terminal's Ctrl-C reaches the child once, through us, and
-// the child's own "second signal forces exit" stays meaningful.
+// Detached, so a terminal's Ctrl-C reaches the child once, through us; and
+// told to exit with us, so killing this launcher (even with SIGKILL) leaves
+// no orphan behind.
 const child = new Deno.Command("deno", {
   args: argv,
+  env: { CORTEX_EXIT_WITH_PARENT: "1" },
   stdin: "inherit",
   stdout: "inherit",
   stderr: "inherit",
   detached: true,
 }).spawn();
+// Likewise if `deno task` above us dies: stop the child, which then drains.
+onParentExit(() => child.kill("SIGTERM"));
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
