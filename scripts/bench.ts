@@ -23,16 +23,25 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { ECHO_TOPIC, RESULT, SUBMIT } from "../src/bus/subjects.ts";
 import { summarize } from "../src/latency.ts";
-import {
-  freePort,
-  type NatsServer,
-  startNatsServer,
-} from "../tests/nats_server.ts";
-import { denoArgs, ROOT } from "./permissions.ts";
+import { type NatsServer, startNatsServer } from "../tests/nats_server.ts";
+import { ROOT } from "./permissions.ts";
 import { Child } from "./bench/child.ts";
 import {
+  Baselines,
+  Cortex,
+  HEARTBEAT_MS,
+  MB,
+  RELAY_IN,
+  RELAY_OUT,
+  REPLY_SUBJECT,
+  SCHEDULER_ID,
+  WORKERS,
+} from "./bench/cluster.ts";
+import {
+  figures,
   type Load,
   Requests,
+  type Run,
   type RunFigures,
   runPubSub,
   runRequestReply,
@@ -65,6 +74,8 @@ usage: deno task bench [--quick] [--json [FILE]] [--profile DIR]
 /** The sizes of one run. */
 interface Sizes {
   warmup: number;
+  /** Scenarios 1 and 2 run this many interleaved rounds per system. */
+  rounds: number;
   throughputJobs: number;
   inflight: number;
   latencyJobs: number;
@@ -79,6 +90,7 @@ interface Sizes {
 
 const FULL: Sizes = {
   warmup: 3_000,
+  rounds: 3,
   throughputJobs: 20_000,
   inflight: 100,
   latencyJobs: 2_000,
@@ -93,6 +105,7 @@ const FULL: Sizes = {
 
 const QUICK: Sizes = {
   warmup: 300,
+  rounds: 1,
   throughputJobs: 2_000,
   inflight: 100,
   latencyJobs: 200,
@@ -104,18 +117,6 @@ const QUICK: Sizes = {
   sseProbes: 2,
   sseJobs: 2_000,
 };
-
-const WORKERS = 2;
-const WORKER_CONCURRENCY = 100;
-const HEARTBEAT_MS = 1_000;
-const SCHEDULER_ID = "bench-scheduler";
-const MB = 1024 * 1024;
-
-// The baselines' subjects.
-const RELAY_IN = "bench.relay.submit";
-const RELAY_WORK = "bench.relay.work";
-const RELAY_OUT = "bench.relay.result";
-const REPLY_SUBJECT = "bench.reply";
 
 interface Args {
   quick: boolean;
@@ -149,167 +150,6 @@ function deadline(jobs: number): number {
 }
 
 /** The scheduler and its echo workers, as `deno task scheduler` would run them. */
-class Cortex {
-  readonly scheduler: Child;
-  readonly workers: Child[];
-  readonly dashboardUrl: string;
-
-  private constructor(scheduler: Child, workers: Child[], url: string) {
-    this.scheduler = scheduler;
-    this.workers = workers;
-    this.dashboardUrl = url;
-  }
-
-  static async start(
-    nats: NatsServer,
-    options: { jobTableSize?: number; profile?: string } = {},
-  ): Promise<Cortex> {
-    const port = freePort();
-    const launch = {
-      natsUrl: nats.url,
-      dashboard: true,
-      dashboardHost: "127.0.0.1",
-      dashboardPort: port,
-    };
-    const common = {
-      NATS_URL: nats.url,
-      CORTEX_LOG_LEVEL: "info",
-      CORTEX_LOG_FORMAT: "text",
-      CORTEX_HEARTBEAT_MS: String(HEARTBEAT_MS),
-    };
-    const prof = (args: string[]) =>
-      options.profile
-        ? [
-          args[0],
-          "--cpu-prof",
-          `--cpu-prof-dir=${options.profile}`,
-          ...args.slice(1),
-        ]
-        : args;
-    const scheduler = new Child(
-      "scheduler",
-      "deno",
-      prof(denoArgs("scheduler", launch)),
-      {
-        env: {
-          ...common,
-          CORTEX_SCHEDULER_ID: SCHEDULER_ID,
-          CORTEX_DASHBOARD: "on",
-          CORTEX_DASHBOARD_HOST: "127.0.0.1",
-          CORTEX_DASHBOARD_PORT: String(port),
-          CORTEX_JOB_TABLE_SIZE: String(options.jobTableSize ?? 10_000),
-        },
-      },
-    );
-    const workers = Array.from(
-      { length: WORKERS },
-      (_, i) =>
-        new Child(
-          `worker-${i + 1}`,
-          "deno",
-          prof(denoArgs("worker:echo", { ...launch, dashboard: false })),
-          {
-            env: {
-              ...common,
-              CORTEX_WORKER_ID: `bench-echo-${i + 1}`,
-              CORTEX_ECHO_MIN_MS: "0",
-              CORTEX_ECHO_MAX_MS: "0",
-              CORTEX_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-            },
-          },
-        ),
-    );
-    const cortex = new Cortex(scheduler, workers, `http://127.0.0.1:${port}`);
-    try {
-      await scheduler.waitFor(/serving sys\.job\.submit/);
-      await Promise.all(workers.map((w) => w.waitFor(/taking job\.echo/)));
-    } catch (error) {
-      await cortex.stop();
-      throw error;
-    }
-    return cortex;
-  }
-
-  pids(): Record<string, number> {
-    const out: Record<string, number> = { scheduler: this.scheduler.pid };
-    this.workers.forEach((w, i) => out[`worker${i + 1}`] = w.pid);
-    return out;
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(
-      [this.scheduler, ...this.workers].map((c) => c.stop("SIGTERM")),
-    );
-  }
-}
-
-/** The baselines' processes: relay + 2 responders, and 2 request/reply responders. */
-class Baselines {
-  readonly relay: Child;
-  readonly responders: Child[];
-  readonly repliers: Child[];
-
-  private constructor(relay: Child, responders: Child[], repliers: Child[]) {
-    this.relay = relay;
-    this.responders = responders;
-    this.repliers = repliers;
-  }
-
-  static async start(nats: NatsServer): Promise<Baselines> {
-    const hop = (name: string, args: string[]) =>
-      new Child(name, "deno", [
-        "run",
-        "--no-prompt",
-        `--allow-net=127.0.0.1:${nats.port}`,
-        `${ROOT}/scripts/bench/hop.ts`,
-        nats.url,
-        ...args,
-      ], { stdin: true });
-    const relay = hop("relay", [
-      "forward",
-      RELAY_IN,
-      RELAY_WORK,
-      "bench-relay",
-    ]);
-    const responders = Array.from(
-      { length: WORKERS },
-      (_, i) =>
-        hop(`responder-${i + 1}`, [
-          "forward",
-          RELAY_WORK,
-          RELAY_OUT,
-          "bench-responders",
-        ]),
-    );
-    const repliers = Array.from(
-      { length: WORKERS },
-      (_, i) =>
-        hop(`replier-${i + 1}`, ["reply", REPLY_SUBJECT, "bench-reply"]),
-    );
-    const all = [relay, ...responders, ...repliers];
-    const b = new Baselines(relay, responders, repliers);
-    try {
-      await Promise.all(all.map((c) => c.waitFor(/^ready$/)));
-    } catch (error) {
-      await b.stop();
-      throw error;
-    }
-    return b;
-  }
-
-  relayPids(): Record<string, number> {
-    const out: Record<string, number> = { relay: this.relay.pid };
-    this.responders.forEach((r, i) => out[`responder${i + 1}`] = r.pid);
-    return out;
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(
-      [this.relay, ...this.responders, ...this.repliers].map((c) => c.stop()),
-    );
-  }
-}
-
 let runNumber = 0;
 function requests(): Requests {
   return new Requests(
@@ -337,12 +177,19 @@ function loadOf(
   return { count, inflight, deadlineMs: deadline(count), ...extra };
 }
 
-const runCortex = (nc: NatsConnection, load: Load) =>
+// Each system's raw runs (for interleaved rounds), and their figures.
+const rawCortex = (nc: NatsConnection, load: Load) =>
   runPubSub(nc, CORTEX_TARGET, requests(), load);
-const runRelay = (nc: NatsConnection, load: Load) =>
+const rawRelay = (nc: NatsConnection, load: Load) =>
   runPubSub(nc, RELAY_TARGET, requests(), load);
-const runReply = (nc: NatsConnection, load: Load) =>
+const rawReply = (nc: NatsConnection, load: Load) =>
   runRequestReply(nc, REPLY_SUBJECT, requests(), load);
+const runCortex = async (nc: NatsConnection, load: Load) =>
+  figures(await rawCortex(nc, load));
+const runRelay = async (nc: NatsConnection, load: Load) =>
+  figures(await rawRelay(nc, load));
+const runReply = async (nc: NatsConnection, load: Load) =>
+  figures(await rawReply(nc, load));
 
 /** Waits until a job makes it all the way round (subscriptions are live). */
 async function ping(
@@ -364,6 +211,49 @@ function describe(name: string, r: RunFigures): void {
   );
 }
 
+type Runner = (load: Load) => Promise<Run>;
+
+/**
+ * Runs each system `rounds` times, interleaved (relay, request/reply,
+ * CortexOS, relay, …), so slow drifts in the machine's load hit all three
+ * alike; returns each one's runs and the CPU its processes used.
+ */
+async function interleaved(
+  rounds: number,
+  systems: { name: string; run: Runner; pids?: Record<string, number> }[],
+  load: () => Load,
+  natsPid: number,
+): Promise<{ runs: Run[]; cores: Record<string, number> }[]> {
+  const out = systems.map(() => ({
+    runs: [] as Run[],
+    cores: {} as Record<string, number>,
+  }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, system] of systems.entries()) {
+      const window = new CpuWindow({
+        client: "self",
+        nats: natsPid,
+        ...system.pids,
+      });
+      await window.start();
+      const r = await system.run(load());
+      const cores = await window.stop();
+      out[k].runs.push(r);
+      for (const [name, c] of Object.entries(cores)) {
+        out[k].cores[name] = (out[k].cores[name] ?? 0) + c / rounds;
+      }
+      describe(`${system.name} round ${round + 1}`, figures(r));
+    }
+  }
+  return out;
+}
+
+function roundCores(c: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(c).map(([k, v]) => [k, Math.round(v * 100) / 100]),
+  );
+}
+
 async function throughput(
   nc: NatsConnection,
   sizes: Sizes,
@@ -371,41 +261,36 @@ async function throughput(
   baselines: Baselines,
   natsPid: number,
 ): Promise<ThroughputScenario> {
-  const { throughputJobs: jobs, inflight } = sizes;
-  const cpu = async (
-    pids: Record<string, number>,
-    run: () => Promise<RunFigures>,
-  ) => {
-    const window = new CpuWindow({ client: "self", nats: natsPid, ...pids });
-    await window.start();
-    const r = await run();
-    return { r, cores: await window.stop() };
-  };
-  const relay = await cpu(
-    baselines.relayPids(),
-    () => runRelay(nc, loadOf(jobs, inflight)),
+  const { throughputJobs: jobs, inflight, rounds } = sizes;
+  const [relay, reply, cortexRuns] = await interleaved(
+    rounds,
+    [
+      {
+        name: "1 relay",
+        run: (l) => rawRelay(nc, l),
+        pids: baselines.relayPids(),
+      },
+      { name: "1 request/reply", run: (l) => rawReply(nc, l) },
+      { name: "1 CortexOS", run: (l) => rawCortex(nc, l), pids: cortex.pids() },
+    ],
+    () => loadOf(jobs, inflight),
+    natsPid,
   );
-  describe("1 relay", relay.r);
-  const reply = await runReply(nc, loadOf(jobs, inflight));
-  describe("1 request/reply", reply);
-  const cortexRun = await cpu(
-    cortex.pids(),
-    () => runCortex(nc, loadOf(jobs, inflight)),
-  );
-  describe("1 CortexOS", cortexRun.r);
-  const round = (c: Record<string, number>) =>
-    Object.fromEntries(
-      Object.entries(c).map(([k, v]) => [k, Math.round(v * 100) / 100]),
-    );
+  const c = figures(cortexRuns.runs);
+  const r = figures(relay.runs);
   return {
     jobs,
     inflight,
     workers: WORKERS,
-    cortex: cortexRun.r,
-    relay: relay.r,
-    request_reply: reply,
-    ratio_to_relay: ratio(cortexRun.r.jobs_per_s, relay.r.jobs_per_s),
-    cpu_cores: { cortex: round(cortexRun.cores), relay: round(relay.cores) },
+    rounds,
+    cortex: c,
+    relay: r,
+    request_reply: figures(reply.runs),
+    ratio_to_relay: ratio(c.jobs_per_s, r.jobs_per_s),
+    cpu_cores: {
+      cortex: roundCores(cortexRuns.cores),
+      relay: roundCores(relay.cores),
+    },
   };
 }
 
@@ -416,21 +301,30 @@ function ratio(a: number, b: number): number {
 async function latency(
   nc: NatsConnection,
   sizes: Sizes,
+  natsPid: number,
 ): Promise<LatencyScenario> {
-  const jobs = sizes.latencyJobs;
-  const relay = await runRelay(nc, loadOf(jobs, 1));
-  describe("2 relay", relay);
-  const reply = await runReply(nc, loadOf(jobs, 1));
-  describe("2 request/reply", reply);
-  const cortex = await runCortex(nc, loadOf(jobs, 1));
-  describe("2 CortexOS", cortex);
+  const { latencyJobs: jobs, rounds } = sizes;
+  const perRound = Math.ceil(jobs / rounds);
+  const [relay, reply, cortexRuns] = await interleaved(
+    rounds,
+    [
+      { name: "2 relay", run: (l) => rawRelay(nc, l) },
+      { name: "2 request/reply", run: (l) => rawReply(nc, l) },
+      { name: "2 CortexOS", run: (l) => rawCortex(nc, l) },
+    ],
+    () => loadOf(perRound, 1),
+    natsPid,
+  );
+  const c = figures(cortexRuns.runs);
+  const r = figures(relay.runs);
   return {
-    jobs,
-    cortex,
-    relay,
-    request_reply: reply,
-    p50_ratio_to_relay: ratio(cortex.p50_ms, relay.p50_ms),
-    p99_ratio_to_relay: ratio(cortex.p99_ms, relay.p99_ms),
+    jobs: perRound * rounds,
+    rounds,
+    cortex: c,
+    relay: r,
+    request_reply: figures(reply.runs),
+    p50_ratio_to_relay: ratio(c.p50_ms, r.p50_ms),
+    p99_ratio_to_relay: ratio(c.p99_ms, r.p99_ms),
   };
 }
 
@@ -658,11 +552,13 @@ async function dashboard(
   try {
     await clients.waitFor(/^ready$/, 30_000);
     const arrivals = new Float64Array(sizes.sseJobs);
-    const withClients = await runPubSub(
-      nc,
-      CORTEX_TARGET,
-      reqs,
-      loadOf(sizes.sseJobs, sizes.inflight, { arrivals }),
+    const withClients = figures(
+      await runPubSub(
+        nc,
+        CORTEX_TARGET,
+        reqs,
+        loadOf(sizes.sseJobs, sizes.inflight, { arrivals }),
+      ),
     );
     describe(`5 CortexOS, ${sizes.sseClients} SSE clients`, withClients);
     // Deltas are coalesced every ~250 ms: give the last ones time to arrive.
@@ -766,7 +662,7 @@ async function main(): Promise<number> {
     await runCortex(nc, loadOf(Math.min(200, sizes.warmup), 1));
 
     const s1 = await throughput(nc, sizes, cortex, baselines, nats.pid);
-    const s2 = await latency(nc, sizes);
+    const s2 = await latency(nc, sizes, nats.pid);
     const s5 = await dashboard(nc, sizes, cortex);
     if (s5.skipped) log(`5 skipped: ${s5.note}`);
     await cortex.stop();

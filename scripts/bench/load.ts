@@ -95,24 +95,57 @@ export class Requests {
   }
 }
 
-function figures(
-  load: Load,
-  rtts: Float64Array,
-  done: number,
-  seconds: number,
-): RunFigures {
-  const lat = summarize(rtts.subarray(0, done));
+/** One run's raw measurements. */
+export interface Run {
+  jobs: number;
+  completed: number;
+  seconds: number;
+  /** Round-trip times of the completed jobs, ms. */
+  rtts: Float64Array;
+}
+
+/**
+ * The figures of one or more runs taken together, as if they were one run:
+ * jobs/s over their summed durations, percentiles over all their samples.
+ * (Rounds interleaved with the baselines' share the machine's noise fairly.)
+ */
+export function figures(runs: Run | Run[]): RunFigures {
+  const all = Array.isArray(runs) ? runs : [runs];
+  const jobs = all.reduce((n, r) => n + r.jobs, 0);
+  const completed = all.reduce((n, r) => n + r.completed, 0);
+  const seconds = all.reduce((n, r) => n + r.seconds, 0);
+  const samples = new Float64Array(completed);
+  let at = 0;
+  for (const r of all) {
+    samples.set(r.rtts, at);
+    at += r.rtts.length;
+  }
+  const lat = summarize(samples);
   const r3 = (n: number) => Math.round(n * 1000) / 1000;
   return {
-    jobs: load.count,
-    completed: done,
-    missing: load.count - done,
+    jobs,
+    completed,
+    missing: jobs - completed,
     seconds: r3(seconds),
-    jobs_per_s: Math.round(seconds > 0 ? done / seconds : 0),
+    jobs_per_s: Math.round(seconds > 0 ? completed / seconds : 0),
     p50_ms: r3(lat.p50),
     p90_ms: r3(lat.p90),
     p99_ms: r3(lat.p99),
     max_ms: r3(lat.max),
+  };
+}
+
+function run(
+  load: Load,
+  rtts: Float64Array,
+  done: number,
+  seconds: number,
+): Run {
+  return {
+    jobs: load.count,
+    completed: done,
+    seconds,
+    rtts: rtts.slice(0, done),
   };
 }
 
@@ -134,7 +167,7 @@ export async function runPubSub(
   target: PubSubTarget,
   requests: Requests,
   load: Load,
-): Promise<RunFigures> {
+): Promise<Run> {
   const { count, inflight } = load;
   const sentAt = new Float64Array(count);
   const got = new Uint8Array(count);
@@ -173,7 +206,7 @@ export async function runPubSub(
   await finished;
   clearTimeout(deadline);
   sub.unsubscribe();
-  return figures(load, rtts, done, ((lastAt || started) - started) / 1000);
+  return run(load, rtts, done, ((lastAt || started) - started) / 1000);
 }
 
 /**
@@ -185,7 +218,7 @@ export async function runRequestReply(
   subject: string,
   requests: Requests,
   load: Load,
-): Promise<RunFigures> {
+): Promise<Run> {
   const { count, inflight } = load;
   const rtts = new Float64Array(count);
   let next = 0;
@@ -211,5 +244,5 @@ export async function runRequestReply(
   await Promise.all(
     Array.from({ length: Math.min(inflight, count) }, lane),
   );
-  return figures(load, rtts, done, ((lastAt || started) - started) / 1000);
+  return run(load, rtts, done, ((lastAt || started) - started) / 1000);
 }

@@ -11,6 +11,8 @@ export interface ThroughputScenario {
   jobs: number;
   inflight: number;
   workers: number;
+  /** Interleaved rounds per system; figures are over all rounds. */
+  rounds: number;
   cortex: RunFigures;
   relay: RunFigures;
   request_reply: RunFigures;
@@ -23,6 +25,7 @@ export interface ThroughputScenario {
 /** Scenario 2: one job at a time. */
 export interface LatencyScenario {
   jobs: number;
+  rounds: number;
   cortex: RunFigures;
   relay: RunFigures;
   request_reply: RunFigures;
