@@ -17,6 +17,7 @@ import {
   type JobResult,
   type SystemAlert,
 } from "../gen/cortex/v1/cortex_pb.ts";
+import { readPacket } from "./packet_reader.ts";
 import { writePacket } from "./packet_writer.ts";
 
 /** The `protocol_version` this code speaks. */
@@ -97,7 +98,8 @@ export type Decoded = { ok: true; packet: BusPacket } | DecodeFailure;
 export function decodePacket(bytes: Uint8Array): Decoded {
   let message: BusPacket;
   try {
-    message = fromBinary(BusPacketSchema, bytes);
+    // The hand-written reader takes the canonical encoding; fromBinary the rest.
+    message = readPacket(bytes) ?? fromBinary(BusPacketSchema, bytes);
   } catch (error) {
     return {
       ok: false,
