@@ -14,16 +14,20 @@ import { assertOk } from "../assert.ts";
 function memoryBus() {
   const published: BusPacket[] = [];
   const handlers = new Map<string, PacketHandler>();
-  const bus: Bus = {
-    publish: (_subject, message) => void published.push(message),
+  // Built untyped and asserted, so it fits the Bus of every branch (with
+  // or without flush()).
+  const bus = {
+    publish: (_subject: string, message: BusPacket) =>
+      void published.push(message),
     publishRaw() {},
-    subscribe(subject, handler) {
+    subscribe(subject: string, handler: PacketHandler) {
       handlers.set(subject, handler);
-      return { unsubscribe: () => handlers.delete(subject) };
+      return { unsubscribe: () => void handlers.delete(subject) };
     },
+    flush: () => Promise.resolve(),
     connected: true,
     undecodable: 0,
-  };
+  } as Bus;
   const send = (jobId: string) =>
     handlers.get("job.echo")?.(
       packet({
