@@ -74,8 +74,10 @@ usage: deno task bench [--quick] [--json [FILE]] [--profile DIR]
 /** The sizes of one run. */
 interface Sizes {
   warmup: number;
-  /** Scenarios 1 and 2 run this many interleaved rounds per system. */
+  /** Scenario 1 runs this many interleaved rounds of its jobs per system. */
   rounds: number;
+  /** Scenario 2 splits its jobs into this many interleaved rounds. */
+  latencyRounds: number;
   throughputJobs: number;
   inflight: number;
   latencyJobs: number;
@@ -91,6 +93,7 @@ interface Sizes {
 const FULL: Sizes = {
   warmup: 3_000,
   rounds: 3,
+  latencyRounds: 4,
   throughputJobs: 20_000,
   inflight: 100,
   latencyJobs: 2_000,
@@ -106,6 +109,7 @@ const FULL: Sizes = {
 const QUICK: Sizes = {
   warmup: 300,
   rounds: 1,
+  latencyRounds: 1,
   throughputJobs: 2_000,
   inflight: 100,
   latencyJobs: 200,
@@ -303,7 +307,7 @@ async function latency(
   sizes: Sizes,
   natsPid: number,
 ): Promise<LatencyScenario> {
-  const { latencyJobs: jobs, rounds } = sizes;
+  const { latencyJobs: jobs, latencyRounds: rounds } = sizes;
   const perRound = Math.ceil(jobs / rounds);
   const [relay, reply, cortexRuns] = await interleaved(
     rounds,

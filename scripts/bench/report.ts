@@ -259,7 +259,7 @@ export function render(doc: BenchDocument): string {
   const rows = [
     head,
     runRow(
-      `1 throughput: CortexOS (${s.throughput.jobs} jobs, ${s.throughput.inflight} in flight)`,
+      `1 throughput: CortexOS (${s.throughput.rounds} x ${s.throughput.jobs} jobs, ${s.throughput.inflight} in flight)`,
       s.throughput.cortex,
     ),
     runRow("1 throughput: baseline (a) 3-hop relay", s.throughput.relay),
@@ -268,7 +268,7 @@ export function render(doc: BenchDocument): string {
       s.throughput.request_reply,
     ),
     runRow(
-      `2 latency: CortexOS (${s.latency.jobs} jobs, 1 in flight)`,
+      `2 latency: CortexOS (${s.latency.jobs} jobs in ${s.latency.rounds} rounds, 1 in flight)`,
       s.latency.cortex,
     ),
     runRow("2 latency: baseline (a) 3-hop relay", s.latency.relay),
