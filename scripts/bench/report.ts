@@ -240,7 +240,7 @@ function table(rows: string[][], left = 1): string {
     r.map((cell, c) =>
       c < left ? cell.padEnd(widths[c]) : cell.padStart(widths[c])
     )
-      .join("  ")
+      .join("  ").trimEnd()
   ).join("\n");
 }
 
