@@ -205,9 +205,12 @@ export class JobTable {
    * evicted) is recorded as a new, final entry.
    */
   finish(result: JobResult): JobRecord | undefined {
-    let record = this.#records.get(result.jobId);
-    if (record && record.finishedAt !== undefined) return undefined;
+    // A result almost always finds its job in flight: look in that small,
+    // cache-warm map first; the whole table is only asked when it is not
+    // there (a job already final, or one this table never saw).
+    let record = this.#inflight.get(result.jobId);
     if (!record) {
+      if (this.#records.has(result.jobId)) return undefined; // already final
       if (this.#records.size >= this.#capacity && !this.#evictOne()) {
         return undefined;
       }

@@ -51,3 +51,21 @@ Deno.test("the first result wins, and an evicted id can be submitted again", () 
   table.finish(done("b"));
   assertOk(table.admit(job("a"), meta).admitted);
 });
+
+Deno.test("a result for a job never seen is recorded final; one after a timeout changes nothing", () => {
+  let now = 0;
+  const table = new JobTable({
+    capacity: 10,
+    timeoutMs: 100,
+    clock: () => now,
+  });
+  const stub = table.finish(done("stranger"));
+  assertOk(stub && stub.state === "COMPLETED" && stub.finishedAt === 0);
+  same(table.finish(done("stranger")), undefined, "second result");
+  table.admit(job("slow"), meta);
+  now = 150;
+  same(table.expire().map((r) => r.jobId), ["slow"], "expired");
+  same(table.finish(done("slow")), undefined, "late result");
+  same(table.get("slow")?.state, "TIMEOUT", "state after a late result");
+  same(table.inflight, 0, "in flight");
+});
