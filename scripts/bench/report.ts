@@ -123,7 +123,10 @@ export const EXTERNAL_REFERENCES = {
     "about 20,000 req/s, p50 about 0.35 ms (issue 5; measured here as the request/reply baseline)",
 };
 
-const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+const pct = (x: number) => {
+  const percent = Math.round(x * 100);
+  return `${percent === 0 ? 0 : percent} %`; // never "-0 %"
+};
 const fixed = (x: number, d = 2) => x.toFixed(d);
 
 /** Judges every target of the issue against `s`. */
