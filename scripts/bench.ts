@@ -153,7 +153,8 @@ function deadline(jobs: number): number {
   return 20_000 + jobs * 2;
 }
 
-/** The scheduler and its echo workers, as `deno task scheduler` would run them. */
+// A new job id tag for every run, so a late answer from one run is never
+// counted in the next.
 let runNumber = 0;
 function requests(): Requests {
   return new Requests(

@@ -9,16 +9,24 @@ import { freePort, type NatsServer } from "../../tests/nats_server.ts";
 import { denoArgs, ROOT } from "../permissions.ts";
 import { Child } from "./child.ts";
 
+/** Echo workers (and responders in each baseline): as many as cores. */
 export const WORKERS = 2;
+/** Jobs each echo worker runs at once (as many as the client keeps in flight). */
 export const WORKER_CONCURRENCY = 100;
+/** The heartbeat interval of the workers, simulated ones included. */
 export const HEARTBEAT_MS = 1_000;
+/** The scheduler's sender id, which is also its NATS connection name. */
 export const SCHEDULER_ID = "bench-scheduler";
+/** Bytes in a MB, as memory is reported. */
 export const MB = 1024 * 1024;
 
-// The baselines' subjects.
+/** Baseline (a): the client publishes here; the relay listens. */
 export const RELAY_IN = "bench.relay.submit";
+/** Baseline (a): the relay forwards here; the responders listen. */
 export const RELAY_WORK = "bench.relay.work";
+/** Baseline (a): the responders answer here; the client listens. */
 export const RELAY_OUT = "bench.relay.result";
+/** Baseline (b): request/reply subject of the no-op responders. */
 export const REPLY_SUBJECT = "bench.reply";
 
 /** The scheduler and its echo workers. */
