@@ -11,10 +11,20 @@ export interface NatsServer extends AsyncDisposable {
   /** `nats://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** The server's process id (it changes on restart). */
+  readonly pid: number;
+  /** `http://127.0.0.1:<port>` of its monitoring endpoint, when asked for. */
+  monitorUrl?: string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
   /** Stops the server and starts it again on the same port. */
   restart(): Promise<void>;
+}
+
+/** Options of {@linkcode startNatsServer}. */
+export interface StartOptions {
+  /** Also serve the HTTP monitoring endpoint (`/varz`, `/connz`). Default false. */
+  monitor?: boolean;
 }
 
 /** A free TCP port on 127.0.0.1 (bound, then released). */
@@ -56,16 +66,29 @@ export async function waitForPort(
  * const nc = await connect({ servers: nats.url });
  * ```
  */
-export async function startNatsServer(): Promise<NatsServer> {
+export async function startNatsServer(
+  options: StartOptions = {},
+): Promise<NatsServer> {
   const binary = Deno.env.get("CORTEX_NATS_SERVER") ?? "nats-server";
   const port = freePort();
+  const monitorPort = options.monitor ? freePort() : undefined;
+  const monitorArgs = monitorPort ? ["-m", String(monitorPort)] : [];
   const store = await Deno.makeTempDir({ prefix: "cortex-nats-" });
   let child: Deno.ChildProcess;
 
   const spawn = async () => {
     try {
       child = new Deno.Command(binary, {
-        args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store],
+        args: [
+          "-a",
+          "127.0.0.1",
+          "-p",
+          String(port),
+          "-js",
+          "-sd",
+          store,
+          ...monitorArgs,
+        ],
         stdout: "null",
         stderr: "null",
       }).spawn();
@@ -105,6 +128,10 @@ export async function startNatsServer(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child.pid;
+    },
+    monitorUrl: monitorPort ? `http://127.0.0.1:${monitorPort}` : undefined,
     stop,
     async restart() {
       await kill();

@@ -106,6 +106,11 @@ export class NatsBus implements Bus {
     handler: PacketHandler,
     options: SubscribeOptions = {},
   ): { unsubscribe(): void } {
+    // Without wildcards every message's subject is the subscription's: pass
+    // that, rather than have the client decode each message's subject bytes.
+    const fixedSubject = subject.includes("*") || subject.includes(">")
+      ? undefined
+      : subject;
     const sub = this.#nc.subscribe(subject, {
       queue: options.queue,
       callback: (error, msg) => {
@@ -116,13 +121,14 @@ export class NatsBus implements Bus {
           });
           return;
         }
-        const decoded = decodePacket(msg.data);
+        const data = msg.data;
+        const decoded = decodePacket(data);
         if (!decoded.ok) {
-          this.#rejected(msg.subject, msg.data.length, decoded.reason);
+          this.#rejected(msg.subject, data.length, decoded.reason);
           return;
         }
         try {
-          handler(decoded.packet, msg.data, msg.subject);
+          handler(decoded.packet, data, fixedSubject ?? msg.subject);
         } catch (error) {
           this.#log.error("handler for {subject} failed: {error}", {
             subject: msg.subject,

@@ -8,7 +8,7 @@
  * @module
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   type BusPacket,
   BusPacketSchema,
@@ -17,6 +17,8 @@ import {
   type JobResult,
   type SystemAlert,
 } from "../gen/cortex/v1/cortex_pb.ts";
+import { readPacket } from "./packet_reader.ts";
+import { writePacket } from "./packet_writer.ts";
 
 /** The `protocol_version` this code speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -40,6 +42,20 @@ export function newTraceId(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
+/**
+ * Now, as a `google.protobuf.Timestamp`: what `timestampNow()` returns,
+ * built directly rather than through the reflective `create()` (it is
+ * called for every packet sent).
+ */
+function timestampNow(): Timestamp {
+  const ms = Date.now();
+  return {
+    $typeName: "google.protobuf.Timestamp",
+    seconds: BigInt(Math.floor(ms / 1000)),
+    nanos: (ms % 1000) * 1_000_000,
+  };
+}
+
 /** Wraps `payload` in a BusPacket stamped with now and the protocol version. */
 export function packet(payload: Payload, envelope: Envelope): BusPacket {
   return create(BusPacketSchema, {
@@ -51,9 +67,13 @@ export function packet(payload: Payload, envelope: Envelope): BusPacket {
   });
 }
 
-/** Encodes a BusPacket to its wire bytes. */
+/**
+ * Encodes a BusPacket to its wire bytes: those `toBinary` writes, by the
+ * hand-written {@linkcode writePacket} (the hot path) or, for a message with
+ * unknown fields, by `toBinary` itself.
+ */
 export function encodePacket(message: BusPacket): Uint8Array {
-  return toBinary(BusPacketSchema, message);
+  return writePacket(message) ?? toBinary(BusPacketSchema, message);
 }
 
 /** Bytes that did not decode, and why. */
@@ -78,7 +98,8 @@ export type Decoded = { ok: true; packet: BusPacket } | DecodeFailure;
 export function decodePacket(bytes: Uint8Array): Decoded {
   let message: BusPacket;
   try {
-    message = fromBinary(BusPacketSchema, bytes);
+    // The hand-written reader takes the canonical encoding; fromBinary the rest.
+    message = readPacket(bytes) ?? fromBinary(BusPacketSchema, bytes);
   } catch (error) {
     return {
       ok: false,

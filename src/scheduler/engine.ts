@@ -198,7 +198,11 @@ export class Scheduler {
       return this.#refuse(job, traceId, meta, JobStatus.DENIED, verdict.reason);
     }
 
-    const admission = this.jobs.admit(job, { ...meta, traceId });
+    const admission = this.jobs.admit(job, {
+      traceId,
+      submitter: meta.submitter,
+      createdAt: meta.createdAt,
+    });
     if (!admission.admitted) {
       if ("full" in admission) {
         return this.#refuse(

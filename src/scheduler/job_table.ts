@@ -118,8 +118,13 @@ export class JobTable {
   readonly #records = new Map<string, JobRecord>();
   /** Jobs not yet final, in admission (hence deadline) order. */
   readonly #inflight = new Map<string, JobRecord>();
-  /** Final jobs, in the order they finished: the eviction order. */
-  readonly #finished = new Set<string>();
+  /**
+   * Final jobs' ids, in the order they finished: the eviction order. A ring
+   * buffer, not a Set: taking the oldest entry of a Set whose front was just
+   * deleted walks over every deleted slot until V8 rehashes, which made
+   * eviction the scheduler's top self-time function under load.
+   */
+  readonly #finished = new IdQueue();
   readonly #capacity: number;
   readonly #timeoutMs: number;
   readonly #clock: () => number;
@@ -200,9 +205,12 @@ export class JobTable {
    * evicted) is recorded as a new, final entry.
    */
   finish(result: JobResult): JobRecord | undefined {
-    let record = this.#records.get(result.jobId);
-    if (record && this.#finished.has(record.jobId)) return undefined;
+    // A result almost always finds its job in flight: look in that small,
+    // cache-warm map first; the whole table is only asked when it is not
+    // there (a job already final, or one this table never saw).
+    let record = this.#inflight.get(result.jobId);
     if (!record) {
+      if (this.#records.has(result.jobId)) return undefined; // already final
       if (this.#records.size >= this.#capacity && !this.#evictOne()) {
         return undefined;
       }
@@ -218,7 +226,7 @@ export class JobTable {
     record.outputPreview = preview(result.output);
     record.error = result.error;
     this.#inflight.delete(record.jobId);
-    this.#finished.add(record.jobId);
+    this.#finished.push(record.jobId);
     return record;
   }
 
@@ -238,7 +246,7 @@ export class JobTable {
       record.finishedAt = now;
       record.error = `no result within ${this.#timeoutMs} ms`;
       this.#inflight.delete(record.jobId);
-      this.#finished.add(record.jobId);
+      this.#finished.push(record.jobId);
     }
     return expired;
   }
@@ -259,10 +267,9 @@ export class JobTable {
   }
 
   #evictOne(): boolean {
-    const oldest = this.#finished.values().next();
-    if (oldest.done) return false;
-    this.#finished.delete(oldest.value);
-    this.#records.delete(oldest.value);
+    const oldest = this.#finished.shift();
+    if (oldest === undefined) return false;
+    this.#records.delete(oldest);
     return true;
   }
 
@@ -288,5 +295,41 @@ export class JobTable {
       outputPreview: "",
       error: "",
     };
+  }
+}
+
+/** A first-in first-out queue of ids: a growable ring buffer, O(1) each way. */
+class IdQueue {
+  #items: (string | undefined)[] = new Array(64);
+  #head = 0;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  push(id: string): void {
+    if (this.#size === this.#items.length) this.#grow();
+    this.#items[(this.#head + this.#size) % this.#items.length] = id;
+    this.#size++;
+  }
+
+  /** The oldest id, removed; `undefined` when empty. */
+  shift(): string | undefined {
+    if (this.#size === 0) return undefined;
+    const id = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#items.length;
+    this.#size--;
+    return id;
+  }
+
+  #grow(): void {
+    const items = new Array<string | undefined>(this.#items.length * 2);
+    for (let i = 0; i < this.#size; i++) {
+      items[i] = this.#items[(this.#head + i) % this.#items.length];
+    }
+    this.#items = items;
+    this.#head = 0;
   }
 }

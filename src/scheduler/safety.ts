@@ -39,6 +39,8 @@ export interface SubjectPolicyOptions {
 export class SubjectPolicy implements SafetyChecker {
   readonly #deny: string[];
   readonly #allow: string[];
+  /** Verdicts of recent topics: the policy is fixed, and topics repeat. */
+  readonly #verdicts = new Map<string, Verdict>();
 
   constructor(options: SubjectPolicyOptions = {}) {
     this.#deny = [...ALWAYS_DENIED, ...(options.deny ?? [])];
@@ -46,7 +48,15 @@ export class SubjectPolicy implements SafetyChecker {
   }
 
   check(job: JobRequest): Verdict {
-    const topic = job.topic;
+    const known = this.#verdicts.get(job.topic);
+    if (known) return known;
+    const verdict = this.#judge(job.topic);
+    if (this.#verdicts.size >= 1024) this.#verdicts.clear();
+    this.#verdicts.set(job.topic, verdict);
+    return verdict;
+  }
+
+  #judge(topic: string): Verdict {
     for (const pattern of this.#deny) {
       if (subjectMatches(pattern, topic)) {
         return {

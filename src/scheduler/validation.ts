@@ -18,6 +18,22 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
 const MAX_JOB_ID_LENGTH = 256;
 
 /**
+ * What {@linkcode subjectProblem} said of each recent topic. Jobs come in
+ * for a handful of topics, and checking one splits it and runs a regular
+ * expression: remembered, bounded, cleared when full.
+ */
+const topicProblems = new Map<string, string | undefined>();
+const TOPICS_REMEMBERED = 1024;
+
+function topicProblem(topic: string): string | undefined {
+  if (topicProblems.has(topic)) return topicProblems.get(topic);
+  const problem = subjectProblem(topic);
+  if (topicProblems.size >= TOPICS_REMEMBERED) topicProblems.clear();
+  topicProblems.set(topic, problem);
+  return problem;
+}
+
+/**
  * Why `job` cannot be accepted, or `undefined` when it can.
  *
  * @example
@@ -35,7 +51,7 @@ export function validateJob(
     return `job_id is ${job.jobId.length} characters; the limit is ${MAX_JOB_ID_LENGTH}`;
   }
   if (job.topic === "") return "topic is required";
-  const problem = subjectProblem(job.topic);
+  const problem = topicProblem(job.topic);
   if (problem) {
     return `topic "${job.topic}" is not a valid NATS subject: it ${problem}`;
   }

@@ -31,6 +31,19 @@ export type JobHandler = (
   job: JobRequest,
 ) => JobOutcome | Promise<JobOutcome>;
 
+function failure(error: unknown): JobOutcome {
+  return {
+    status: "failed",
+    error: error instanceof Error ? error.message : String(error),
+  };
+}
+
+function isPromise(
+  value: JobOutcome | Promise<JobOutcome>,
+): value is Promise<JobOutcome> {
+  return typeof (value as { then?: unknown }).then === "function";
+}
+
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
   bus: Bus;
@@ -151,19 +164,50 @@ export class Worker {
     else this.#queue.push(message);
   }
 
-  async #run(message: BusPacket): Promise<void> {
-    const job = (message.payload as { value: JobRequest }).value;
-    this.#active++;
-    const started = performance.now();
-    let outcome: JobOutcome;
-    try {
-      outcome = await this.#o.handler(job);
-    } catch (error) {
-      outcome = {
-        status: "failed",
-        error: error instanceof Error ? error.message : String(error),
-      };
+  /**
+   * Runs `message`'s job, then the queued ones while there is room. A
+   * handler that answers synchronously (the echo worker with 0 ms of work)
+   * is reported at once, without a promise per job; one that returns a
+   * promise is reported when it settles.
+   */
+  #run(message: BusPacket): void {
+    for (
+      let next: BusPacket | undefined = message;
+      next !== undefined;
+      next = this.#active < this.#concurrency ? this.#queue.shift() : undefined
+    ) {
+      const current = next;
+      const job = (current.payload as { value: JobRequest }).value;
+      this.#active++;
+      const started = performance.now();
+      let outcome: JobOutcome | Promise<JobOutcome>;
+      try {
+        outcome = this.#o.handler(job);
+      } catch (error) {
+        outcome = failure(error);
+      }
+      if (isPromise(outcome)) {
+        Promise.resolve(outcome).then(undefined, failure).then((settled) => {
+          this.#report(current, job, started, settled);
+          this.#active--;
+          const queued = this.#queue.shift();
+          if (queued) this.#run(queued);
+          else if (this.#active === 0) this.#idle?.();
+        });
+        return;
+      }
+      this.#report(current, job, started, outcome);
+      this.#active--;
     }
+    if (this.#active === 0 && this.#queue.length === 0) this.#idle?.();
+  }
+
+  #report(
+    message: BusPacket,
+    job: JobRequest,
+    started: number,
+    outcome: JobOutcome,
+  ): void {
     const result = create(JobResultSchema, {
       jobId: job.jobId,
       workerId: this.#o.workerId,
@@ -185,10 +229,6 @@ export class Worker {
         senderId: this.#o.workerId,
       }),
     );
-    this.#active--;
-    const next = this.#queue.shift();
-    if (next) this.#run(next);
-    else if (this.#active === 0) this.#idle?.();
   }
 
   #heartbeat(leaving: boolean): void {

@@ -1,0 +1,191 @@
+/**
+ * The processes a benchmark run measures: CortexOS (scheduler + echo
+ * workers, started exactly as `deno task scheduler` / `worker:echo` would,
+ * with their least-privilege flags) and the baselines' hops.
+ *
+ * @module
+ */
+import { freePort, type NatsServer } from "../../tests/nats_server.ts";
+import { denoArgs, ROOT } from "../permissions.ts";
+import { Child } from "./child.ts";
+
+/** Echo workers (and responders in each baseline): as many as cores. */
+export const WORKERS = 2;
+/** Jobs each echo worker runs at once (as many as the client keeps in flight). */
+export const WORKER_CONCURRENCY = 100;
+/** The heartbeat interval of the workers, simulated ones included. */
+export const HEARTBEAT_MS = 1_000;
+/** The scheduler's sender id, which is also its NATS connection name. */
+export const SCHEDULER_ID = "bench-scheduler";
+/** Bytes in a MB, as memory is reported. */
+export const MB = 1024 * 1024;
+
+/** Baseline (a): the client publishes here; the relay listens. */
+export const RELAY_IN = "bench.relay.submit";
+/** Baseline (a): the relay forwards here; the responders listen. */
+export const RELAY_WORK = "bench.relay.work";
+/** Baseline (a): the responders answer here; the client listens. */
+export const RELAY_OUT = "bench.relay.result";
+/** Baseline (b): request/reply subject of the no-op responders. */
+export const REPLY_SUBJECT = "bench.reply";
+
+/** The scheduler and its echo workers. */
+export class Cortex {
+  readonly scheduler: Child;
+  readonly workers: Child[];
+  readonly dashboardUrl: string;
+
+  private constructor(scheduler: Child, workers: Child[], url: string) {
+    this.scheduler = scheduler;
+    this.workers = workers;
+    this.dashboardUrl = url;
+  }
+
+  static async start(
+    nats: NatsServer,
+    options: { jobTableSize?: number; profile?: string; denoFlags?: string[] } =
+      {},
+  ): Promise<Cortex> {
+    const port = freePort();
+    const launch = {
+      natsUrl: nats.url,
+      dashboard: true,
+      dashboardHost: "127.0.0.1",
+      dashboardPort: port,
+    };
+    const common = {
+      NATS_URL: nats.url,
+      CORTEX_LOG_LEVEL: "info",
+      CORTEX_LOG_FORMAT: "text",
+      CORTEX_HEARTBEAT_MS: String(HEARTBEAT_MS),
+    };
+    const extra = [
+      ...(options.profile
+        ? ["--cpu-prof", `--cpu-prof-dir=${options.profile}`]
+        : []),
+      ...(options.denoFlags ?? []),
+    ];
+    const prof = (args: string[]) => [args[0], ...extra, ...args.slice(1)];
+    const scheduler = new Child(
+      "scheduler",
+      "deno",
+      prof(denoArgs("scheduler", launch)),
+      {
+        env: {
+          ...common,
+          CORTEX_SCHEDULER_ID: SCHEDULER_ID,
+          CORTEX_DASHBOARD: "on",
+          CORTEX_DASHBOARD_HOST: "127.0.0.1",
+          CORTEX_DASHBOARD_PORT: String(port),
+          CORTEX_JOB_TABLE_SIZE: String(options.jobTableSize ?? 10_000),
+        },
+      },
+    );
+    const workers = Array.from(
+      { length: WORKERS },
+      (_, i) =>
+        new Child(
+          `worker-${i + 1}`,
+          "deno",
+          prof(denoArgs("worker:echo", { ...launch, dashboard: false })),
+          {
+            env: {
+              ...common,
+              CORTEX_WORKER_ID: `bench-echo-${i + 1}`,
+              CORTEX_ECHO_MIN_MS: "0",
+              CORTEX_ECHO_MAX_MS: "0",
+              CORTEX_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+            },
+          },
+        ),
+    );
+    const cortex = new Cortex(scheduler, workers, `http://127.0.0.1:${port}`);
+    try {
+      await scheduler.waitFor(/serving sys\.job\.submit/);
+      await Promise.all(workers.map((w) => w.waitFor(/taking job\.echo/)));
+    } catch (error) {
+      await cortex.stop();
+      throw error;
+    }
+    return cortex;
+  }
+
+  pids(): Record<string, number> {
+    const out: Record<string, number> = { scheduler: this.scheduler.pid };
+    this.workers.forEach((w, i) => out[`worker${i + 1}`] = w.pid);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [this.scheduler, ...this.workers].map((c) => c.stop("SIGTERM")),
+    );
+  }
+}
+
+/** The baselines' processes: relay + 2 responders, and 2 request/reply responders. */
+export class Baselines {
+  readonly relay: Child;
+  readonly responders: Child[];
+  readonly repliers: Child[];
+
+  private constructor(relay: Child, responders: Child[], repliers: Child[]) {
+    this.relay = relay;
+    this.responders = responders;
+    this.repliers = repliers;
+  }
+
+  static async start(nats: NatsServer): Promise<Baselines> {
+    const hop = (name: string, args: string[]) =>
+      new Child(name, "deno", [
+        "run",
+        "--no-prompt",
+        `--allow-net=127.0.0.1:${nats.port}`,
+        `${ROOT}/scripts/bench/hop.ts`,
+        nats.url,
+        ...args,
+      ], { stdin: true });
+    const relay = hop("relay", [
+      "forward",
+      RELAY_IN,
+      RELAY_WORK,
+      "bench-relay",
+    ]);
+    const responders = Array.from(
+      { length: WORKERS },
+      (_, i) =>
+        hop(`responder-${i + 1}`, [
+          "forward",
+          RELAY_WORK,
+          RELAY_OUT,
+          "bench-responders",
+        ]),
+    );
+    const repliers = Array.from(
+      { length: WORKERS },
+      (_, i) =>
+        hop(`replier-${i + 1}`, ["reply", REPLY_SUBJECT, "bench-reply"]),
+    );
+    const all = [relay, ...responders, ...repliers];
+    const b = new Baselines(relay, responders, repliers);
+    try {
+      await Promise.all(all.map((c) => c.waitFor(/^ready$/)));
+    } catch (error) {
+      await b.stop();
+      throw error;
+    }
+    return b;
+  }
+
+  relayPids(): Record<string, number> {
+    const out: Record<string, number> = { relay: this.relay.pid };
+    this.responders.forEach((r, i) => out[`responder${i + 1}`] = r.pid);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [this.relay, ...this.responders, ...this.repliers].map((c) => c.stop()),
+    );
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * The benchmark's document (what `--json` writes), its targets, and the
+ * table printed from it.
+ *
+ * @module
+ */
+import type { RunFigures } from "./load.ts";
+
+/** Scenario 1: throughput with many jobs in flight. */
+export interface ThroughputScenario {
+  jobs: number;
+  inflight: number;
+  workers: number;
+  /** Interleaved rounds per system; figures are over all rounds. */
+  rounds: number;
+  cortex: RunFigures;
+  relay: RunFigures;
+  request_reply: RunFigures;
+  /** CortexOS jobs/s over the relay's. */
+  ratio_to_relay: number;
+  /** CPU used by each process during the CortexOS and relay runs, in cores. */
+  cpu_cores: { cortex: Record<string, number>; relay: Record<string, number> };
+}
+
+/** Scenario 2: one job at a time. */
+export interface LatencyScenario {
+  jobs: number;
+  rounds: number;
+  cortex: RunFigures;
+  relay: RunFigures;
+  request_reply: RunFigures;
+  p50_ratio_to_relay: number;
+  p99_ratio_to_relay: number;
+}
+
+/** Scenario 3: scenario 1 while a large fleet heartbeats. */
+export interface FleetScenario {
+  simulated_workers: number;
+  heartbeat_ms: number;
+  jobs: number;
+  cortex: RunFigures;
+  heartbeats_sent: number;
+  /** Scheduler CPU during the run, in cores (1 = one core busy). */
+  scheduler_cpu_cores: number;
+  scheduler_peak_rss_mb: number;
+  /** Largest backlog nats-server held for the scheduler (connz pending_bytes). */
+  scheduler_max_pending_bytes: number;
+  slow_consumers: number;
+  /** Simulated workers the scheduler lists (GET /api/workers), or null. */
+  registry_listed: number | null;
+  registry_note: string;
+}
+
+/** Scenario 4: many jobs through a bounded job table. */
+export interface HistoryScenario {
+  jobs: number;
+  job_table_size: number;
+  cortex: RunFigures;
+  /** Scheduler VmHWM (peak RSS) and VmRSS, MB, after N jobs. */
+  checkpoints: { jobs: number; peak_rss_mb: number; rss_mb: number }[];
+  /** Peak RSS at the last checkpoint over that at the first. */
+  growth_ratio: number;
+}
+
+/** Scenario 5: scenario 1 with SSE clients on the dashboard. */
+export interface DashboardScenario {
+  skipped: boolean;
+  note: string;
+  clients: number;
+  jobs: number;
+  without_clients: RunFigures | null;
+  with_clients: RunFigures | null;
+  /** 1 − with/without jobs/s. */
+  throughput_cost: number | null;
+  /** Result at the client → COMPLETED state at an SSE client, ms. */
+  delivery_p50_ms: number | null;
+  delivery_p99_ms: number | null;
+  delivery_max_ms: number | null;
+  /** Job states seen by the probing SSE clients, over jobs × probes. */
+  delivered: number | null;
+  expected: number | null;
+}
+
+/** One target and whether this run met it (`null`: not measured). */
+export interface TargetVerdict {
+  scenario: string;
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+/** Everything one benchmark run measured. */
+export interface BenchDocument {
+  mode: "full" | "quick";
+  started_at: string;
+  duration_s: number;
+  machine: {
+    nproc: number;
+    cpu_model: string;
+    mem_total_gib: number;
+    deno: string;
+    nats_server: string;
+  };
+  scenarios: {
+    throughput: ThroughputScenario;
+    latency: LatencyScenario;
+    fleet: FleetScenario;
+    history: HistoryScenario;
+    dashboard: DashboardScenario;
+  };
+  targets: TargetVerdict[];
+  /** Figures quoted from the issue, not measured here. */
+  external_references: Record<string, string>;
+}
+
+/** The issue's figures for BullMQ 6 on Redis 7 (2 cores), quoted, not measured. */
+export const EXTERNAL_REFERENCES = {
+  bullmq_jobs_per_s:
+    "about 8,000 no-op jobs/s with 100 in flight (issue 5; not measured here)",
+  bullmq_p50_ms:
+    "about 1.1-1.3 ms one job at a time (issue 5; not measured here)",
+  nats_request_reply:
+    "about 20,000 req/s, p50 about 0.35 ms (issue 5; measured here as the request/reply baseline)",
+};
+
+const pct = (x: number) => {
+  const percent = Math.round(x * 100);
+  return `${percent === 0 ? 0 : percent} %`; // never "-0 %"
+};
+const fixed = (x: number, d = 2) => x.toFixed(d);
+
+/** Judges every target of the issue against `s`. */
+export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
+  const out: TargetVerdict[] = [];
+  const t = s.throughput;
+  out.push({
+    scenario: "1 throughput",
+    target: ">= 60 % of the relay's jobs/s",
+    value: `${
+      pct(t.ratio_to_relay)
+    } (${t.cortex.jobs_per_s} vs ${t.relay.jobs_per_s} jobs/s)`,
+    met: t.cortex.missing === 0 && t.ratio_to_relay >= 0.6,
+  });
+  const l = s.latency;
+  out.push({
+    scenario: "2 latency",
+    target: "p50 <= 1.5x the relay's p50",
+    value: `${fixed(l.p50_ratio_to_relay)}x (${fixed(l.cortex.p50_ms, 3)} vs ${
+      fixed(l.relay.p50_ms, 3)
+    } ms)`,
+    met: l.cortex.missing === 0 && l.p50_ratio_to_relay <= 1.5,
+  });
+  out.push({
+    scenario: "2 latency",
+    target: "p99 <= 2x the relay's p99",
+    value: `${fixed(l.p99_ratio_to_relay)}x (${fixed(l.cortex.p99_ms, 3)} vs ${
+      fixed(l.relay.p99_ms, 3)
+    } ms)`,
+    met: l.cortex.missing === 0 && l.p99_ratio_to_relay <= 2,
+  });
+  const f = s.fleet;
+  out.push({
+    scenario: "3 fleet",
+    target: "scheduler RSS < 150 MB",
+    value: `${fixed(f.scheduler_peak_rss_mb, 1)} MB peak`,
+    met: f.scheduler_peak_rss_mb < 150,
+  });
+  out.push({
+    scenario: "3 fleet",
+    target: "no heartbeat backlog",
+    value:
+      `max pending ${f.scheduler_max_pending_bytes} B, ${f.slow_consumers} slow consumers, scheduler CPU ${
+        fixed(f.scheduler_cpu_cores)
+      } cores, ${f.cortex.missing} jobs missing`,
+    met: f.slow_consumers === 0 && f.scheduler_max_pending_bytes < 1 << 20 &&
+      f.cortex.missing === 0,
+  });
+  out.push({
+    scenario: "3 fleet",
+    target: `all ${f.simulated_workers} workers listed`,
+    value: f.registry_listed === null
+      ? f.registry_note
+      : `${f.registry_listed} listed`,
+    met: f.registry_listed === null
+      ? null
+      : f.registry_listed === f.simulated_workers,
+  });
+  const h = s.history;
+  const first = h.checkpoints[0];
+  const last = h.checkpoints[h.checkpoints.length - 1];
+  out.push({
+    scenario: "4 history",
+    target: `peak RSS at ${last?.jobs} jobs within 10 % of ${first?.jobs}`,
+    value: `${pct(h.growth_ratio - 1)} growth (${
+      fixed(first?.peak_rss_mb ?? 0, 1)
+    } -> ${fixed(last?.peak_rss_mb ?? 0, 1)} MB)`,
+    met: h.cortex.missing === 0 && h.growth_ratio <= 1.1,
+  });
+  const d = s.dashboard;
+  out.push({
+    scenario: "5 dashboard",
+    target: `${d.clients} SSE clients cost <= 10 % throughput`,
+    value: d.skipped || d.throughput_cost === null
+      ? `not measured: ${d.note}`
+      : `${pct(d.throughput_cost)} cost`,
+    met: d.skipped || d.throughput_cost === null
+      ? null
+      : d.throughput_cost <= 0.1,
+  });
+  out.push({
+    scenario: "5 dashboard",
+    target: "p99 delivery delay < 250 ms",
+    value: d.skipped || d.delivery_p99_ms === null
+      ? `not measured: ${d.note}`
+      : `${fixed(d.delivery_p99_ms, 1)} ms`,
+    met: d.skipped || d.delivery_p99_ms === null
+      ? null
+      : d.delivery_p99_ms < 250,
+  });
+  return out;
+}
+
+function runRow(name: string, r: RunFigures | null): string[] {
+  if (!r) return [name, "-", "-", "-", "-", "-", "-"];
+  return [
+    name,
+    String(r.jobs_per_s),
+    fixed(r.p50_ms, 3),
+    fixed(r.p90_ms, 3),
+    fixed(r.p99_ms, 3),
+    fixed(r.max_ms, 3),
+    r.missing === 0
+      ? `${r.completed}`
+      : `${r.completed} (${r.missing} missing)`,
+  ];
+}
+
+function table(rows: string[][], left = 1): string {
+  const widths = rows[0].map((_, c) =>
+    Math.max(...rows.map((r) => r[c].length))
+  );
+  return rows.map((r) =>
+    r.map((cell, c) =>
+      c < left ? cell.padEnd(widths[c]) : cell.padStart(widths[c])
+    )
+      .join("  ").trimEnd()
+  ).join("\n");
+}
+
+/** The human-readable report of `doc`: one table of runs, then the targets. */
+export function render(doc: BenchDocument): string {
+  const s = doc.scenarios;
+  const head = [
+    "run",
+    "jobs/s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "done",
+  ];
+  const rows = [
+    head,
+    runRow(
+      `1 throughput: CortexOS (${s.throughput.rounds} x ${s.throughput.jobs} jobs, ${s.throughput.inflight} in flight)`,
+      s.throughput.cortex,
+    ),
+    runRow("1 throughput: baseline (a) 3-hop relay", s.throughput.relay),
+    runRow(
+      "1 throughput: baseline (b) request/reply",
+      s.throughput.request_reply,
+    ),
+    runRow(
+      `2 latency: CortexOS (${s.latency.jobs} jobs in ${s.latency.rounds} rounds, 1 in flight)`,
+      s.latency.cortex,
+    ),
+    runRow("2 latency: baseline (a) 3-hop relay", s.latency.relay),
+    runRow("2 latency: baseline (b) request/reply", s.latency.request_reply),
+    runRow(
+      `3 fleet: CortexOS + ${s.fleet.simulated_workers} workers beating`,
+      s.fleet.cortex,
+    ),
+    runRow(`4 history: CortexOS (${s.history.jobs} jobs)`, s.history.cortex),
+    runRow(
+      "5 dashboard: CortexOS, no SSE clients",
+      s.dashboard.without_clients,
+    ),
+    runRow(
+      `5 dashboard: CortexOS, ${s.dashboard.clients} SSE clients`,
+      s.dashboard.with_clients,
+    ),
+  ];
+  const cpu = (c: Record<string, number>) =>
+    Object.entries(c).map(([k, v]) => `${k} ${fixed(v)}`).join(", ");
+  const lines = [
+    `CortexOS benchmark (${doc.mode}), ${doc.started_at}, ${doc.duration_s} s`,
+    `machine: ${doc.machine.nproc} cores, ${doc.machine.cpu_model}, ${doc.machine.mem_total_gib} GiB; deno ${doc.machine.deno}; nats-server ${doc.machine.nats_server}`,
+    "",
+    table(rows),
+    "",
+    `CPU in cores during scenario 1: CortexOS run: ${
+      cpu(s.throughput.cpu_cores.cortex)
+    }`,
+    `                                relay run:    ${
+      cpu(s.throughput.cpu_cores.relay)
+    }`,
+    `scenario 3: ${s.fleet.heartbeats_sent} heartbeats sent; scheduler CPU ${
+      fixed(s.fleet.scheduler_cpu_cores)
+    } cores, peak RSS ${fixed(s.fleet.scheduler_peak_rss_mb, 1)} MB`,
+    `scenario 4: scheduler memory by jobs done: ${
+      s.history.checkpoints.map((c) =>
+        `${c.jobs}: peak ${fixed(c.peak_rss_mb, 1)} MB / now ${
+          fixed(c.rss_mb, 1)
+        } MB`
+      ).join("; ")
+    } (job table ${s.history.job_table_size})`,
+    `scenario 5: ${
+      s.dashboard.skipped
+        ? `skipped: ${s.dashboard.note}`
+        : `delivery p50 ${fixed(s.dashboard.delivery_p50_ms ?? 0, 1)} ms, p99 ${
+          fixed(s.dashboard.delivery_p99_ms ?? 0, 1)
+        } ms, max ${
+          fixed(s.dashboard.delivery_max_ms ?? 0, 1)
+        } ms; ${s.dashboard.delivered}/${s.dashboard.expected} job states seen by the probing clients`
+    }`,
+    "",
+    table([
+      ["target", "goal", "this run", "verdict"],
+      ...doc.targets.map((v) => [
+        v.scenario,
+        v.target,
+        v.value,
+        v.met === null ? "not checked" : v.met ? "met" : "NOT MET",
+      ]),
+    ], 4),
+    "",
+    "external references (quoted from the issue, not measured in this run):",
+    ...Object.values(doc.external_references).map((r) => `  ${r}`),
+    `  CortexOS here: ${s.throughput.cortex.jobs_per_s} jobs/s (${
+      fixed(s.throughput.cortex.jobs_per_s / 8000)
+    }x BullMQ's 8,000), p50 ${
+      fixed(s.latency.cortex.p50_ms, 3)
+    } ms one at a time (goal: 2x throughput, under half of 1.1-1.3 ms)`,
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,451 @@
+/**
+ * A hand-written decoder for `cortex.v1.BusPacket`, producing the same
+ * messages protobuf-es `fromBinary` does (same fields, defaults, key order,
+ * `bytes` as views into the input) without its per-field reflection. Every
+ * packet the scheduler and the workers receive goes through it.
+ *
+ * It reads the canonical encoding only; anything else (unknown fields, a
+ * field with an unexpected wire type, a message field given twice, invalid
+ * UTF-8, truncated bytes) is left to `fromBinary`, which stays the
+ * reference: the unit tests compare the two.
+ *
+ * @module
+ */
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type {
+  BusPacket,
+  Heartbeat,
+  JobRequest,
+  JobResult,
+  SystemAlert,
+} from "../gen/cortex/v1/cortex_pb.ts";
+
+/** Thrown inside the reader when `fromBinary` must decide. */
+class Fallback extends Error {}
+const FALLBACK = new Fallback();
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const f32 = new DataView(new ArrayBuffer(4));
+
+/**
+ * The default of every absent `bytes` field. One shared instance: a zero-length
+ * array has no contents to change, and allocating a typed array costs about
+ * as much as decoding a whole small packet here.
+ */
+const EMPTY = new Uint8Array(0);
+let buf: Uint8Array = EMPTY;
+let pos = 0;
+
+function varint(): number {
+  // Up to 2^53 exactly; longer varints are left to fromBinary.
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    if (pos >= buf.length) throw FALLBACK;
+    const b = buf[pos++];
+    result += (b & 0x7f) * scale;
+    if (b < 0x80) return result;
+    scale *= 0x80;
+  }
+  throw FALLBACK;
+}
+
+/** A varint as the low 32 bits, as protobuf's int32/enum/uint32 read it. */
+function varint32(): number {
+  let lo = 0;
+  let shift = 0;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= buf.length) throw FALLBACK;
+    const b = buf[pos++];
+    if (shift < 32) lo |= (b & 0x7f) << shift;
+    shift += 7;
+    if (b < 0x80) return lo;
+  }
+  throw FALLBACK;
+}
+
+function int64(): bigint {
+  const start = pos;
+  let small = 0;
+  let scale = 1;
+  for (let i = 0; i < 7; i++) {
+    if (pos >= buf.length) throw FALLBACK;
+    const b = buf[pos++];
+    small += (b & 0x7f) * scale;
+    if (b < 0x80) return BigInt(small);
+    scale *= 0x80;
+  }
+  // Eight bytes or more: read the full 64 bits as a two's complement value.
+  pos = start;
+  let v = 0n;
+  let shift = 0n;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= buf.length) throw FALLBACK;
+    const b = buf[pos++];
+    v |= BigInt(b & 0x7f) << shift;
+    shift += 7n;
+    if (b < 0x80) return BigInt.asIntN(64, v);
+  }
+  throw FALLBACK;
+}
+
+function length(): number {
+  const len = varint();
+  if (pos + len > buf.length) throw FALLBACK;
+  return len;
+}
+
+function string(): string {
+  const len = length();
+  const start = pos;
+  pos += len;
+  if (len <= 64) {
+    // Build the string in one go: concatenating characters would leave a
+    // tree of cons strings behind every id the job table keeps.
+    const codes = new Array<number>(len);
+    for (let i = 0; i < len; i++) {
+      const b = buf[start + i];
+      if (b > 0x7f) return utf8(start);
+      codes[i] = b;
+    }
+    return String.fromCharCode.apply(String, codes);
+  }
+  return utf8(start);
+}
+
+function utf8(start: number): string {
+  try {
+    return strictUtf8.decode(buf.subarray(start, pos));
+  } catch {
+    throw FALLBACK;
+  }
+}
+
+function bytes(): Uint8Array {
+  const len = length();
+  const start = pos;
+  pos += len;
+  return buf.subarray(start, pos);
+}
+
+function float(): number {
+  if (pos + 4 > buf.length) throw FALLBACK;
+  for (let i = 0; i < 4; i++) f32.setUint8(i, buf[pos++]);
+  return f32.getFloat32(0, true);
+}
+
+/** The next tag's field number, having checked its wire type is `wire`. */
+function expect(tag: number, wire: number): void {
+  if ((tag & 7) !== wire) throw FALLBACK;
+}
+
+function jobRequest(end: number): JobRequest {
+  const m: JobRequest = {
+    $typeName: "cortex.v1.JobRequest",
+    jobId: "",
+    topic: "",
+    priority: 0,
+    contextPtr: "",
+    adapterId: "",
+    envVars: {},
+    payload: EMPTY,
+  };
+  while (pos < end) {
+    const tag = varint();
+    switch (tag >>> 3) {
+      case 1:
+        expect(tag, 2);
+        m.jobId = string();
+        break;
+      case 2:
+        expect(tag, 2);
+        m.topic = string();
+        break;
+      case 3:
+        expect(tag, 0);
+        m.priority = varint32();
+        break;
+      case 4:
+        expect(tag, 2);
+        m.contextPtr = string();
+        break;
+      case 5:
+        expect(tag, 2);
+        m.adapterId = string();
+        break;
+      case 6: {
+        expect(tag, 2);
+        const entryLength = length();
+        const entryEnd = pos + entryLength;
+        let key = "";
+        let value = "";
+        while (pos < entryEnd) {
+          const t = varint();
+          expect(t, 2);
+          if (t >>> 3 === 1) key = string();
+          else if (t >>> 3 === 2) value = string();
+          else throw FALLBACK;
+        }
+        if (pos !== entryEnd) throw FALLBACK;
+        m.envVars[key] = value;
+        break;
+      }
+      case 20:
+        expect(tag, 2);
+        m.payload = bytes();
+        break;
+      default:
+        throw FALLBACK;
+    }
+  }
+  return m;
+}
+
+function jobResult(end: number): JobResult {
+  const m: JobResult = {
+    $typeName: "cortex.v1.JobResult",
+    jobId: "",
+    status: 0,
+    resultPtr: "",
+    workerId: "",
+    executionMs: 0n,
+    output: EMPTY,
+    error: "",
+  };
+  while (pos < end) {
+    const tag = varint();
+    switch (tag >>> 3) {
+      case 1:
+        expect(tag, 2);
+        m.jobId = string();
+        break;
+      case 2:
+        expect(tag, 0);
+        m.status = varint32();
+        break;
+      case 3:
+        expect(tag, 2);
+        m.resultPtr = string();
+        break;
+      case 4:
+        expect(tag, 2);
+        m.workerId = string();
+        break;
+      case 5:
+        expect(tag, 0);
+        m.executionMs = int64();
+        break;
+      case 20:
+        expect(tag, 2);
+        m.output = bytes();
+        break;
+      case 21:
+        expect(tag, 2);
+        m.error = string();
+        break;
+      default:
+        throw FALLBACK;
+    }
+  }
+  return m;
+}
+
+function heartbeat(end: number): Heartbeat {
+  const m: Heartbeat = {
+    $typeName: "cortex.v1.Heartbeat",
+    workerId: "",
+    region: "",
+    type: "",
+    cpuLoad: 0,
+    gpuUtilization: 0,
+    activeJobs: 0,
+    capabilities: [],
+    pool: "",
+    maxParallelJobs: 0,
+    leaving: false,
+  };
+  while (pos < end) {
+    const tag = varint();
+    switch (tag >>> 3) {
+      case 1:
+        expect(tag, 2);
+        m.workerId = string();
+        break;
+      case 2:
+        expect(tag, 2);
+        m.region = string();
+        break;
+      case 3:
+        expect(tag, 2);
+        m.type = string();
+        break;
+      case 4:
+        expect(tag, 5);
+        m.cpuLoad = float();
+        break;
+      case 5:
+        expect(tag, 5);
+        m.gpuUtilization = float();
+        break;
+      case 6:
+        expect(tag, 0);
+        m.activeJobs = varint32();
+        break;
+      case 7:
+        expect(tag, 2);
+        m.capabilities.push(string());
+        break;
+      case 11:
+        expect(tag, 2);
+        m.pool = string();
+        break;
+      case 12:
+        expect(tag, 0);
+        m.maxParallelJobs = varint32();
+        break;
+      case 20: {
+        expect(tag, 0);
+        const start = pos;
+        const v = varint32();
+        // Any non-zero varint is true; a zero in more than one byte may
+        // hide bits above 32, so fromBinary decides.
+        if (v === 0 && pos - start > 1) throw FALLBACK;
+        m.leaving = v !== 0;
+        break;
+      }
+      default:
+        throw FALLBACK;
+    }
+  }
+  return m;
+}
+
+function alert(end: number): SystemAlert {
+  const m: SystemAlert = {
+    $typeName: "cortex.v1.SystemAlert",
+    level: "",
+    message: "",
+    component: "",
+  };
+  while (pos < end) {
+    const tag = varint();
+    expect(tag, 2);
+    switch (tag >>> 3) {
+      case 1:
+        m.level = string();
+        break;
+      case 2:
+        m.message = string();
+        break;
+      case 3:
+        m.component = string();
+        break;
+      default:
+        throw FALLBACK;
+    }
+  }
+  return m;
+}
+
+function timestamp(end: number): Timestamp {
+  const m: Timestamp = {
+    $typeName: "google.protobuf.Timestamp",
+    seconds: 0n,
+    nanos: 0,
+  };
+  while (pos < end) {
+    const tag = varint();
+    expect(tag, 0);
+    if (tag >>> 3 === 1) m.seconds = int64();
+    else if (tag >>> 3 === 2) m.nanos = varint32();
+    else throw FALLBACK;
+  }
+  return m;
+}
+
+function busPacket(): BusPacket {
+  const m: BusPacket = {
+    $typeName: "cortex.v1.BusPacket",
+    traceId: "",
+    senderId: "",
+    protocolVersion: 0,
+    payload: { case: undefined },
+  };
+  let createdAt: Timestamp | undefined;
+  while (pos < buf.length) {
+    const tag = varint();
+    const field = tag >>> 3;
+    if (field >= 3 && field !== 4) {
+      // A message: the body is read here, and a second copy (which
+      // protobuf merges) is left to fromBinary.
+      expect(tag, 2);
+      const bodyLength = length();
+      const end = pos + bodyLength;
+      if (field === 3) {
+        if (createdAt !== undefined) throw FALLBACK;
+        createdAt = timestamp(end);
+      } else {
+        if (m.payload.case !== undefined) throw FALLBACK;
+        switch (field) {
+          case 10:
+            m.payload = { case: "jobRequest", value: jobRequest(end) };
+            break;
+          case 11:
+            m.payload = { case: "jobResult", value: jobResult(end) };
+            break;
+          case 12:
+            m.payload = { case: "heartbeat", value: heartbeat(end) };
+            break;
+          case 13:
+            m.payload = { case: "alert", value: alert(end) };
+            break;
+          default:
+            throw FALLBACK;
+        }
+      }
+      if (pos !== end) throw FALLBACK;
+      continue;
+    }
+    switch (field) {
+      case 1:
+        expect(tag, 2);
+        m.traceId = string();
+        break;
+      case 2:
+        expect(tag, 2);
+        m.senderId = string();
+        break;
+      case 4:
+        expect(tag, 0);
+        m.protocolVersion = varint32() >>> 0;
+        break;
+      default:
+        throw FALLBACK;
+    }
+  }
+  if (createdAt !== undefined) m.createdAt = createdAt;
+  return m;
+}
+
+/**
+ * The BusPacket in `bytes`, as `fromBinary(BusPacketSchema, bytes)` would
+ * return it, or `undefined` when the bytes need `fromBinary` to decide
+ * (unknown fields, non-canonical encodings, or not a BusPacket at all).
+ *
+ * @example
+ * ```ts
+ * const message = readPacket(bytes) ?? fromBinary(BusPacketSchema, bytes);
+ * ```
+ */
+export function readPacket(bytes: Uint8Array): BusPacket | undefined {
+  buf = bytes;
+  pos = 0;
+  try {
+    return busPacket();
+  } catch (error) {
+    if (error === FALLBACK) return undefined;
+    throw error;
+  } finally {
+    buf = EMPTY; // do not keep the caller's bytes alive
+  }
+}

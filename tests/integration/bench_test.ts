@@ -1,0 +1,104 @@
+/**
+ * `deno task bench --quick --json` runs every scenario and writes one JSON
+ * document with figures for each. Nothing here is about speed: the machine
+ * is shared, so only the shape of the report is checked.
+ */
+import { runTask } from "../processes.ts";
+import { assertOk } from "../assert.ts";
+
+const RUN_FIELDS = [
+  "jobs",
+  "completed",
+  "missing",
+  "seconds",
+  "jobs_per_s",
+  "p50_ms",
+  "p90_ms",
+  "p99_ms",
+  "max_ms",
+];
+
+type Doc = Record<string, unknown>;
+
+function numeric(value: unknown, where: string): void {
+  assertOk(
+    typeof value === "number" && Number.isFinite(value),
+    `${where} is ${JSON.stringify(value)}, not a number`,
+  );
+}
+
+function run(value: unknown, where: string): void {
+  assertOk(value && typeof value === "object", `${where} is missing`);
+  for (const field of RUN_FIELDS) {
+    numeric((value as Doc)[field], `${where}.${field}`);
+  }
+}
+
+Deno.test({
+  name: "deno task bench --quick --json reports every scenario with figures",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { code, stdout, stderr } = await runTask("bench", [
+      "--quick",
+      "--json",
+    ]);
+    assertOk(code === 0, `bench exited ${code}:\n${stderr.slice(-3000)}`);
+    const doc = JSON.parse(stdout) as Doc;
+    assertOk(doc.mode === "quick");
+    const s = doc.scenarios as Record<string, Doc>;
+
+    for (const name of ["throughput", "latency"]) {
+      for (const system of ["cortex", "relay", "request_reply"]) {
+        run(s[name][system], `${name}.${system}`);
+      }
+    }
+    numeric(s.throughput.ratio_to_relay, "throughput.ratio_to_relay");
+    numeric(s.latency.p50_ratio_to_relay, "latency.p50_ratio_to_relay");
+    numeric(s.latency.p99_ratio_to_relay, "latency.p99_ratio_to_relay");
+
+    run(s.fleet.cortex, "fleet.cortex");
+    for (
+      const field of [
+        "simulated_workers",
+        "heartbeats_sent",
+        "scheduler_cpu_cores",
+        "scheduler_peak_rss_mb",
+        "scheduler_max_pending_bytes",
+        "slow_consumers",
+      ]
+    ) numeric(s.fleet[field], `fleet.${field}`);
+    assertOk((s.fleet.heartbeats_sent as number) > 0, "no heartbeat was sent");
+
+    run(s.history.cortex, "history.cortex");
+    const checkpoints = s.history.checkpoints as Doc[];
+    assertOk(checkpoints.length === 3, "three memory checkpoints");
+    for (const [i, c] of checkpoints.entries()) {
+      numeric(c.jobs, `history.checkpoints[${i}].jobs`);
+      numeric(c.peak_rss_mb, `history.checkpoints[${i}].peak_rss_mb`);
+      numeric(c.rss_mb, `history.checkpoints[${i}].rss_mb`);
+    }
+    numeric(s.history.growth_ratio, "history.growth_ratio");
+
+    // Scenario 5 needs the dashboard's SSE stream; without it, a note says so.
+    const d = s.dashboard;
+    if (d.skipped) {
+      assertOk(typeof d.note === "string" && d.note !== "", "a skip note");
+    } else {
+      run(d.without_clients, "dashboard.without_clients");
+      run(d.with_clients, "dashboard.with_clients");
+      for (
+        const field of ["throughput_cost", "delivery_p50_ms", "delivery_p99_ms"]
+      ) numeric(d[field], `dashboard.${field}`);
+    }
+
+    const targets = doc.targets as Doc[];
+    assertOk(targets.length >= 9, "every target judged");
+    for (const t of targets) {
+      assertOk(
+        t.met === true || t.met === false || t.met === null,
+        `target ${t.target}: met is ${t.met}`,
+      );
+    }
+  },
+});
