@@ -197,9 +197,10 @@ export class EventHub {
     // These run in the scheduler's hot path: note the change and return.
     this.#unobserve = scheduler.observe({
       jobChanged: (record) => {
-        // Delete first so the set is ordered by latest change: when a delta
-        // must be cut short, the least recently changed jobs are left out.
-        this.#dirtyJobs.delete(record);
+        // A job already dirty keeps its place (no delete and re-add per
+        // change: this runs for every job). The set is in order of each job's
+        // first change in this window, so when a delta must be cut short the
+        // newest jobs are kept, each with its state at flush time.
         this.#dirtyJobs.add(record);
       },
       workerChanged: (worker) => {

@@ -32,7 +32,7 @@ import { validateJob, type ValidationLimits } from "./validation.ts";
 
 /** Told of every change, e.g. by the dashboard. Calls must be cheap. */
 export interface SchedulerObserver {
-  /** A job was admitted, dispatched or finished. */
+  /** A job was dispatched, refused or finished. */
   jobChanged?(record: JobRecord): void;
   /** A worker's heartbeat arrived or its state changed. */
   workerChanged?(worker: WorkerView): void;
@@ -216,7 +216,8 @@ export class Scheduler {
       return this.#duplicate(admission.existing, traceId);
     }
     const record = admission.record;
-    this.#emitJob(record);
+    // Observers hear of it once it is dispatched, just below: PENDING lasts
+    // only for this synchronous call, and observers run for every job.
 
     const subject = this.#options.strategy.route(job);
     if (raw) {
