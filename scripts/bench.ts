@@ -46,7 +46,7 @@ import {
   runPubSub,
   runRequestReply,
 } from "./bench/load.ts";
-import { CpuWindow, memory, readFiles } from "./bench/proc.ts";
+import { cpuSeconds, CpuWindow, memory, readFiles } from "./bench/proc.ts";
 import {
   type BenchDocument,
   type DashboardScenario,
@@ -519,6 +519,8 @@ async function dashboard(
     delivery_max_ms: null,
     delivered: null,
     expected: null,
+    scheduler_us_per_job_without: null,
+    scheduler_us_per_job_with: null,
   });
   const url = `${cortex.dashboardUrl}/api/events`;
   try {
@@ -540,8 +542,16 @@ async function dashboard(
     );
   }
 
-  const without = await runCortex(nc, loadOf(sizes.sseJobs, sizes.inflight));
-  describe("5 CortexOS, no SSE clients", without);
+  // A-B-A: runs without clients before and after the run with them, so a
+  // drift in the shared machine's load is not taken for the clients' cost.
+  // The scheduler's own CPU per job, with and without the clients, is the
+  // server-side cost alone; jobs/s also carries the clients' share of the
+  // same two cores.
+  const schedulerPid = cortex.pids().scheduler;
+  const cpu = async () => (await cpuSeconds([schedulerPid]))[0];
+  let mark = await cpu();
+  const before = await rawCortex(nc, loadOf(sizes.sseJobs, sizes.inflight));
+  let withoutCpu = (await cpu()) - mark;
   const port = new URL(cortex.dashboardUrl).port;
   const reqs = requests();
   const clients = new Child("sse-clients", "deno", [
@@ -557,6 +567,7 @@ async function dashboard(
   try {
     await clients.waitFor(/^ready$/, 30_000);
     const arrivals = new Float64Array(sizes.sseJobs);
+    mark = await cpu();
     const withClients = figures(
       await runPubSub(
         nc,
@@ -565,10 +576,16 @@ async function dashboard(
         loadOf(sizes.sseJobs, sizes.inflight, { arrivals }),
       ),
     );
+    const withCpu = (await cpu()) - mark;
     describe(`5 CortexOS, ${sizes.sseClients} SSE clients`, withClients);
     // Deltas are coalesced every ~250 ms: give the last ones time to arrive.
     await new Promise((r) => setTimeout(r, 1_500));
     await clients.stop();
+    mark = await cpu();
+    const after = await rawCortex(nc, loadOf(sizes.sseJobs, sizes.inflight));
+    withoutCpu += (await cpu()) - mark;
+    const without = figures([before, after]);
+    describe("5 CortexOS, no SSE clients (before and after)", without);
     const line = clients.lines.findLast((l) => l.startsWith("{"));
     if (!line) throw new Error("the SSE clients printed no results");
     const seen = JSON.parse(line) as {
@@ -600,6 +617,10 @@ async function dashboard(
       delivery_max_ms: r1(d.max),
       delivered: delays.length,
       expected: sizes.sseJobs * sizes.sseProbes,
+      scheduler_us_per_job_without: Math.round(
+        withoutCpu * 1e6 / (2 * sizes.sseJobs),
+      ),
+      scheduler_us_per_job_with: Math.round(withCpu * 1e6 / sizes.sseJobs),
     };
   } finally {
     await clients.stop();

@@ -72,6 +72,9 @@ export interface DashboardScenario {
   with_clients: RunFigures | null;
   /** 1 − with/without jobs/s. */
   throughput_cost: number | null;
+  /** The scheduler's CPU per job (µs) without and with the clients: the server-side cost. */
+  scheduler_us_per_job_without: number | null;
+  scheduler_us_per_job_with: number | null;
   /** Result at the client → COMPLETED state at an SSE client, ms. */
   delivery_p50_ms: number | null;
   delivery_p99_ms: number | null;
@@ -202,7 +205,9 @@ export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
     target: `${d.clients} SSE clients cost <= 10 % throughput`,
     value: d.skipped || d.throughput_cost === null
       ? `not measured: ${d.note}`
-      : `${pct(d.throughput_cost)} cost`,
+      : `${
+        pct(d.throughput_cost)
+      } cost (scheduler CPU/job ${d.scheduler_us_per_job_without} -> ${d.scheduler_us_per_job_with} µs)`,
     met: d.skipped || d.throughput_cost === null
       ? null
       : d.throughput_cost <= 0.1,
@@ -282,7 +287,7 @@ export function render(doc: BenchDocument): string {
     ),
     runRow(`4 history: CortexOS (${s.history.jobs} jobs)`, s.history.cortex),
     runRow(
-      "5 dashboard: CortexOS, no SSE clients",
+      "5 dashboard: CortexOS, no SSE clients (2 runs)",
       s.dashboard.without_clients,
     ),
     runRow(
@@ -321,7 +326,7 @@ export function render(doc: BenchDocument): string {
           fixed(s.dashboard.delivery_p99_ms ?? 0, 1)
         } ms, max ${
           fixed(s.dashboard.delivery_max_ms ?? 0, 1)
-        } ms; ${s.dashboard.delivered}/${s.dashboard.expected} job states seen by the probing clients`
+        } ms; ${s.dashboard.delivered}/${s.dashboard.expected} job states seen by the probing clients; scheduler CPU per job ${s.dashboard.scheduler_us_per_job_without} µs without clients, ${s.dashboard.scheduler_us_per_job_with} µs with`
     }`,
     "",
     table([

@@ -32,7 +32,7 @@ export interface EventHubOptions {
   history?: number;
   /** Frames queued for one client before it is resynced. Default 128. */
   clientQueue?: number;
-  /** Most changed jobs in one delta; the rest are counted as omitted. Default 250 (the feed shows 200). */
+  /** Most changed jobs in one delta; the rest are counted as omitted. Default 100: four deltas a second refill the 200-row feed twice. */
   maxJobsPerEvent?: number;
   /** Jobs in a snapshot, newest first. Default 200. */
   snapshotJobs?: number;
@@ -192,7 +192,7 @@ export class EventHub {
     this.#clock = options.clock ?? Date.now;
     this.#historySize = options.history ?? 120;
     this.#clientQueue = options.clientQueue ?? 128;
-    this.#maxJobs = options.maxJobsPerEvent ?? 250;
+    this.#maxJobs = options.maxJobsPerEvent ?? 100;
     this.#snapshotJobs = options.snapshotJobs ?? 200;
     // These run in the scheduler's hot path: note the change and return.
     this.#unobserve = scheduler.observe({
