@@ -164,28 +164,7 @@ export class JobTable {
     if (this.#records.size >= this.#capacity && !this.#evictOne()) {
       return { admitted: false, full: true };
     }
-    const record: JobRecord = {
-      jobId: job.jobId,
-      traceId: meta.traceId,
-      topic: job.topic,
-      priority: JobPriority[job.priority] ?? String(job.priority),
-      submitter: meta.submitter,
-      contextPtr: job.contextPtr,
-      adapterId: job.adapterId,
-      envVars: job.envVars,
-      payloadBytes: job.payload.length,
-      payloadPreview: preview(job.payload),
-      state: "PENDING",
-      subject: "",
-      submittedAt: this.#clock(),
-      createdAt: meta.createdAt,
-      workerId: "",
-      executionMs: 0,
-      resultPtr: "",
-      outputBytes: 0,
-      outputPreview: "",
-      error: "",
-    };
+    const record = this.#newRecord(job.jobId, job, meta);
     this.#records.set(record.jobId, record);
     this.#inflight.set(record.jobId, record);
     return { admitted: true, record };
@@ -214,7 +193,7 @@ export class JobTable {
       if (this.#records.size >= this.#capacity && !this.#evictOne()) {
         return undefined;
       }
-      record = this.#stub(result.jobId);
+      record = this.#newRecord(result.jobId);
       this.#records.set(record.jobId, record);
     }
     record.state = FINAL_STATE[result.status] ?? "FAILED";
@@ -273,21 +252,33 @@ export class JobTable {
     return true;
   }
 
-  #stub(jobId: string): JobRecord {
+  /**
+   * A PENDING record with what is known of the job: its request, or (for a
+   * result of a job never seen here) nothing but its id. One literal for both,
+   * so every record has the same shape.
+   */
+  #newRecord(
+    jobId: string,
+    job?: JobRequest,
+    meta?: { traceId: string; submitter: string; createdAt?: number },
+  ): JobRecord {
     return {
       jobId,
-      traceId: "",
-      topic: "",
-      priority: "UNSPECIFIED",
-      submitter: "",
-      contextPtr: "",
-      adapterId: "",
-      envVars: {},
-      payloadBytes: 0,
-      payloadPreview: "",
+      traceId: meta?.traceId ?? "",
+      topic: job?.topic ?? "",
+      priority: job
+        ? JobPriority[job.priority] ?? String(job.priority)
+        : "UNSPECIFIED",
+      submitter: meta?.submitter ?? "",
+      contextPtr: job?.contextPtr ?? "",
+      adapterId: job?.adapterId ?? "",
+      envVars: job?.envVars ?? {},
+      payloadBytes: job?.payload.length ?? 0,
+      payloadPreview: job ? preview(job.payload) : "",
       state: "PENDING",
       subject: "",
       submittedAt: this.#clock(),
+      createdAt: meta?.createdAt,
       workerId: "",
       executionMs: 0,
       resultPtr: "",
