@@ -77,11 +77,6 @@ export class NatsBus implements Bus {
     return this.#connectedNow && !this.#nc.isClosed();
   }
 
-  /** The underlying connection, for the few callers that need NATS itself. */
-  get connection(): NatsConnection {
-    return this.#nc;
-  }
-
   get undecodable(): number {
     return this.#undecodable;
   }

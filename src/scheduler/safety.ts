@@ -5,6 +5,7 @@
  */
 import type { JobRequest } from "../gen/cortex/v1/cortex_pb.ts";
 import { subjectMatches } from "../bus/subjects.ts";
+import { remembered } from "./remembered.ts";
 
 /** A safety decision: allowed, or denied with a reason. */
 export type Verdict = { allowed: true } | { allowed: false; reason: string };
@@ -39,8 +40,8 @@ export interface SubjectPolicyOptions {
 export class SubjectPolicy implements SafetyChecker {
   readonly #deny: string[];
   readonly #allow: string[];
-  /** Verdicts of recent topics: the policy is fixed, and topics repeat. */
-  readonly #verdicts = new Map<string, Verdict>();
+  /** The policy is fixed and topics repeat: each topic is judged once. */
+  readonly #verdict = remembered((topic) => this.#judge(topic));
 
   constructor(options: SubjectPolicyOptions = {}) {
     this.#deny = [...ALWAYS_DENIED, ...(options.deny ?? [])];
@@ -48,12 +49,7 @@ export class SubjectPolicy implements SafetyChecker {
   }
 
   check(job: JobRequest): Verdict {
-    const known = this.#verdicts.get(job.topic);
-    if (known) return known;
-    const verdict = this.#judge(job.topic);
-    if (this.#verdicts.size >= 1024) this.#verdicts.clear();
-    this.#verdicts.set(job.topic, verdict);
-    return verdict;
+    return this.#verdict(job.topic);
   }
 
   #judge(topic: string): Verdict {

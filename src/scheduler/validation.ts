@@ -5,6 +5,7 @@
  */
 import { JobPriority, type JobRequest } from "../gen/cortex/v1/cortex_pb.ts";
 import { subjectProblem } from "../bus/subjects.ts";
+import { remembered } from "./remembered.ts";
 
 /** Limits {@linkcode validateJob} enforces. */
 export interface ValidationLimits {
@@ -17,21 +18,8 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
 
 const MAX_JOB_ID_LENGTH = 256;
 
-/**
- * What {@linkcode subjectProblem} said of each recent topic. Jobs come in
- * for a handful of topics, and checking one splits it and runs a regular
- * expression: remembered, bounded, cleared when full.
- */
-const topicProblems = new Map<string, string | undefined>();
-const TOPICS_REMEMBERED = 1024;
-
-function topicProblem(topic: string): string | undefined {
-  if (topicProblems.has(topic)) return topicProblems.get(topic);
-  const problem = subjectProblem(topic);
-  if (topicProblems.size >= TOPICS_REMEMBERED) topicProblems.clear();
-  topicProblems.set(topic, problem);
-  return problem;
-}
+/** What {@linkcode subjectProblem} says of a topic, remembered per topic. */
+const topicProblem = remembered((topic) => subjectProblem(topic));
 
 /**
  * Why `job` cannot be accepted, or `undefined` when it can.
