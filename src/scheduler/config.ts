@@ -69,6 +69,12 @@ export const SCHEDULER_SETTINGS = {
     "how long an offline worker stays listed",
     0,
   ),
+  registrySize: int(
+    "CORTEX_REGISTRY_SIZE",
+    10_000,
+    "most workers the registry holds (heartbeats of new ones are ignored beyond)",
+    1,
+  ),
   schedulerId: text(
     "CORTEX_SCHEDULER_ID",
     "",

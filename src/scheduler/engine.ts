@@ -63,7 +63,7 @@ export interface SchedulerCounters {
   duplicates: number;
   /** Results for jobs already final (late, or our own echoed back). */
   lateResults: number;
-  /** Heartbeats without a worker id. */
+  /** Heartbeats without a worker id, or from new workers while the registry is full. */
   badHeartbeats: number;
 }
 
@@ -127,6 +127,8 @@ export class Scheduler {
   readonly #workerStates = new Map<string, WorkerState>();
   #subscriptions: { unsubscribe(): void }[] = [];
   #ticker?: ReturnType<typeof setInterval>;
+  /** Whether the last heartbeat of a new worker found the registry full. */
+  #registryFull = false;
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
@@ -270,6 +272,7 @@ export class Scheduler {
     const forgotten = this.registry.sweep();
     for (const id of forgotten) this.#workerStates.delete(id);
     if (forgotten.length > 0) {
+      this.#registryFull = false;
       for (const o of this.#observers) o.workersForgotten?.(forgotten);
     }
     for (const worker of this.registry.list()) {
@@ -345,6 +348,17 @@ export class Scheduler {
     }
     const known = this.#workerStates.get(heartbeat.workerId);
     const worker = this.registry.observe(heartbeat);
+    if (!worker) {
+      this.counters.badHeartbeats++;
+      if (!this.#registryFull) {
+        this.#log.warn(
+          "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): heartbeats of new workers are ignored until offline ones are forgotten",
+          { size: this.registry.size },
+        );
+      }
+      this.#registryFull = true;
+      return;
+    }
     if (known !== worker.state) {
       this.#workerStates.set(worker.workerId, worker.state);
       this.#log.info(

@@ -59,6 +59,7 @@ const scheduler = new Scheduler({
     staleAfterBeats: config.staleAfterBeats,
     offlineAfterBeats: config.offlineAfterBeats,
     forgetAfterMs: config.forgetAfterMs,
+    capacity: config.registrySize,
   }),
   jobs: new JobTable({
     capacity: config.jobTableSize,

@@ -38,6 +38,11 @@ export interface RegistryOptions {
   offlineAfterBeats?: number;
   /** How long an offline worker is remembered. Default 5 minutes. */
   forgetAfterMs?: number;
+  /**
+   * Most workers held, so a peer inventing worker ids cannot grow the
+   * scheduler without bound. Default 10,000.
+   */
+  capacity?: number;
   /** The clock, for tests. Default `Date.now`. */
   clock?: () => number;
 }
@@ -64,6 +69,7 @@ export class WorkerRegistry {
   readonly #staleMs: number;
   readonly #offlineMs: number;
   readonly #forgetMs: number;
+  readonly #capacity: number;
   readonly #clock: () => number;
 
   constructor(options: RegistryOptions = {}) {
@@ -71,13 +77,22 @@ export class WorkerRegistry {
     this.#staleMs = beat * (options.staleAfterBeats ?? 2);
     this.#offlineMs = beat * (options.offlineAfterBeats ?? 3);
     this.#forgetMs = options.forgetAfterMs ?? 5 * 60_000;
+    this.#capacity = options.capacity ?? 10_000;
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Records a heartbeat; one marked `leaving` takes the worker offline at once. */
-  observe(heartbeat: Heartbeat): WorkerView {
+  /**
+   * Records a heartbeat; one marked `leaving` takes the worker offline at once.
+   * Returns `undefined`, recording nothing, for a new worker while the
+   * registry holds `capacity` workers none of which can be forgotten yet.
+   */
+  observe(heartbeat: Heartbeat): WorkerView | undefined {
     const now = this.#clock();
     const known = this.#entries.get(heartbeat.workerId);
+    if (!known && this.#entries.size >= this.#capacity) {
+      this.sweep();
+      if (this.#entries.size >= this.#capacity) return undefined;
+    }
     const entry: Entry = {
       heartbeat,
       firstSeen: known?.firstSeen ?? now,

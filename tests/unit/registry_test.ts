@@ -77,3 +77,24 @@ Deno.test("list is sorted by pool then id and counts add up", () => {
   assertEquals(registry.list().map((w) => w.workerId), ["c", "a", "b"]);
   assertEquals(registry.counts().online, 3);
 });
+
+Deno.test("a full registry ignores new workers until offline ones can be forgotten", () => {
+  let now = 0;
+  const registry = new WorkerRegistry({
+    heartbeatMs: 1_000,
+    forgetAfterMs: 5_000,
+    capacity: 2,
+    clock: () => now,
+  });
+  const beat = (workerId: string) =>
+    registry.observe(create(HeartbeatSchema, { workerId, pool: "echo" }));
+  beat("a");
+  beat("b");
+  assertEquals(beat("c"), undefined);
+  assertEquals(beat("a")?.state, "online"); // known workers still beat
+  assertEquals(registry.size, 2);
+  now += 3_001 + 5_001; // b: offline 3 s after its beat, then past forgetAfterMs
+  beat("a");
+  assertEquals(beat("c")?.state, "online");
+  assertEquals(registry.list().map((w) => w.workerId), ["a", "c"]);
+});
