@@ -13,13 +13,16 @@ import {
   type Heartbeat,
   HeartbeatSchema,
   type JobRequest,
-  JobResultSchema,
+  type JobResult,
   JobStatus,
 } from "../gen/cortex/v1/cortex_pb.ts";
 import type { Bus } from "../bus/bus.ts";
 import { packet } from "../bus/codec.ts";
 import { heartbeatSubject, RESULT, workerQueue } from "../bus/subjects.ts";
 import type { Logger } from "../log.ts";
+
+/** The output of a failed job: none, one shared empty array. */
+const EMPTY = new Uint8Array(0);
 
 /** What a handler produces: output bytes, or a failure. */
 export type JobOutcome =
@@ -208,20 +211,21 @@ export class Worker {
     started: number,
     outcome: JobOutcome,
   ): void {
-    const result = create(JobResultSchema, {
+    const completed = outcome.status === "completed";
+    if (completed) this.#completed++;
+    else this.#failed++;
+    // A literal rather than create(JobResultSchema, …): one per job, and the
+    // compiler checks it names every field.
+    const result: JobResult = {
+      $typeName: "cortex.v1.JobResult",
       jobId: job.jobId,
+      status: completed ? JobStatus.COMPLETED : JobStatus.FAILED,
+      resultPtr: "",
       workerId: this.#o.workerId,
       executionMs: BigInt(Math.round(performance.now() - started)),
-    });
-    if (outcome.status === "completed") {
-      result.status = JobStatus.COMPLETED;
-      result.output = outcome.output;
-      this.#completed++;
-    } else {
-      result.status = JobStatus.FAILED;
-      result.error = outcome.error;
-      this.#failed++;
-    }
+      output: completed ? outcome.output : EMPTY,
+      error: completed ? "" : outcome.error,
+    };
     this.#o.bus.publish(
       RESULT,
       packet({ case: "jobResult", value: result }, {
