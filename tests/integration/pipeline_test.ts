@@ -47,6 +47,16 @@ async function startStack(
   };
 }
 
+/** Five jobs through `deno task submit` all COMPLETED: the stack still serves. */
+async function assertStillServing(env: Record<string, string>): Promise<void> {
+  const after = await runTask(
+    "submit",
+    ["--count", "5", "--concurrency", "5"],
+    env,
+  );
+  assertEquals(after.code, 0, after.stdout + after.stderr);
+}
+
 /** A raw NATS client that collects every result, for packets the CLI would never send. */
 async function resultWatcher(url: string) {
   const nc: NatsConnection = await connect({ servers: url });
@@ -177,12 +187,7 @@ Deno.test("malformed bytes on every subject: each process logs it and keeps serv
     /dropped an undecodable packet on sys\.job\.submit/,
   );
   await stack.workers[0].waitFor(/dropped an undecodable packet on job\.echo/);
-  const after = await runTask(
-    "submit",
-    ["--count", "5", "--concurrency", "5"],
-    stack.env,
-  );
-  assertEquals(after.code, 0, after.stdout + after.stderr);
+  await assertStillServing(stack.env);
 });
 
 Deno.test("a worker killed mid-job: the job is reported TIMEOUT", async () => {
@@ -239,12 +244,7 @@ Deno.test("nats-server restarted mid-run: processes reconnect and later jobs com
   await stack.workers[0].waitFor(/reconnected to NATS/, 30_000);
   assertOk(stack.scheduler.lines.some((l) => /disconnected from NATS/.test(l)));
 
-  const after = await runTask(
-    "submit",
-    ["--count", "5", "--concurrency", "5"],
-    stack.env,
-  );
-  assertEquals(after.code, 0, after.stdout + after.stderr);
+  await assertStillServing(stack.env);
 });
 
 Deno.test("workers have unique ids; SIGTERM finishes the job in flight, then leaves", async () => {
