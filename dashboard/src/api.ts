@@ -8,7 +8,7 @@ import type {
   JobDetail,
   JobSummary,
   SubmitResponse,
-} from "../../src/dashboard/views.ts";
+} from "../../src/contract/mod.ts";
 
 const TOKEN_KEY = "cortex-dashboard-token";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { JobSummary } from "../../src/dashboard/views.ts";
+import type { JobSummary } from "../../src/contract/mod.ts";
 import { fetchJobs, type JobFilter } from "./api.ts";
 import { Counters } from "./counters.tsx";
 import { JobDetailPanel } from "./job_detail.tsx";

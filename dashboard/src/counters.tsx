@@ -4,13 +4,10 @@
  *
  * @module
  */
-import type {
-  SchedulerCounters,
-  Throughput,
-} from "../../src/dashboard/views.ts";
+import type { Counters, Throughput } from "../../src/contract/mod.ts";
 import { count } from "./format.ts";
 
-const CARDS: { key: keyof SchedulerCounters; label: string; tone: string }[] = [
+const CARDS: { key: keyof Counters; label: string; tone: string }[] = [
   { key: "submitted", label: "Submitted", tone: "neutral" },
   { key: "completed", label: "Completed", tone: "ok" },
   { key: "failed", label: "Failed", tone: "bad" },
@@ -52,7 +49,7 @@ export function Sparkline(
 /** The counter cards and the throughput card. */
 export function Counters(
   { counters, throughput }: {
-    counters?: SchedulerCounters;
+    counters?: Counters;
     throughput: Throughput;
   },
 ) {

@@ -7,7 +7,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import type { JobDetail, JobSummary } from "../../src/dashboard/views.ts";
+import type { JobDetail, JobSummary } from "../../src/contract/mod.ts";
 import { fetchJob } from "./api.ts";
 import { clock, duration } from "./format.ts";
 import { StatusBadge } from "./jobs_feed.tsx";

@@ -6,26 +6,12 @@
  *
  * @module
  */
-import type { JobSummary } from "../../src/dashboard/views.ts";
+import { JOB_STATES, type JobSummary } from "../../src/contract/mod.ts";
 import type { JobFilter } from "./api.ts";
 import { clock, duration } from "./format.ts";
 
 /** Rows rendered at most. */
 export const FEED_ROWS = 200;
-
-/**
- * The states a job can be in, for the status filter. A copy of the server's
- * `JOB_STATES`: importing that module would bundle the protobuf code too.
- */
-export const STATES = [
-  "PENDING",
-  "DISPATCHED",
-  "COMPLETED",
-  "FAILED",
-  "DENIED",
-  "TIMEOUT",
-  "CANCELLED",
-];
 
 /** Whether `job` passes `filter`. */
 export function matches(job: JobSummary, filter: JobFilter): boolean {
@@ -81,7 +67,7 @@ export function JobsFeed(props: JobsFeedProps) {
               onFilter({ ...filter, status: e.currentTarget.value })}
           >
             <option value="">All statuses</option>
-            {STATES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {JOB_STATES.map((s) => <option key={s} value={s}>{s}</option>)}
           </select>
           <select
             aria-label="filter by topic"

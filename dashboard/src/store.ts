@@ -7,12 +7,12 @@
  * @module
  */
 import type {
+  Counters,
   DashboardEvent,
   JobSummary,
-  SchedulerCounters,
   Throughput,
-  WorkerView,
-} from "../../src/dashboard/views.ts";
+  WorkerSummary,
+} from "../../src/contract/mod.ts";
 
 /** Jobs kept in memory; the feed renders fewer. Bounded so a flood cannot grow the tab. */
 export const KEEP_JOBS = 1000;
@@ -37,10 +37,10 @@ const ZERO_THROUGHPUT: Throughput = {
  */
 export class DashboardStore {
   /** Workers, in the server's order (pool, then id). */
-  workers: WorkerView[] = [];
+  workers: WorkerSummary[] = [];
   /** Jobs newest first, at most {@linkcode KEEP_JOBS}. */
   jobs: JobSummary[] = [];
-  counters?: SchedulerCounters;
+  counters?: Counters;
   throughput: Throughput = ZERO_THROUGHPUT;
   /** Server clock minus ours, so "3 s ago" is right on a skewed client. */
   clockOffset = 0;
@@ -49,7 +49,7 @@ export class DashboardStore {
   /** Every topic seen, for the topic filter. */
   readonly topics = new Set<string>();
   readonly #jobs = new Map<string, JobSummary>();
-  readonly #workers = new Map<string, WorkerView>();
+  readonly #workers = new Map<string, WorkerSummary>();
   readonly #listeners = new Set<() => void>();
 
   /** Calls `listener` after every change; returns the unsubscribe function. */

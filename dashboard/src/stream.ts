@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { DashboardEvent } from "../../src/dashboard/views.ts";
+import type { DashboardEvent } from "../../src/contract/mod.ts";
 import { accessToken } from "./api.ts";
 import type { DashboardStore } from "./store.ts";
 

@@ -5,13 +5,16 @@
  * @module
  */
 import { useState } from "preact/hooks";
+import { JOB_PRIORITIES, Priority } from "../../src/contract/mod.ts";
 import { submitJobs } from "./api.ts";
 
 /** Topic, payload, priority and count; reports what became of the jobs. */
 export function SubmitForm({ topics }: { topics: string[] }) {
   const [topic, setTopic] = useState("job.echo");
   const [payload, setPayload] = useState("hello");
-  const [priority, setPriority] = useState("interactive");
+  const [priority, setPriority] = useState<string>(
+    Priority.INTERACTIVE.toLowerCase(),
+  );
   const [count, setCount] = useState(1);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
@@ -78,10 +81,9 @@ export function SubmitForm({ topics }: { topics: string[] }) {
               value={priority}
               onChange={(e) => setPriority(e.currentTarget.value)}
             >
-              <option value="unspecified">unspecified</option>
-              <option value="batch">batch</option>
-              <option value="interactive">interactive</option>
-              <option value="critical">critical</option>
+              {JOB_PRIORITIES.map((p) => p.toLowerCase()).map((p) => (
+                <option key={p} value={p}>{p}</option>
+              ))}
             </select>
           </label>
           <label>

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { WorkerView } from "../../src/dashboard/views.ts";
+import type { WorkerSummary } from "../../src/contract/mod.ts";
 import { ago } from "./format.ts";
 
 /** The workers, with "last seen" relative to the server's `now`. */
 export function WorkersTable(
-  { workers, now }: { workers: WorkerView[]; now: number },
+  { workers, now }: { workers: WorkerSummary[]; now: number },
 ) {
   const online = workers.filter((w) => w.state === "online").length;
   return (

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { JobState } from "../../src/contract/mod.ts";
 
 const MAX_LIFE_MS = 10 * 60_000;
 
@@ -44,7 +45,8 @@ function collect(value: unknown, seen: Map<string, number>, at: number): void {
   const id = record.jobId ?? record.job_id;
   const state = record.state ?? record.status;
   if (
-    typeof id === "string" && id.startsWith(prefix) && state === "COMPLETED"
+    typeof id === "string" && id.startsWith(prefix) &&
+    state === JobState.COMPLETED
   ) {
     if (!seen.has(id)) seen.set(id, at);
     return;

@@ -1,25 +1,38 @@
 /**
- * The dashboard's routes, as a Hono app over a running {@linkcode Scheduler}:
+ * The dashboard's routes, as a Hono app over a running scheduler:
  * the UI, the JSON API, the event stream, health and metrics.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { Bus } from "../bus/bus.ts";
-import type { Scheduler } from "../scheduler/engine.ts";
-import { JOB_STATES, type JobState } from "../scheduler/job_table.ts";
+import {
+  type HealthResponse,
+  JOB_STATES,
+  type JobsResponse,
+  type JobState,
+  type WorkersResponse,
+} from "../contract/mod.ts";
+import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";
 import { DEFAULT_DIST_DIR, serveAsset } from "./assets.ts";
 import type { EventHub } from "./events.ts";
 import type { DashboardMetrics } from "./metrics.ts";
 import { requireToken, sameOriginJson, securityHeaders } from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";
-import { jobDetail, jobSummary } from "./views.ts";
+import { jobDetail, jobSummary, workerSummary } from "./views.ts";
+
+/** What the dashboard needs to know of the bus. */
+export interface BusStatus {
+  /** Whether the NATS connection is up now. */
+  readonly connected: boolean;
+  /** Packets received that were not a BusPacket, since start. */
+  readonly undecodable: number;
+}
 
 /** What {@linkcode createDashboardApp} serves. */
 export interface DashboardAppOptions {
-  scheduler: Scheduler;
-  bus: Bus;
+  scheduler: SchedulerService;
+  bus: BusStatus;
   hub: EventHub;
   metrics: DashboardMetrics;
   log: Logger;
@@ -68,13 +81,14 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   app.get("/", (c) => serveAsset(c, distDir, "index.html"));
   app.get("/healthz", (c) => {
     const connected = bus.connected;
-    return c.json({
+    const health: HealthResponse = {
       status: connected ? "ok" : "degraded",
       bus: { connected },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      workers: scheduler.registry.counts(),
+      workers: scheduler.workers.counts(),
       jobs: { held: scheduler.jobs.size, inflight: scheduler.jobs.inflight },
-    }, connected ? 200 : 503);
+    };
+    return c.json(health, connected ? 200 : 503);
   });
   app.get("/metrics", (c) =>
     c.text(metrics.render(), 200, {
@@ -82,11 +96,13 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     }));
 
   app.get("/api/workers", (c) =>
-    c.json({
-      serverTime: Date.now(),
-      workers: scheduler.registry.list(),
-      counts: scheduler.registry.counts(),
-    }));
+    c.json(
+      {
+        serverTime: Date.now(),
+        workers: scheduler.workers.list().map(workerSummary),
+        counts: scheduler.workers.counts(),
+      } satisfies WorkersResponse,
+    ));
 
   app.get("/api/jobs", (c) => {
     const statuses = new Set<string>();
@@ -117,11 +133,13 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
         (topic === "" || r.topic === topic) &&
         (q === "" || r.jobId.toLowerCase().includes(q)),
     );
-    return c.json({
-      serverTime: Date.now(),
-      jobs: jobs.map(jobSummary),
-      held: scheduler.jobs.size,
-    });
+    return c.json(
+      {
+        serverTime: Date.now(),
+        jobs: jobs.map(jobSummary),
+        held: scheduler.jobs.size,
+      } satisfies JobsResponse,
+    );
   });
 
   app.get("/api/jobs/:id", (c) => {

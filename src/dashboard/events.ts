@@ -16,11 +16,15 @@
  *
  * @module
  */
-import type { Scheduler, SchedulerCounters } from "../scheduler/engine.ts";
-import type { JobRecord } from "../scheduler/job_table.ts";
-import type { WorkerView } from "../scheduler/registry.ts";
+import type { DeltaEvent, SnapshotEvent } from "../contract/mod.ts";
+import type {
+  JobRecord,
+  SchedulerCounters,
+  SchedulerService,
+  WorkerView,
+} from "../scheduler/service.ts";
 import { ThroughputMeter } from "./throughput.ts";
-import { type DeltaEvent, jobSummary, type SnapshotEvent } from "./views.ts";
+import { countersView, jobSummary, workerSummary } from "./views.ts";
 
 /** Options for {@linkcode EventHub}; durations in ms. */
 export interface EventHubOptions {
@@ -164,7 +168,7 @@ class Client {
  * ```
  */
 export class EventHub {
-  readonly #scheduler: Scheduler;
+  readonly #scheduler: SchedulerService;
   readonly #clock: () => number;
   readonly #history: { seq: number; frame: Uint8Array }[] = [];
   readonly #historySize: number;
@@ -187,7 +191,7 @@ export class EventHub {
   readonly #flushTimer: ReturnType<typeof setInterval>;
   readonly #keepAliveTimer: ReturnType<typeof setInterval>;
 
-  constructor(scheduler: Scheduler, options: EventHubOptions = {}) {
+  constructor(scheduler: SchedulerService, options: EventHubOptions = {}) {
     this.#scheduler = scheduler;
     this.#clock = options.clock ?? Date.now;
     this.#historySize = options.history ?? 120;
@@ -296,9 +300,9 @@ export class EventHub {
       serverTime: now,
       jobs,
       jobsOmitted: skip,
-      workers: [...this.#dirtyWorkers.values()],
+      workers: [...this.#dirtyWorkers.values()].map(workerSummary),
       forgotten: [...this.#forgotten],
-      counters: { ...counters },
+      counters: countersView(counters),
       throughput: this.#throughput.value(),
     };
     this.#dirtyWorkers = new Map();
@@ -313,9 +317,9 @@ export class EventHub {
     const event: SnapshotEvent = {
       type: "snapshot",
       serverTime: this.#clock(),
-      workers: scheduler.registry.list(),
+      workers: scheduler.workers.list().map(workerSummary),
       jobs: scheduler.jobs.recent(this.#snapshotJobs).map(jobSummary),
-      counters: { ...scheduler.counters },
+      counters: countersView(scheduler.counters),
       throughput: this.#throughput.value(),
     };
     const frame = this.#frame(this.#seq, "snapshot", event);

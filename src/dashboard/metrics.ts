@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Bus } from "../bus/bus.ts";
-import type { Scheduler } from "../scheduler/engine.ts";
-import { JOB_STATES, type JobState } from "../scheduler/job_table.ts";
+import { JOB_STATES, JobState } from "../contract/mod.ts";
+import type { SchedulerService } from "../scheduler/service.ts";
+import type { BusStatus } from "./app.ts";
 
 /** Bucket upper bounds, in seconds: 1 ms to 1 min. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -88,8 +88,8 @@ const STATE_INDEX = new Map<JobState, number>(
 
 /** Options for {@linkcode DashboardMetrics}. */
 export interface MetricsOptions {
-  scheduler: Scheduler;
-  bus: Bus;
+  scheduler: SchedulerService;
+  bus: BusStatus;
   /** How many SSE clients are connected now. */
   sseClients: () => number;
   /** Epoch ms the process started. Default: now. */
@@ -129,7 +129,7 @@ export class DashboardMetrics {
         if (record.finishedAt !== undefined) {
           this.#countFinished(record.topic, record.state);
           this.#endToEnd.observe(Math.max(0, record.finishedAt - start) / 1000);
-        } else if (record.state === "DISPATCHED") {
+        } else if (record.state === JobState.DISPATCHED) {
           this.#dispatch.observe(
             Math.max(0, (record.dispatchedAt ?? start) - start) / 1000,
           );
@@ -216,7 +216,7 @@ export class DashboardMetrics {
       "From the job's creation (or its receipt) to its final result.",
       this.#endToEnd.render("cortex_job_end_to_end_latency_seconds"),
     );
-    const workers = scheduler.registry.counts();
+    const workers = scheduler.workers.counts();
     metric(
       "cortex_workers",
       "gauge",

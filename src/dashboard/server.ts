@@ -3,18 +3,17 @@
  *
  * @module
  */
-import type { Bus } from "../bus/bus.ts";
-import type { Scheduler } from "../scheduler/engine.ts";
+import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";
-import { createDashboardApp } from "./app.ts";
+import { type BusStatus, createDashboardApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./events.ts";
 import { DashboardMetrics } from "./metrics.ts";
 import { checkBinding } from "./security.ts";
 
 /** Options for {@linkcode startDashboard}. */
 export interface DashboardOptions {
-  scheduler: Scheduler;
-  bus: Bus;
+  scheduler: SchedulerService;
+  bus: BusStatus;
   log: Logger;
   /** Address to listen on. Default "127.0.0.1". */
   host?: string;

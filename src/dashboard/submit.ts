@@ -1,18 +1,17 @@
 /**
- * `POST /api/jobs`: turns the dashboard's submit form (JSON) into job
- * requests for {@linkcode Scheduler.submit}, the same validation, safety and
+ * `POST /api/jobs`: turns the dashboard's submit form (JSON) into jobs for
+ * {@linkcode SchedulerService.submit}, the same validation, safety and
  * routing path jobs from the bus take.
  *
  * @module
  */
-import { create } from "@bufbuild/protobuf";
 import {
-  JobPriority,
-  type JobRequest,
-  JobRequestSchema,
-} from "../gen/cortex/v1/cortex_pb.ts";
-import type { Scheduler } from "../scheduler/engine.ts";
-import type { SubmitResponse } from "./views.ts";
+  PRIORITY_CHOICES,
+  priorityNumber,
+  type SubmitRequest,
+  type SubmitResponse,
+} from "../contract/mod.ts";
+import type { SchedulerService } from "../scheduler/service.ts";
 
 /** Most jobs one form submission may create. */
 export const MAX_COUNT = 1000;
@@ -21,15 +20,16 @@ export const MAX_COUNT = 1000;
 export interface SubmitForm {
   topic: string;
   payload: string;
-  priority: JobPriority;
+  /** The wire priority number. */
+  priority: number;
   count: number;
 }
 
-const PRIORITIES: Record<string, JobPriority> = {
-  unspecified: JobPriority.UNSPECIFIED,
-  batch: JobPriority.BATCH,
-  interactive: JobPriority.INTERACTIVE,
-  critical: JobPriority.CRITICAL,
+const EXAMPLE: SubmitRequest = {
+  topic: "job.echo",
+  payload: "hello",
+  priority: PRIORITY_CHOICES[1],
+  count: 1,
 };
 
 /**
@@ -44,19 +44,19 @@ const PRIORITIES: Record<string, JobPriority> = {
  */
 export function parseSubmitForm(body: unknown): SubmitForm | string {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return 'expected a JSON object like {"topic": "job.echo", "payload": "hello", "priority": "interactive", "count": 1}';
+    return `expected a JSON object like ${JSON.stringify(EXAMPLE)}`;
   }
   const b = body as Record<string, unknown>;
   if (typeof b.topic !== "string") return "topic must be a string";
   const payload = b.payload ?? "";
   if (typeof payload !== "string") return "payload must be a string (text)";
-  let priority = JobPriority.UNSPECIFIED;
+  let priority = 0;
   if (b.priority !== undefined && b.priority !== "") {
     const p = typeof b.priority === "string"
-      ? PRIORITIES[b.priority.toLowerCase()]
+      ? priorityNumber(b.priority)
       : undefined;
     if (p === undefined) {
-      return `priority must be one of ${Object.keys(PRIORITIES).join(", ")}`;
+      return `priority must be one of ${PRIORITY_CHOICES.join(", ")}`;
     }
     priority = p;
   }
@@ -77,7 +77,7 @@ const encoder = new TextEncoder();
  * `web-<random>-<n>`, and reports what became of each.
  */
 export function submitForm(
-  scheduler: Scheduler,
+  scheduler: SchedulerService,
   form: SubmitForm,
   submitter = "dashboard",
 ): SubmitResponse {
@@ -85,15 +85,12 @@ export function submitForm(
   const payload = encoder.encode(form.payload);
   const response: SubmitResponse = { outcomes: [], dispatched: 0, refused: 0 };
   for (let i = 1; i <= form.count; i++) {
-    const job: JobRequest = create(JobRequestSchema, {
+    const outcome = scheduler.submit({
       jobId: form.count === 1 ? prefix : `${prefix}-${i}`,
       topic: form.topic,
       priority: form.priority,
       payload,
-    });
-    const outcome = scheduler.submit(job, {
       submitter,
-      createdAt: Date.now(),
     });
     if (outcome.status === "dispatched") response.dispatched++;
     else response.refused++;

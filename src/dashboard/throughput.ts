@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Throughput } from "./views.ts";
+import type { Throughput } from "../contract/mod.ts";
 
 /** Seconds of history kept: the sparkline's width. */
 export const THROUGHPUT_SECONDS = 60;

@@ -1,132 +1,23 @@
 /**
- * The JSON shapes the dashboard API and event stream send, and the functions
- * that make them from the scheduler's records. The UI imports these types,
- * so the server and the browser agree on one definition.
+ * The scheduler's records as the API shows them: functions that map the
+ * internal {@linkcode JobRecord} and {@linkcode WorkerView} to the shapes
+ * declared in the contract (`src/contract/api.ts`), field by field, so an
+ * internal change cannot change the API unnoticed.
  *
  * @module
  */
-import type { SchedulerCounters } from "../scheduler/engine.ts";
-import type { JobRecord, JobState } from "../scheduler/job_table.ts";
-import type { WorkerView } from "../scheduler/registry.ts";
-
-export type { JobState, SchedulerCounters, WorkerView };
-
-/** One job as a row of the live feed: small, because thousands stream by. */
-export interface JobSummary {
-  jobId: string;
-  topic: string;
-  state: JobState;
-  priority: string;
-  workerId: string;
-  /** What the worker reported; 0 until the job ends. */
-  executionMs: number;
-  /** From the submitter's `created_at` (or receipt) to the result; `null` until it ends. */
-  roundTripMs: number | null;
-  /** Epoch ms the scheduler received it. */
-  submittedAt: number;
-  finishedAt: number | null;
-  /** Why it failed, was denied or timed out. */
-  error: string;
-}
-
-/** One step of a job's life, for its detail view. */
-export interface JobStep {
-  state: JobState;
-  /** Epoch ms. */
-  at: number;
-  /** What else is known about the step (subject, worker, reason). */
-  note: string;
-}
-
-/** Everything known of one job: `GET /api/jobs/:id`. */
-export interface JobDetail {
-  jobId: string;
-  traceId: string;
-  state: JobState;
-  request: {
-    topic: string;
-    priority: string;
-    submitter: string;
-    contextPtr: string;
-    adapterId: string;
-    envVars: Record<string, string>;
-    payloadBytes: number;
-    /** The payload's first bytes as text; display it as text, never as HTML. */
-    payloadPreview: string;
-  };
-  result: {
-    workerId: string;
-    executionMs: number;
-    resultPtr: string;
-    outputBytes: number;
-    outputPreview: string;
-    error: string;
-  } | null;
-  history: JobStep[];
-  timings: {
-    /** Submitter's `created_at`, when it sent one. */
-    createdAt: number | null;
-    submittedAt: number;
-    dispatchedAt: number | null;
-    finishedAt: number | null;
-    /** Receipt to dispatch. */
-    dispatchMs: number | null;
-    executionMs: number | null;
-    /** `created_at` (or receipt) to result. */
-    roundTripMs: number | null;
-  };
-}
-
-/** Jobs finished per second over the last minute, oldest first. */
-export interface Throughput {
-  /** Finished jobs per second, the mean of the last 5 whole seconds. */
-  perSecond: number;
-  /** 60 one-second buckets, oldest first. */
-  series: number[];
-}
-
-/** The first event of a stream: the whole picture. */
-export interface SnapshotEvent {
-  type: "snapshot";
-  /** The server's clock when it was made, to show "3 s ago" right on a skewed client. */
-  serverTime: number;
-  workers: WorkerView[];
-  /** The most recent jobs, newest first. */
-  jobs: JobSummary[];
-  counters: SchedulerCounters;
-  throughput: Throughput;
-}
-
-/** What changed since the previous event. */
-export interface DeltaEvent {
-  type: "delta";
-  serverTime: number;
-  /** Changed jobs, in the order they first changed. */
-  jobs: JobSummary[];
-  /** Changed jobs left out to keep the event small (the feed shows a window anyway). */
-  jobsOmitted: number;
-  workers: WorkerView[];
-  /** Workers the registry forgot. */
-  forgotten: string[];
-  counters: SchedulerCounters;
-  throughput: Throughput;
-}
-
-/** Any event on `GET /api/events`. */
-export type DashboardEvent = SnapshotEvent | DeltaEvent;
-
-/** The answer to `POST /api/jobs`. */
-export interface SubmitResponse {
-  outcomes: {
-    status: "dispatched" | "failed" | "denied" | "duplicate";
-    jobId: string;
-    traceId: string;
-    /** Why it was refused, for failed and denied. */
-    reason?: string;
-  }[];
-  dispatched: number;
-  refused: number;
-}
+import type {
+  Counters,
+  JobDetail,
+  JobStep,
+  JobSummary,
+  WorkerSummary,
+} from "../contract/mod.ts";
+import type {
+  JobRecord,
+  SchedulerCounters,
+  WorkerView,
+} from "../scheduler/service.ts";
 
 function roundTrip(record: JobRecord): number | null {
   if (record.finishedAt === undefined) return null;
@@ -141,7 +32,7 @@ function roundTrip(record: JobRecord): number | null {
  *
  * @example
  * ```ts
- * jobSummary(scheduler.jobs.get("job-1")!).state; // "COMPLETED"
+ * jobSummary(scheduler.jobs.get("job-1")!).topic; // "job.echo"
  * ```
  */
 export function jobSummary(record: JobRecord): JobSummary {
@@ -166,7 +57,7 @@ export function jobSummary(record: JobRecord): JobSummary {
  *
  * @example
  * ```ts
- * jobDetail(record).history.map((s) => s.state); // ["PENDING", "DISPATCHED", "COMPLETED"]
+ * jobDetail(record).history.length; // 3: received, dispatched, finished
  * ```
  */
 export function jobDetail(record: JobRecord): JobDetail {
@@ -230,5 +121,54 @@ export function jobDetail(record: JobRecord): JobDetail {
       executionMs: finished ? record.executionMs : null,
       roundTripMs: roundTrip(record),
     },
+  };
+}
+
+/**
+ * The API's view of one worker.
+ *
+ * @example
+ * ```ts
+ * workerSummary(scheduler.workers.get("echo-1")!).pool; // "echo"
+ * ```
+ */
+export function workerSummary(worker: WorkerView): WorkerSummary {
+  return {
+    workerId: worker.workerId,
+    pool: worker.pool,
+    region: worker.region,
+    type: worker.type,
+    capabilities: worker.capabilities,
+    activeJobs: worker.activeJobs,
+    maxParallelJobs: worker.maxParallelJobs,
+    cpuLoad: worker.cpuLoad,
+    gpuUtilization: worker.gpuUtilization,
+    state: worker.state,
+    firstSeen: worker.firstSeen,
+    lastSeen: worker.lastSeen,
+    left: worker.left,
+  };
+}
+
+/**
+ * The API's copy of the scheduler's counters, taken now.
+ *
+ * @example
+ * ```ts
+ * countersView(scheduler.counters).completed; // 0
+ * ```
+ */
+export function countersView(c: Readonly<SchedulerCounters>): Counters {
+  return {
+    submitted: c.submitted,
+    dispatched: c.dispatched,
+    completed: c.completed,
+    failed: c.failed,
+    denied: c.denied,
+    timeout: c.timeout,
+    cancelled: c.cancelled,
+    duplicates: c.duplicates,
+    lateResults: c.lateResults,
+    badHeartbeats: c.badHeartbeats,
   };
 }

@@ -11,6 +11,7 @@ import { create } from "@bufbuild/protobuf";
 import {
   type BusPacket,
   type JobRequest,
+  JobRequestSchema,
   type JobResult,
   JobResultSchema,
   JobStatus,
@@ -23,49 +24,21 @@ import {
   SCHEDULER_QUEUE,
   SUBMIT,
 } from "../bus/subjects.ts";
+import { finalCountKey, isFinal, statusNumber } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import type { JobRecord, JobTable } from "./job_table.ts";
-import type { WorkerRegistry, WorkerState, WorkerView } from "./registry.ts";
+import type { WorkerRegistry, WorkerState } from "./registry.ts";
+import type {
+  JobSubmission,
+  SchedulerCounters,
+  SchedulerObserver,
+  SchedulerService,
+  SubmitOutcome,
+  WorkersView,
+} from "./service.ts";
 import type { SafetyChecker } from "./safety.ts";
 import type { Strategy } from "./strategy.ts";
 import { validateJob, type ValidationLimits } from "./validation.ts";
-
-/** Told of every change, e.g. by the dashboard. Calls must be cheap. */
-export interface SchedulerObserver {
-  /** A job was dispatched, refused or finished. */
-  jobChanged?(record: JobRecord): void;
-  /** A worker's heartbeat arrived or its state changed. */
-  workerChanged?(worker: WorkerView): void;
-  /** Workers offline for long enough were forgotten. */
-  workersForgotten?(workerIds: string[]): void;
-}
-
-/** What became of one submission. */
-export type SubmitOutcome =
-  | { status: "dispatched"; jobId: string; traceId: string; subject: string }
-  | {
-    status: "failed" | "denied";
-    jobId: string;
-    traceId: string;
-    reason: string;
-  }
-  | { status: "duplicate"; jobId: string; traceId: string; state: string };
-
-/** Totals since start. */
-export interface SchedulerCounters {
-  submitted: number;
-  dispatched: number;
-  completed: number;
-  failed: number;
-  denied: number;
-  timeout: number;
-  cancelled: number;
-  duplicates: number;
-  /** Results for jobs already final (late, or our own echoed back). */
-  lateResults: number;
-  /** Heartbeats without a worker id, or from new workers while the registry is full. */
-  badHeartbeats: number;
-}
 
 /** The parts and settings a {@linkcode Scheduler} is built from. */
 export interface SchedulerOptions {
@@ -87,14 +60,6 @@ function millis(message: BusPacket): number | undefined {
   return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : undefined;
 }
 
-const FINAL_COUNTER: Record<string, keyof SchedulerCounters> = {
-  COMPLETED: "completed",
-  FAILED: "failed",
-  DENIED: "denied",
-  TIMEOUT: "timeout",
-  CANCELLED: "cancelled",
-};
-
 /**
  * The scheduler engine.
  *
@@ -104,7 +69,7 @@ const FINAL_COUNTER: Record<string, keyof SchedulerCounters> = {
  * await scheduler.start();
  * ```
  */
-export class Scheduler {
+export class Scheduler implements SchedulerService {
   readonly counters: SchedulerCounters = {
     submitted: 0,
     dispatched: 0,
@@ -178,12 +143,30 @@ export class Scheduler {
     return () => this.#observers.delete(observer);
   }
 
+  /** The worker registry, read-only. */
+  get workers(): WorkersView {
+    return this.registry;
+  }
+
+  /** Submits one job given in plain terms, e.g. from the dashboard's form. */
+  submit(job: JobSubmission): SubmitOutcome {
+    return this.submitRequest(
+      create(JobRequestSchema, {
+        jobId: job.jobId,
+        topic: job.topic,
+        priority: job.priority ?? 0,
+        payload: job.payload,
+      }),
+      { submitter: job.submitter, createdAt: job.createdAt ?? Date.now() },
+    );
+  }
+
   /**
    * Submits one job through validation, safety and routing: the one path for
    * jobs from the bus and from the dashboard. `raw`, when given, is the job's
    * BusPacket as received, forwarded as it is to save re-encoding.
    */
-  submit(
+  submitRequest(
     job: JobRequest,
     meta: { traceId?: string; submitter: string; createdAt?: number },
     raw?: Uint8Array,
@@ -301,7 +284,7 @@ export class Scheduler {
       );
       return;
     }
-    this.submit(message.payload.value, {
+    this.submitRequest(message.payload.value, {
       traceId: message.traceId,
       submitter: message.senderId,
       createdAt: millis(message),
@@ -317,8 +300,7 @@ export class Scheduler {
       this.counters.lateResults++;
       return;
     }
-    const counter = FINAL_COUNTER[record.state];
-    if (counter) this.counters[counter]++;
+    if (isFinal(record.state)) this.counters[finalCountKey(record.state)]++;
     if (record.traceId === "") record.traceId = message.traceId;
     if (this.#debug) {
       this.#log.debug(
@@ -424,8 +406,9 @@ export class Scheduler {
       this.#publishResult(
         create(JobResultSchema, {
           jobId: existing.jobId,
-          status: JobStatus[existing.state as keyof typeof JobStatus] ??
-            JobStatus.FAILED,
+          status: isFinal(existing.state)
+            ? statusNumber(existing.state)
+            : JobStatus.FAILED,
           workerId: existing.workerId,
           executionMs: BigInt(existing.executionMs),
           resultPtr: existing.resultPtr,

@@ -4,43 +4,15 @@
  *
  * @module
  */
+import type { JobRequest, JobResult } from "../gen/cortex/v1/cortex_pb.ts";
 import {
-  JobPriority,
-  type JobRequest,
-  type JobResult,
-  JobStatus,
-} from "../gen/cortex/v1/cortex_pb.ts";
+  finalState,
+  type JobPriorityName,
+  type JobState,
+  priorityName,
+} from "../contract/mod.ts";
 
-/** Where a job is in its life. */
-export type JobState =
-  | "PENDING"
-  | "DISPATCHED"
-  | "COMPLETED"
-  | "FAILED"
-  | "DENIED"
-  | "TIMEOUT"
-  | "CANCELLED";
-
-/** The final states, one per `JobStatus`. */
-export const FINAL_STATE: Record<JobStatus, JobState> = {
-  [JobStatus.UNSPECIFIED]: "FAILED",
-  [JobStatus.COMPLETED]: "COMPLETED",
-  [JobStatus.FAILED]: "FAILED",
-  [JobStatus.TIMEOUT]: "TIMEOUT",
-  [JobStatus.DENIED]: "DENIED",
-  [JobStatus.CANCELLED]: "CANCELLED",
-};
-
-/** Every state, in life order. */
-export const JOB_STATES: readonly JobState[] = [
-  "PENDING",
-  "DISPATCHED",
-  "COMPLETED",
-  "FAILED",
-  "DENIED",
-  "TIMEOUT",
-  "CANCELLED",
-];
+export type { JobState };
 
 /** How much of a payload or output the table keeps for display. */
 export const PREVIEW_BYTES = 1024;
@@ -50,7 +22,7 @@ export interface JobRecord {
   jobId: string;
   traceId: string;
   topic: string;
-  priority: string;
+  priority: JobPriorityName | string;
   /** Who submitted it (the packet's sender id). */
   submitter: string;
   contextPtr: string;
@@ -196,7 +168,7 @@ export class JobTable {
       record = this.#newRecord(result.jobId);
       this.#records.set(record.jobId, record);
     }
-    record.state = FINAL_STATE[result.status] ?? "FAILED";
+    record.state = finalState(result.status);
     record.finishedAt = this.#clock();
     record.workerId = result.workerId;
     record.executionMs = Number(result.executionMs);
@@ -266,9 +238,7 @@ export class JobTable {
       jobId,
       traceId: meta?.traceId ?? "",
       topic: job?.topic ?? "",
-      priority: job
-        ? JobPriority[job.priority] ?? String(job.priority)
-        : "UNSPECIFIED",
+      priority: priorityName(job?.priority ?? 0),
       submitter: meta?.submitter ?? "",
       contextPtr: job?.contextPtr ?? "",
       adapterId: job?.adapterId ?? "",

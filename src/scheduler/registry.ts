@@ -5,9 +5,9 @@
  * @module
  */
 import type { Heartbeat } from "../gen/cortex/v1/cortex_pb.ts";
+import type { WorkerState } from "../contract/mod.ts";
 
-/** A worker's liveness. */
-export type WorkerState = "online" | "stale" | "offline";
+export type { WorkerState };
 
 /** What the registry knows of one worker. */
 export interface WorkerView {

@@ -7,7 +7,7 @@ import { freePort, startNatsServer } from "../nats_server.ts";
 import { runTask, startTask } from "../processes.ts";
 import { SseReader } from "../sse.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";
-import type { DeltaEvent, SnapshotEvent } from "../../src/dashboard/views.ts";
+import type { DeltaEvent, SnapshotEvent } from "../../src/contract/mod.ts";
 
 const FAST = {
   CORTEX_ECHO_MIN_MS: "0",

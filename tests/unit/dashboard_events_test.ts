@@ -6,7 +6,7 @@ import {
 } from "../assert.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";
 import { SseReader } from "../sse.ts";
-import type { DeltaEvent, SnapshotEvent } from "../../src/dashboard/views.ts";
+import type { DeltaEvent, SnapshotEvent } from "../../src/contract/mod.ts";
 
 async function open(
   app: {

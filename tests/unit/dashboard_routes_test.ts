@@ -9,8 +9,8 @@ import type {
   JobDetail,
   JobSummary,
   SubmitResponse,
-  WorkerView,
-} from "../../src/dashboard/views.ts";
+  WorkerSummary,
+} from "../../src/contract/mod.ts";
 
 const json = { "content-type": "application/json" };
 
@@ -21,7 +21,7 @@ Deno.test("GET /api/workers lists the workers that sent heartbeats", async () =>
   const res = await f.app.request("/api/workers");
   assertStrictEquals(res.status, 200);
   const body = await res.json() as {
-    workers: WorkerView[];
+    workers: WorkerSummary[];
     counts: Record<string, number>;
   };
   assertEquals(body.workers.map((w) => w.workerId).sort(), [

@@ -1,0 +1,132 @@
+/**
+ * What the scheduler offers the parts beside it (the dashboard's HTTP
+ * server, tools): read its job table and worker registry, submit jobs,
+ * observe changes, read its counters. They depend on this interface, not on
+ * the {@linkcode Scheduler} class, so the scheduler's insides can change
+ * (a durable ledger, replicas) without them noticing.
+ *
+ * @module
+ */
+import type { FinalCounts, WorkerState } from "../contract/mod.ts";
+import type { JobRecord } from "./job_table.ts";
+import type { WorkerView } from "./registry.ts";
+
+export type { JobRecord, WorkerView };
+
+/** The scheduler's totals since it started. */
+export interface SchedulerCounters extends FinalCounts {
+  /** Jobs submitted (bus and dashboard). */
+  submitted: number;
+  /** Jobs dispatched to a worker subject. */
+  dispatched: number;
+  /** Submissions of a job id the table already held. */
+  duplicates: number;
+  /** Results for jobs already final (late, or our own echoed back). */
+  lateResults: number;
+  /** Heartbeats without a worker id, or from new workers while the registry is full. */
+  badHeartbeats: number;
+}
+
+/** A job to submit, in plain terms (no protobuf). */
+export interface JobSubmission {
+  /** Unique per job; a second submission of an id still held is a duplicate. */
+  jobId: string;
+  /** The subject family the job is for, e.g. `job.echo`. */
+  topic: string;
+  /** The wire priority number (see `JOB_PRIORITIES`). Default 0, unspecified. */
+  priority?: number;
+  /** The job's input. Default empty. */
+  payload?: Uint8Array;
+  /** Who submits it, shown in the job's history. */
+  submitter: string;
+  /** Epoch ms the submitter created it. Default: now. */
+  createdAt?: number;
+}
+
+/** What became of one submission. */
+export type SubmitOutcome =
+  | {
+    /** It was checked and sent to a worker subject. */
+    status: "dispatched";
+    /** The job's id. */
+    jobId: string;
+    /** The trace id it travels with. */
+    traceId: string;
+    /** The subject it was dispatched to. */
+    subject: string;
+  }
+  | {
+    /** It was refused: invalid (failed) or against the safety policy (denied). */
+    status: "failed" | "denied";
+    /** The job's id. */
+    jobId: string;
+    /** The trace id of its refusal. */
+    traceId: string;
+    /** Why, in words a submitter can act on. */
+    reason: string;
+  }
+  | {
+    /** Its id is held already; it is not run twice. */
+    status: "duplicate";
+    /** The job's id. */
+    jobId: string;
+    /** The trace id of this submission. */
+    traceId: string;
+    /** The state of the job that holds the id. */
+    state: string;
+  };
+
+/** Told of every change. Calls run in the scheduler's hot path: keep them cheap. */
+export interface SchedulerObserver {
+  /** A job was dispatched, refused or finished. */
+  jobChanged?(record: JobRecord): void;
+  /** A worker's heartbeat arrived or its state changed. */
+  workerChanged?(worker: WorkerView): void;
+  /** Workers offline for long enough were forgotten. */
+  workersForgotten?(workerIds: string[]): void;
+}
+
+/** The scheduler's job table, read-only. */
+export interface JobsView {
+  /** Jobs held now. */
+  readonly size: number;
+  /** Jobs not yet final. */
+  readonly inflight: number;
+  /** One job, or `undefined` when the table does not hold it. */
+  get(jobId: string): JobRecord | undefined;
+  /** Jobs, newest first, that `keep` accepts, at most `limit` of them. */
+  recent(limit: number, keep?: (record: JobRecord) => boolean): JobRecord[];
+}
+
+/** The worker registry, read-only. */
+export interface WorkersView {
+  /** Every known worker, by pool then id. */
+  list(): WorkerView[];
+  /** One worker, or `undefined`. */
+  get(workerId: string): WorkerView | undefined;
+  /** How many workers are in each state. */
+  counts(): Record<WorkerState, number>;
+}
+
+/**
+ * A running scheduler, as the parts beside it see it.
+ *
+ * @example
+ * ```ts
+ * function inflight(service: SchedulerService): number {
+ *   return service.jobs.inflight;
+ * }
+ * ```
+ */
+export interface SchedulerService {
+  /** Totals since start; a live object, so copy it to keep a moment's values. */
+  readonly counters: Readonly<SchedulerCounters>;
+  /** The job table. */
+  readonly jobs: JobsView;
+  /** The worker registry. */
+  readonly workers: WorkersView;
+  /** Submits one job through validation, safety and routing, like a job from the bus. */
+  submit(job: JobSubmission): SubmitOutcome;
+  /** Registers an observer; returns a function that removes it. */
+  observe(observer: SchedulerObserver): () => void;
+}
