@@ -1,6 +1,8 @@
 /**
- * The scheduler: takes submissions, checks them, dispatches them, records
- * their results and times out the ones that never report back.
+ * The scheduler engine: the bus wiring around the {@linkcode SubmitPipeline}.
+ * It takes submissions, results and heartbeats off the bus, publishes what
+ * the pipeline decides, records results, and once a second times out jobs
+ * that never reported back and re-judges the workers' liveness.
  *
  * It knows the {@linkcode Bus} interface, not NATS; its parts (safety,
  * strategy, registry, job table) are passed in, so each can be swapped.
@@ -14,7 +16,6 @@ import {
   JobRequestSchema,
   type JobResult,
   JobResultSchema,
-  JobStatus,
 } from "../gen/cortex/v1/cortex_pb.ts";
 import type { Bus } from "../bus/bus.ts";
 import { newTraceId, packet } from "../bus/codec.ts";
@@ -24,32 +25,46 @@ import {
   SCHEDULER_QUEUE,
   SUBMIT,
 } from "../bus/subjects.ts";
-import { finalCountKey, isFinal, statusNumber } from "../contract/mod.ts";
+import {
+  finalCountKey,
+  isFinal,
+  JobState,
+  statusNumber,
+} from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import type { JobRecord, JobTable } from "./job_table.ts";
-import type { WorkerRegistry, WorkerState } from "./registry.ts";
+import { SubmitPipeline } from "./pipeline.ts";
+import type { WorkerRegistry } from "./registry.ts";
+import type { SafetyChecker } from "./safety.ts";
 import type {
   JobSubmission,
+  JobsView,
   SchedulerCounters,
   SchedulerObserver,
   SchedulerService,
   SubmitOutcome,
   WorkersView,
 } from "./service.ts";
-import type { SafetyChecker } from "./safety.ts";
 import type { Strategy } from "./strategy.ts";
-import { validateJob, type ValidationLimits } from "./validation.ts";
+import type { ValidationLimits } from "./validation.ts";
 
 /** The parts and settings a {@linkcode Scheduler} is built from. */
 export interface SchedulerOptions {
+  /** The bus it serves. */
   bus: Bus;
+  /** Decides which topics may run. */
   safety: SafetyChecker;
+  /** Picks each job's subject. */
   strategy: Strategy;
+  /** The workers' latest heartbeats. */
   registry: WorkerRegistry;
+  /** Recent jobs and their states. */
   jobs: JobTable;
+  /** Limits every job must keep. */
   limits: ValidationLimits;
   /** This scheduler's sender id on the bus. */
   senderId: string;
+  /** Where it says what happened. */
   log: Logger;
   /** How often deadlines and worker liveness are checked, in ms. Default 1,000. */
   tickMs?: number;
@@ -70,6 +85,7 @@ function millis(message: BusPacket): number | undefined {
  * ```
  */
 export class Scheduler implements SchedulerService {
+  /** Totals since start. */
   readonly counters: SchedulerCounters = {
     submitted: 0,
     dispatched: 0,
@@ -82,26 +98,39 @@ export class Scheduler implements SchedulerService {
     lateResults: 0,
     badHeartbeats: 0,
   };
-  readonly registry: WorkerRegistry;
-  readonly jobs: JobTable;
-  readonly #options: SchedulerOptions;
   readonly #bus: Bus;
   readonly #log: Logger;
   readonly #debug: boolean;
+  readonly #senderId: string;
+  readonly #tickMs: number;
+  readonly #jobs: JobTable;
+  readonly #registry: WorkerRegistry;
+  readonly #pipeline: SubmitPipeline;
   readonly #observers = new Set<SchedulerObserver>();
-  readonly #workerStates = new Map<string, WorkerState>();
   #subscriptions: { unsubscribe(): void }[] = [];
   #ticker?: ReturnType<typeof setInterval>;
   /** Whether the last heartbeat of a new worker found the registry full. */
   #registryFull = false;
 
   constructor(options: SchedulerOptions) {
-    this.#options = options;
     this.#bus = options.bus;
     this.#log = options.log;
-    this.registry = options.registry;
-    this.jobs = options.jobs;
     this.#debug = options.log.isEnabledFor("debug");
+    this.#senderId = options.senderId;
+    this.#tickMs = options.tickMs ?? 1_000;
+    this.#jobs = options.jobs;
+    this.#registry = options.registry;
+    this.#pipeline = new SubmitPipeline(options);
+  }
+
+  /** The job table, read-only. */
+  get jobs(): JobsView {
+    return this.#jobs;
+  }
+
+  /** The worker registry, read-only. */
+  get workers(): WorkersView {
+    return this.#registry;
   }
 
   /**
@@ -113,9 +142,7 @@ export class Scheduler implements SchedulerService {
       this.#bus.subscribe(
         SUBMIT,
         (message, raw) => this.#onSubmit(message, raw),
-        {
-          queue: SCHEDULER_QUEUE,
-        },
+        { queue: SCHEDULER_QUEUE },
       ),
       this.#bus.subscribe(RESULT, (message) => this.#onResult(message)),
       this.#bus.subscribe(
@@ -123,10 +150,7 @@ export class Scheduler implements SchedulerService {
         (message, _raw, subject) => this.#onHeartbeat(message, subject),
       ),
     ];
-    this.#ticker = setInterval(
-      () => this.tick(),
-      this.#options.tickMs ?? 1_000,
-    );
+    this.#ticker = setInterval(() => this.tick(), this.#tickMs);
     await this.#bus.flush();
   }
 
@@ -143,11 +167,6 @@ export class Scheduler implements SchedulerService {
     return () => this.#observers.delete(observer);
   }
 
-  /** The worker registry, read-only. */
-  get workers(): WorkersView {
-    return this.registry;
-  }
-
   /** Submits one job given in plain terms, e.g. from the dashboard's form. */
   submit(job: JobSubmission): SubmitOutcome {
     return this.submitRequest(
@@ -162,9 +181,10 @@ export class Scheduler implements SchedulerService {
   }
 
   /**
-   * Submits one job through validation, safety and routing: the one path for
-   * jobs from the bus and from the dashboard. `raw`, when given, is the job's
-   * BusPacket as received, forwarded as it is to save re-encoding.
+   * Submits one job through the pipeline (validation, safety, admission,
+   * routing) and sends what it decides: the one path for jobs from the bus
+   * and from the dashboard. `raw`, when given, is the job's BusPacket as
+   * received, forwarded as it is to save re-encoding.
    */
   submitRequest(
     job: JobRequest,
@@ -173,38 +193,36 @@ export class Scheduler implements SchedulerService {
   ): SubmitOutcome {
     const traceId = meta.traceId || newTraceId();
     this.counters.submitted++;
-
-    const invalid = validateJob(job, this.#options.limits);
-    if (invalid) {
-      return this.#refuse(job, traceId, meta, JobStatus.FAILED, invalid);
-    }
-    const verdict = this.#options.safety.check(job);
-    if (!verdict.allowed) {
-      return this.#refuse(job, traceId, meta, JobStatus.DENIED, verdict.reason);
-    }
-
-    const admission = this.jobs.admit(job, {
+    const decision = this.#pipeline.decide(job, {
       traceId,
       submitter: meta.submitter,
       createdAt: meta.createdAt,
     });
-    if (!admission.admitted) {
-      if ("full" in admission) {
-        return this.#refuse(
-          job,
-          traceId,
-          meta,
-          JobStatus.FAILED,
-          `the scheduler's job table is full of jobs in flight (CORTEX_JOB_TABLE_SIZE); retry later`,
+    switch (decision.kind) {
+      case "refuse": {
+        const { state, reason, record } = decision;
+        this.#log.info(
+          `job {job_id} ${
+            state === JobState.DENIED ? "denied" : "refused"
+          }: {reason} (trace {trace_id}, topic {topic})`,
+          { job_id: job.jobId, trace_id: traceId, topic: job.topic, reason },
         );
+        if (record) this.#emitJob(record);
+        this.counters[finalCountKey(state)]++;
+        this.#publishResult(decision.result, traceId);
+        return {
+          status: state === JobState.DENIED ? "denied" : "failed",
+          jobId: job.jobId,
+          traceId,
+          reason,
+        };
       }
-      return this.#duplicate(admission.existing, traceId);
+      case "duplicate":
+        return this.#duplicate(decision.existing, traceId);
+      case "dispatch":
+        break;
     }
-    const record = admission.record;
-    // Observers hear of it once it is dispatched, just below: PENDING lasts
-    // only for this synchronous call, and observers run for every job.
-
-    const subject = this.#options.strategy.route(job);
+    const { record, subject } = decision;
     if (raw) {
       this.#bus.publishRaw(subject, raw);
     } else {
@@ -212,11 +230,11 @@ export class Scheduler implements SchedulerService {
         subject,
         packet({ case: "jobRequest", value: job }, {
           traceId,
-          senderId: this.#options.senderId,
+          senderId: this.#senderId,
         }),
       );
     }
-    this.jobs.dispatched(record, subject);
+    this.#jobs.dispatched(record, subject);
     this.counters.dispatched++;
     if (this.#debug) {
       this.#log.debug(
@@ -224,13 +242,15 @@ export class Scheduler implements SchedulerService {
         { job_id: job.jobId, trace_id: traceId, topic: job.topic, subject },
       );
     }
+    // Observers hear of it once, dispatched: PENDING lasted only for this
+    // synchronous call, and observers run for every job.
     this.#emitJob(record);
     return { status: "dispatched", jobId: job.jobId, traceId, subject };
   }
 
   /** Times out overdue jobs and re-judges worker liveness. */
   tick(): void {
-    for (const record of this.jobs.expire()) {
+    for (const record of this.#jobs.expire()) {
       this.counters.timeout++;
       this.#log.warn(
         "job {job_id} timed out after {timeout_ms} ms on {subject} (trace {trace_id}, topic {topic})",
@@ -239,35 +259,30 @@ export class Scheduler implements SchedulerService {
           trace_id: record.traceId,
           topic: record.topic,
           subject: record.subject,
-          timeout_ms: this.jobs.timeoutMs,
+          timeout_ms: this.#jobs.timeoutMs,
         },
       );
       this.#publishResult(
         create(JobResultSchema, {
           jobId: record.jobId,
-          status: JobStatus.TIMEOUT,
+          status: statusNumber(JobState.TIMEOUT),
           error: record.error,
         }),
         record.traceId,
       );
       this.#emitJob(record);
     }
-    const forgotten = this.registry.sweep();
-    for (const id of forgotten) this.#workerStates.delete(id);
+    const { changed, forgotten } = this.#registry.tick();
     if (forgotten.length > 0) {
       this.#registryFull = false;
       for (const o of this.#observers) o.workersForgotten?.(forgotten);
     }
-    for (const worker of this.registry.list()) {
-      if (this.#workerStates.get(worker.workerId) === worker.state) continue;
-      this.#workerStates.set(worker.workerId, worker.state);
-      if (worker.state !== "online") {
-        this.#log.warn("worker {worker_id} ({pool}) is {state}", {
-          worker_id: worker.workerId,
-          pool: worker.pool,
-          state: worker.state,
-        });
-      }
+    for (const worker of changed) {
+      this.#log.warn("worker {worker_id} ({pool}) is {state}", {
+        worker_id: worker.workerId,
+        pool: worker.pool,
+        state: worker.state,
+      });
       for (const o of this.#observers) o.workerChanged?.(worker);
     }
   }
@@ -295,7 +310,7 @@ export class Scheduler implements SchedulerService {
     if (message.payload.case !== "jobResult") return;
     const result = message.payload.value;
     if (result.jobId === "") return; // a refusal of a job without id: nothing to record
-    const record = this.jobs.finish(result);
+    const record = this.#jobs.finish(result);
     if (!record) {
       this.counters.lateResults++;
       return;
@@ -328,25 +343,24 @@ export class Scheduler implements SchedulerService {
       });
       return;
     }
-    const known = this.#workerStates.get(heartbeat.workerId);
-    const worker = this.registry.observe(heartbeat);
-    if (!worker) {
+    const sighting = this.#registry.observe(heartbeat);
+    if (!sighting) {
       this.counters.badHeartbeats++;
       if (!this.#registryFull) {
         this.#log.warn(
           "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): heartbeats of new workers are ignored until offline ones are forgotten",
-          { size: this.registry.size },
+          { size: this.#registry.size },
         );
       }
       this.#registryFull = true;
       return;
     }
-    if (known !== worker.state) {
-      this.#workerStates.set(worker.workerId, worker.state);
+    const { worker, was } = sighting;
+    if (was !== worker.state) {
       this.#log.info(
         worker.left
           ? "worker {worker_id} ({pool}) left"
-          : known === undefined
+          : was === undefined
           ? "worker {worker_id} ({pool}) joined"
           : "worker {worker_id} ({pool}) is back online",
         { worker_id: worker.workerId, pool: worker.pool },
@@ -355,47 +369,9 @@ export class Scheduler implements SchedulerService {
     for (const o of this.#observers) o.workerChanged?.(worker);
   }
 
-  #refuse(
-    job: JobRequest,
-    traceId: string,
-    meta: { submitter: string; createdAt?: number },
-    status: JobStatus.FAILED | JobStatus.DENIED,
-    reason: string,
-  ): SubmitOutcome {
-    const result = create(JobResultSchema, {
-      jobId: job.jobId,
-      status,
-      error: reason,
-    });
-    const denied = status === JobStatus.DENIED;
-    this.#log.info(
-      `job {job_id} ${
-        denied ? "denied" : "refused"
-      }: {reason} (trace {trace_id}, topic {topic})`,
-      { job_id: job.jobId, trace_id: traceId, topic: job.topic, reason },
-    );
-    if (job.jobId !== "") {
-      // Record the refusal so the table and dashboard show it, unless the id
-      // is already taken by a job that must not be disturbed.
-      const admission = this.jobs.admit(job, { ...meta, traceId });
-      if (admission.admitted) {
-        const record = this.jobs.finish(result);
-        if (record) this.#emitJob(record);
-      }
-    }
-    this.counters[denied ? "denied" : "failed"]++;
-    this.#publishResult(result, traceId);
-    return {
-      status: denied ? "denied" : "failed",
-      jobId: job.jobId,
-      traceId,
-      reason,
-    };
-  }
-
   #duplicate(existing: JobRecord, traceId: string): SubmitOutcome {
     this.counters.duplicates++;
-    const final = existing.finishedAt !== undefined;
+    const final = isFinal(existing.state) ? existing.state : undefined;
     this.#log.info(
       final
         ? "job {job_id} submitted again after it ended {state}: not dispatched twice; its result is sent again (trace {trace_id})"
@@ -406,9 +382,7 @@ export class Scheduler implements SchedulerService {
       this.#publishResult(
         create(JobResultSchema, {
           jobId: existing.jobId,
-          status: isFinal(existing.state)
-            ? statusNumber(existing.state)
-            : JobStatus.FAILED,
+          status: statusNumber(final),
           workerId: existing.workerId,
           executionMs: BigInt(existing.executionMs),
           resultPtr: existing.resultPtr,
@@ -430,7 +404,7 @@ export class Scheduler implements SchedulerService {
       RESULT,
       packet({ case: "jobResult", value: result }, {
         traceId,
-        senderId: this.#options.senderId,
+        senderId: this.#senderId,
       }),
     );
   }

@@ -11,18 +11,29 @@ export type { WorkerState };
 
 /** What the registry knows of one worker. */
 export interface WorkerView {
+  /** Unique per worker process. */
   workerId: string;
+  /** The pool (job family) it serves, e.g. `echo`. */
   pool: string;
+  /** Where it runs, as it says. */
   region: string;
+  /** Its kind, as it says. */
   type: string;
+  /** What it can do, as it says. */
   capabilities: string[];
+  /** Jobs it is running now. */
   activeJobs: number;
+  /** Jobs it runs at once at most. */
   maxParallelJobs: number;
+  /** Its process's CPU load, 0–1 per core. */
   cpuLoad: number;
+  /** Its GPU utilisation, 0–1, when it has one. */
   gpuUtilization: number;
+  /** Its liveness now. */
   state: WorkerState;
-  /** Epoch ms of the first and latest heartbeat. */
+  /** Epoch ms of its first heartbeat. */
   firstSeen: number;
+  /** Epoch ms of its latest heartbeat. */
   lastSeen: number;
   /** The worker said it was shutting down. */
   left: boolean;
@@ -52,6 +63,24 @@ interface Entry {
   firstSeen: number;
   lastSeen: number;
   left: boolean;
+  /** The state last reported, by {@linkcode WorkerRegistry.observe} or {@linkcode WorkerRegistry.tick}. */
+  reported: WorkerState;
+}
+
+/** What one heartbeat did: the worker as it is now, and its state before. */
+export interface Sighting {
+  /** The worker, with this heartbeat recorded. */
+  worker: WorkerView;
+  /** Its state before this heartbeat; `undefined` for a worker new to the registry. */
+  was: WorkerState | undefined;
+}
+
+/** What the passing of time did to the registry, since the last tick. */
+export interface RegistryTick {
+  /** Workers whose state changed without a heartbeat (went stale or offline). */
+  changed: WorkerView[];
+  /** Workers forgotten, offline for longer than `forgetAfterMs`. */
+  forgotten: string[];
 }
 
 /**
@@ -60,7 +89,7 @@ interface Entry {
  * @example
  * ```ts
  * const registry = new WorkerRegistry({ heartbeatMs: 5_000 });
- * registry.observe(heartbeat);
+ * registry.observe(heartbeat)?.was; // undefined: a new worker
  * registry.list()[0].state; // "online"
  * ```
  */
@@ -71,6 +100,8 @@ export class WorkerRegistry {
   readonly #forgetMs: number;
   readonly #capacity: number;
   readonly #clock: () => number;
+  /** Ids forgotten to make room for a new worker, reported at the next tick. */
+  #forgottenSinceTick: string[] = [];
 
   constructor(options: RegistryOptions = {}) {
     const beat = options.heartbeatMs ?? 5_000;
@@ -83,24 +114,29 @@ export class WorkerRegistry {
 
   /**
    * Records a heartbeat; one marked `leaving` takes the worker offline at once.
-   * Returns `undefined`, recording nothing, for a new worker while the
-   * registry holds `capacity` workers none of which can be forgotten yet.
+   * Returns the worker and its state before, or `undefined`, recording
+   * nothing, for a new worker while the registry holds `capacity` workers
+   * none of which can be forgotten yet.
    */
-  observe(heartbeat: Heartbeat): WorkerView | undefined {
+  observe(heartbeat: Heartbeat): Sighting | undefined {
     const now = this.#clock();
     const known = this.#entries.get(heartbeat.workerId);
     if (!known && this.#entries.size >= this.#capacity) {
-      this.sweep();
+      this.#forgottenSinceTick.push(...this.#forget(now));
       if (this.#entries.size >= this.#capacity) return undefined;
     }
+    const was = known && this.#state(known, now);
     const entry: Entry = {
       heartbeat,
       firstSeen: known?.firstSeen ?? now,
       lastSeen: now,
       left: heartbeat.leaving,
+      reported: "online",
     };
+    const worker = this.#view(entry, now);
+    entry.reported = worker.state;
     this.#entries.set(heartbeat.workerId, entry);
-    return this.#view(entry, now);
+    return { worker, was };
   }
 
   /** Every known worker, by pool then id. */
@@ -134,11 +170,26 @@ export class WorkerRegistry {
   }
 
   /**
-   * Forgets workers offline for longer than `forgetAfterMs`; returns the ids
-   * forgotten.
+   * Judges every worker's liveness as of now: reports the workers whose
+   * state changed since it was last reported, and forgets those offline for
+   * longer than `forgetAfterMs`. The scheduler calls it once a second.
    */
-  sweep(): string[] {
+  tick(): RegistryTick {
     const now = this.#clock();
+    const forgotten = this.#forgottenSinceTick.concat(this.#forget(now));
+    this.#forgottenSinceTick = [];
+    const changed: WorkerView[] = [];
+    for (const entry of this.#entries.values()) {
+      const state = this.#state(entry, now);
+      if (state === entry.reported) continue;
+      entry.reported = state;
+      changed.push(this.#view(entry, now));
+    }
+    return { changed, forgotten };
+  }
+
+  /** Forgets workers offline for longer than `forgetAfterMs`; returns their ids. */
+  #forget(now: number): string[] {
     const forgotten: string[] = [];
     for (const [id, entry] of this.#entries) {
       const offlineSince = entry.left

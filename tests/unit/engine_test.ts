@@ -191,10 +191,10 @@ Deno.test("heartbeats fill the registry; a leaving one takes the worker offline"
     );
   beat({ workerId: "w1", pool: "echo", maxParallelJobs: 2 });
   beat({ workerId: "" }); // ignored and counted
-  assertEquals(scheduler.registry.get("w1")?.state, "online");
+  assertEquals(scheduler.workers.get("w1")?.state, "online");
   assertEquals(scheduler.counters.badHeartbeats, 1);
   beat({ workerId: "w1", pool: "echo", leaving: true });
-  assertEquals(scheduler.registry.get("w1")?.state, "offline");
+  assertEquals(scheduler.workers.get("w1")?.state, "offline");
   scheduler.stop();
 });
 

@@ -63,9 +63,9 @@ Deno.test("offline workers are forgotten after forgetAfterMs, others are kept", 
   beat("left", { leaving: true });
   advance(10_001);
   beat("alive");
-  assertEquals(registry.sweep(), ["left"]); // offline since its leaving beat
+  assertEquals(registry.tick().forgotten, ["left"]); // offline since its leaving beat
   advance(3_000); // "gone" went offline 3 s after its last beat
-  assertEquals(registry.sweep(), ["gone"]);
+  assertEquals(registry.tick().forgotten, ["gone"]);
   assertEquals(registry.list().map((w) => w.workerId), ["alive"]);
 });
 
@@ -91,10 +91,30 @@ Deno.test("a full registry ignores new workers until offline ones can be forgott
   beat("a");
   beat("b");
   assertEquals(beat("c"), undefined);
-  assertEquals(beat("a")?.state, "online"); // known workers still beat
+  assertEquals(beat("a")?.worker.state, "online"); // known workers still beat
   assertEquals(registry.size, 2);
   now += 3_001 + 5_001; // b: offline 3 s after its beat, then past forgetAfterMs
   beat("a");
-  assertEquals(beat("c")?.state, "online");
+  assertEquals(beat("c")?.worker.state, "online");
   assertEquals(registry.list().map((w) => w.workerId), ["a", "c"]);
+  // b, forgotten to make room for c, is reported at the next tick.
+  assertEquals(registry.tick().forgotten, ["b"]);
+});
+
+Deno.test("the registry reports each state change once: by heartbeat, or at the tick", () => {
+  const { registry, beat, advance } = setup();
+  assertEquals(beat("w1")?.was, undefined); // new
+  assertEquals(beat("w1")?.was, "online");
+  assertEquals(registry.tick().changed, []);
+  advance(2_001);
+  assertEquals(registry.tick().changed.map((w) => w.state), ["stale"]);
+  assertEquals(registry.tick().changed, []); // told once
+  advance(1_000);
+  assertEquals(registry.tick().changed.map((w) => w.state), ["offline"]);
+  const back = beat("w1");
+  assertEquals([back?.was, back?.worker.state], ["offline", "online"]);
+  assertEquals(registry.tick().changed, []);
+  const leaving = beat("w1", { leaving: true });
+  assertEquals([leaving?.was, leaving?.worker.state], ["online", "offline"]);
+  assertEquals(registry.tick().changed, []); // the heartbeat said it already
 });
