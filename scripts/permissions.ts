@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { envNames, natsHostPorts } from "../src/config.ts";
+import { envNames, natsHostPorts, type Setting } from "../src/config.ts";
 import { SCHEDULER_SETTINGS } from "../src/scheduler/config.ts";
 import { WORKER_SETTINGS } from "../src/worker/config.ts";
 import { SUBMIT_SETTINGS } from "./submit_config.ts";
@@ -18,8 +18,8 @@ export type ProcessName = "scheduler" | "worker:echo" | "submit";
 
 /** The entry module of each process, relative to the project root. */
 export const ENTRY: Record<ProcessName, string> = {
-  "scheduler": "src/scheduler/main.ts",
-  "worker:echo": "src/worker/main.ts",
+  "scheduler": "src/bin/scheduler.ts",
+  "worker:echo": "src/bin/worker_echo.ts",
   "submit": "scripts/submit.ts",
 };
 
@@ -73,19 +73,32 @@ export interface LaunchEnv {
   dashboardPort: number;
 }
 
+/**
+ * A setting's value, or its default when it is unset or unusable: the
+ * process started with these flags then says what is wrong with it.
+ */
+function lenient<T>(
+  setting: Setting<T>,
+  get: (name: string) => string | undefined,
+): T {
+  const raw = get(setting.env);
+  if (!raw) return setting.default;
+  try {
+    return setting.parse(raw);
+  } catch {
+    return setting.default;
+  }
+}
+
 /** The {@linkcode LaunchEnv} from the environment (with the processes' own defaults). */
 export function launchEnv(
   get: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): LaunchEnv {
-  const port = Number(
-    get("CORTEX_DASHBOARD_PORT") || SCHEDULER_SETTINGS.dashboardPort.default,
-  );
   return {
     natsUrl: get("NATS_URL") || SCHEDULER_SETTINGS.natsUrl.default,
-    dashboard: (get("CORTEX_DASHBOARD") || "on").toLowerCase() !== "off",
-    dashboardHost: get("CORTEX_DASHBOARD_HOST") ||
-      SCHEDULER_SETTINGS.dashboardHost.default,
-    dashboardPort: Number.isInteger(port) ? port : 8080,
+    dashboard: lenient(SCHEDULER_SETTINGS.dashboard, get),
+    dashboardHost: lenient(SCHEDULER_SETTINGS.dashboardHost, get),
+    dashboardPort: lenient(SCHEDULER_SETTINGS.dashboardPort, get),
   };
 }
 

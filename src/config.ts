@@ -92,6 +92,41 @@ export function list(
   };
 }
 
+const TRUE_WORDS = ["1", "true", "on", "yes"];
+const FALSE_WORDS = ["0", "false", "off", "no"];
+
+/**
+ * On or off: `1`, `true`, `on`, `yes` or `0`, `false`, `off`, `no`, in any
+ * case.
+ *
+ * @example
+ * ```ts
+ * const settings = { dashboard: flag("CORTEX_DASHBOARD", true, "serve the dashboard") };
+ * loadConfig(settings, () => "off").dashboard; // false
+ * ```
+ */
+export function flag(
+  env: string,
+  defaultValue: boolean,
+  describe: string,
+): Setting<boolean> {
+  return {
+    env,
+    default: defaultValue,
+    describe,
+    parse(raw) {
+      const word = raw.trim().toLowerCase();
+      if (TRUE_WORDS.includes(word)) return true;
+      if (FALSE_WORDS.includes(word)) return false;
+      throw new ConfigError(
+        `expected on or off (${TRUE_WORDS.join(", ")} / ${
+          FALSE_WORDS.join(", ")
+        })`,
+      );
+    },
+  };
+}
+
 /** One of a fixed set of words. */
 export function oneOf<const W extends string>(
   env: string,

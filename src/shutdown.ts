@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { oneOf } from "./config.ts";
+import { flag } from "./config.ts";
 import type { Logger } from "./log.ts";
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -21,11 +21,10 @@ const REPEAT_WINDOW_MS = 1_000;
  * dies. `deno task dev` sets it so that no child outlives it, even when it is
  * killed with SIGKILL.
  */
-export const EXIT_WITH_PARENT = oneOf(
+export const EXIT_WITH_PARENT = flag(
   "CORTEX_EXIT_WITH_PARENT",
-  "0",
-  ["0", "1"] as const,
-  "1: shut down when the parent process exits (set by deno task dev)",
+  false,
+  "shut down when the parent process exits (the launchers set it)",
 );
 
 /** Options for {@linkcode onShutdown}. */

@@ -17,8 +17,8 @@ import {
   type JobResult,
   type SystemAlert,
 } from "../gen/cortex/v1/cortex_pb.ts";
-import { readPacket } from "./packet_reader.ts";
-import { writePacket } from "./packet_writer.ts";
+import { readPacket } from "./wire/packet_reader.ts";
+import { writePacket } from "./wire/packet_writer.ts";
 
 /** The `protocol_version` this code speaks. */
 export const PROTOCOL_VERSION = 1;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { COMMON, int, list, oneOf, text } from "../config.ts";
+import { COMMON, flag, int, list, text } from "../config.ts";
 import { subjectProblem } from "../bus/subjects.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./validation.ts";
 import { EXIT_WITH_PARENT } from "../shutdown.ts";
@@ -80,11 +80,10 @@ export const SCHEDULER_SETTINGS = {
     "",
     "this scheduler's sender id (default: scheduler-<random>)",
   ),
-  dashboard: oneOf(
+  dashboard: flag(
     "CORTEX_DASHBOARD",
-    "on",
-    ["on", "off"] as const,
-    "serve the dashboard and its API",
+    true,
+    "serve the dashboard and its API (on or off)",
   ),
   dashboardHost: text(
     "CORTEX_DASHBOARD_HOST",

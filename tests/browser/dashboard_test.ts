@@ -141,7 +141,7 @@ Deno.test("the dashboard shows workers and jobs live, safely, in Chromium", asyn
   );
 
   await t.step("a worker that dies turns stale, then offline", async () => {
-    const pid = await descendantPid(worker.child.pid, "src/worker/main.ts");
+    const pid = await descendantPid(worker.child.pid, "src/bin/worker_echo.ts");
     assertOk(pid, "found the worker's deno process");
     Deno.kill(pid, "SIGKILL"); // no goodbye heartbeat: only silence
     await page.locator(

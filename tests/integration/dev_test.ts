@@ -199,7 +199,7 @@ Deno.test("dev: starts nats-server, scheduler and workers; a job completes; SIGI
     commands.join("\n"),
   );
   assertEquals(
-    commands.filter((c) => c.includes("src/worker/main.ts")).length,
+    commands.filter((c) => c.includes("src/bin/worker_echo.ts")).length,
     2,
     commands.join("\n"),
   );
@@ -244,7 +244,7 @@ Deno.test("dev: with NATS_URL set it starts no nats-server, and a crashed worker
   assertOk(dev.lines.every((l) => !/^nats\s+\|/.test(l)));
 
   const worker = children.find((p) =>
-    commandLine(p)?.includes("src/worker/main.ts")
+    commandLine(p)?.includes("src/bin/worker_echo.ts")
   );
   assertOk(worker, commands.join("\n"));
   Deno.kill(worker, "SIGKILL");
@@ -319,7 +319,7 @@ Deno.test("dev: a worker that keeps crashing is restarted with backoff a bounded
       what: `echo-1 serving for the ${crash}. time`,
     });
     const worker = descendants(dev.child.pid).find((p) =>
-      commandLine(p)?.includes("src/worker/main.ts")
+      commandLine(p)?.includes("src/bin/worker_echo.ts")
     );
     assertOk(worker, "no worker process");
     Deno.kill(worker, "SIGKILL");

@@ -21,8 +21,8 @@ import {
   JobResultSchema,
   SystemAlertSchema,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import { writePacket } from "../../src/bus/packet_writer.ts";
-import { readPacket } from "../../src/bus/packet_reader.ts";
+import { writePacket } from "../../src/bus/wire/packet_writer.ts";
+import { readPacket } from "../../src/bus/wire/packet_reader.ts";
 import { assertEquals, assertOk } from "../assert.ts";
 
 function scalar(type: ScalarType): unknown {

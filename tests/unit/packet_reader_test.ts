@@ -1,6 +1,6 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BusPacketSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import { readPacket } from "../../src/bus/packet_reader.ts";
+import { readPacket } from "../../src/bus/wire/packet_reader.ts";
 import { assertOk } from "../assert.ts";
 import { packetFor, prng } from "../random_packets.ts";
 

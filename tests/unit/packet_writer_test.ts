@@ -3,7 +3,7 @@ import {
   BusPacketSchema,
   JobResultSchema,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import { writePacket } from "../../src/bus/packet_writer.ts";
+import { writePacket } from "../../src/bus/wire/packet_writer.ts";
 import { assertOk } from "../assert.ts";
 import { packetFor, prng } from "../random_packets.ts";
 

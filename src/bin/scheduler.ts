@@ -1,5 +1,6 @@
 /**
- * `deno task scheduler`: the scheduler process.
+ * `deno task scheduler`: the scheduler process, and the dashboard's HTTP
+ * server beside it unless `CORTEX_DASHBOARD=off`.
  *
  * @module
  */
@@ -11,17 +12,17 @@ import { checkBinding, DashboardConfigError } from "../dashboard/security.ts";
 import { logger, setupLogging } from "../log.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
 import { onShutdown } from "../shutdown.ts";
-import { Scheduler } from "./engine.ts";
-import { SCHEDULER_SETTINGS } from "./config.ts";
-import { JobTable } from "./job_table.ts";
-import { WorkerRegistry } from "./registry.ts";
-import { SubjectPolicy } from "./safety.ts";
-import { NaiveStrategy } from "./strategy.ts";
+import { Scheduler } from "../scheduler/engine.ts";
+import { SCHEDULER_SETTINGS } from "../scheduler/config.ts";
+import { JobTable } from "../scheduler/job_table.ts";
+import { WorkerRegistry } from "../scheduler/registry.ts";
+import { SubjectPolicy } from "../scheduler/safety.ts";
+import { NaiveStrategy } from "../scheduler/strategy.ts";
 
 const config = loadConfigOrExit(SCHEDULER_SETTINGS);
 await setupLogging({ level: config.logLevel, format: config.logFormat });
 const log = logger("scheduler");
-if (config.dashboard === "on") {
+if (config.dashboard) {
   // Refuse an unsafe binding before touching NATS, so nothing half-starts.
   try {
     checkBinding(config.dashboardHost, config.dashboardToken);
@@ -73,7 +74,7 @@ await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 
 let dashboard: Dashboard | undefined;
-if (config.dashboard === "on") {
+if (config.dashboard) {
   const dashLog = logger("dashboard");
   try {
     dashboard = startDashboard({
@@ -99,4 +100,4 @@ onShutdown(log, async () => {
   await dashboard?.close();
   scheduler.stop();
   await bus.drain();
-}, { exitWithParent: config.exitWithParent === "1" });
+}, { exitWithParent: config.exitWithParent });

@@ -10,9 +10,9 @@ import { ECHO_TOPIC } from "../bus/subjects.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
 import { logger, setupLogging } from "../log.ts";
 import { onShutdown } from "../shutdown.ts";
-import { echoHandler } from "./echo.ts";
-import { WORKER_SETTINGS } from "./config.ts";
-import { Worker } from "./runtime.ts";
+import { echoHandler } from "../worker/echo.ts";
+import { WORKER_SETTINGS } from "../worker/config.ts";
+import { Worker } from "../worker/runtime.ts";
 
 const config = loadConfigOrExit(WORKER_SETTINGS);
 if (config.minMs > config.maxMs) {
@@ -49,4 +49,4 @@ await worker.start();
 onShutdown(log, async () => {
   await worker.stop();
   await bus.drain();
-}, { exitWithParent: config.exitWithParent === "1" });
+}, { exitWithParent: config.exitWithParent });
