@@ -15,7 +15,7 @@ import {
 import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";
 import { DEFAULT_DIST_DIR, serveAsset } from "./assets.ts";
-import type { EventHub } from "./events.ts";
+import type { EventHub } from "./event_hub.ts";
 import type { DashboardMetrics } from "./metrics.ts";
 import { requireToken, sameOriginJson, securityHeaders } from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";

@@ -6,7 +6,7 @@
 import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";
 import { type BusStatus, createDashboardApp } from "./app.ts";
-import { EventHub, type EventHubOptions } from "./events.ts";
+import { EventHub, type EventHubOptions } from "./event_hub.ts";
 import { DashboardMetrics } from "./metrics.ts";
 import { checkBinding } from "./security.ts";
 
