@@ -31,10 +31,15 @@ export interface BusStatus {
 
 /** What {@linkcode createDashboardApp} serves. */
 export interface DashboardAppOptions {
+  /** What the API reads and submits through. */
   scheduler: SchedulerService;
+  /** The bus connection's state, for `/healthz`. */
   bus: BusStatus;
+  /** The event stream behind `GET /api/events`. */
   hub: EventHub;
+  /** What `GET /metrics` renders. */
   metrics: DashboardMetrics;
+  /** Where request errors are logged. */
   log: Logger;
   /** Required on every API, event and metrics request when not empty. Default "". */
   token?: string;

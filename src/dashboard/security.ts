@@ -12,6 +12,7 @@ import { sha256 } from "hono/utils/crypto";
 
 /** The dashboard cannot start as configured. */
 export class DashboardConfigError extends Error {
+  /** Always `"DashboardConfigError"`. */
   override name = "DashboardConfigError";
 }
 
