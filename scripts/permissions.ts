@@ -9,6 +9,7 @@
  * @module
  */
 import { envNames, natsHostPorts, type Setting } from "../src/config.ts";
+import { DEFAULT_DIST_DIR } from "../src/dashboard/assets.ts";
 import { SCHEDULER_SETTINGS } from "../src/scheduler/config.ts";
 import { WORKER_SETTINGS } from "../src/worker/config.ts";
 import { SUBMIT_SETTINGS } from "./submit_config.ts";
@@ -46,7 +47,7 @@ export const V8_FLAGS: Record<ProcessName, string[]> = {
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The folder of the dashboard's built assets, the one thing the scheduler reads. */
-export const DASHBOARD_DIST = `${ROOT}/dashboard/dist`;
+export const DASHBOARD_DIST: string = DEFAULT_DIST_DIR;
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 

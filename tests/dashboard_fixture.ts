@@ -15,7 +15,7 @@ import {
 import { packet } from "../src/bus/codec.ts";
 import { ECHO_TOPIC, RESULT, SUBMIT } from "../src/bus/subjects.ts";
 import { createDashboardApp } from "../src/dashboard/app.ts";
-import { EventHub, type EventHubOptions } from "../src/dashboard/events.ts";
+import { EventHub, type EventHubOptions } from "../src/dashboard/event_hub.ts";
 import { DashboardMetrics } from "../src/dashboard/metrics.ts";
 import { Scheduler } from "../src/scheduler/engine.ts";
 import { JobTable } from "../src/scheduler/job_table.ts";

@@ -8,6 +8,7 @@ import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
 import { type Dashboard, startDashboard } from "../dashboard/server.ts";
+import { DEFAULT_DIST_DIR } from "../dashboard/assets.ts";
 import { checkBinding, DashboardConfigError } from "../dashboard/security.ts";
 import { logger, setupLogging } from "../log.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
@@ -41,7 +42,7 @@ await logHeldPermissions(log, {
       ? config.dashboardHost
       : `${config.dashboardHost}:${config.dashboardPort}`,
   ],
-  read: [new URL("../../dashboard/dist", import.meta.url).pathname],
+  read: [DEFAULT_DIST_DIR],
   env: envNames(SCHEDULER_SETTINGS),
   run: ["deno"],
 });

@@ -15,7 +15,7 @@ import {
 import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";
 import { DEFAULT_DIST_DIR, serveAsset } from "./assets.ts";
-import type { EventHub } from "./events.ts";
+import type { EventHub } from "./event_hub.ts";
 import type { DashboardMetrics } from "./metrics.ts";
 import { requireToken, sameOriginJson, securityHeaders } from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";
@@ -31,10 +31,15 @@ export interface BusStatus {
 
 /** What {@linkcode createDashboardApp} serves. */
 export interface DashboardAppOptions {
+  /** What the API reads and submits through. */
   scheduler: SchedulerService;
+  /** The bus connection's state, for `/healthz`. */
   bus: BusStatus;
+  /** The event stream behind `GET /api/events`. */
   hub: EventHub;
+  /** What `GET /metrics` renders. */
   metrics: DashboardMetrics;
+  /** Where request errors are logged. */
   log: Logger;
   /** Required on every API, event and metrics request when not empty. Default "". */
   token?: string;

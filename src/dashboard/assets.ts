@@ -8,9 +8,16 @@
  */
 import type { Context } from "hono";
 
-/** The folder the built UI is in: `<project>/dashboard/dist`. */
-export const DEFAULT_DIST_DIR = new URL("../../dashboard/dist", import.meta.url)
-  .pathname;
+/**
+ * The folder the built UI is in, `<project>/dashboard/dist` (where
+ * `deno task build:dashboard` writes), as an absolute path. The one
+ * definition in code: the server reads from it and the scheduler's
+ * `--allow-read` is computed from it.
+ */
+export const DEFAULT_DIST_DIR: string = new URL(
+  "../../dashboard/dist",
+  import.meta.url,
+).pathname;
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",

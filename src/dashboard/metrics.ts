@@ -38,6 +38,7 @@ export class Histogram {
   #sum = 0;
   #count = 0;
 
+  /** An empty histogram with the given upper bounds, ascending. Default: {@linkcode LATENCY_BUCKETS}. */
   constructor(bounds: readonly number[] = LATENCY_BUCKETS) {
     this.#bounds = bounds;
     this.#counts = new Float64Array(bounds.length);
@@ -88,7 +89,9 @@ const STATE_INDEX = new Map<JobState, number>(
 
 /** Options for {@linkcode DashboardMetrics}. */
 export interface MetricsOptions {
+  /** Observed for finished jobs; read for counters and workers. */
   scheduler: SchedulerService;
+  /** The bus connection's state and undecodable-packet count. */
   bus: BusStatus;
   /** How many SSE clients are connected now. */
   sseClients: () => number;
@@ -118,6 +121,7 @@ export class DashboardMetrics {
   readonly #endToEnd = new Histogram();
   readonly #unobserve: () => void;
 
+  /** Starts observing the scheduler; {@linkcode DashboardMetrics.close} stops it. */
   constructor(options: MetricsOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;

@@ -6,14 +6,17 @@
 import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";
 import { type BusStatus, createDashboardApp } from "./app.ts";
-import { EventHub, type EventHubOptions } from "./events.ts";
+import { EventHub, type EventHubOptions } from "./event_hub.ts";
 import { DashboardMetrics } from "./metrics.ts";
 import { checkBinding } from "./security.ts";
 
 /** Options for {@linkcode startDashboard}. */
 export interface DashboardOptions {
+  /** The scheduler whose state is shown and through which jobs are submitted. */
   scheduler: SchedulerService;
+  /** The bus connection's state, for `/healthz` and `/metrics`. */
   bus: BusStatus;
+  /** Where request errors are logged. */
   log: Logger;
   /** Address to listen on. Default "127.0.0.1". */
   host?: string;
@@ -33,7 +36,9 @@ export interface DashboardOptions {
 export interface Dashboard extends AsyncDisposable {
   /** `http://host:port/` */
   readonly url: string;
+  /** The port listened on (the one picked, when asked for 0). */
   readonly port: number;
+  /** The event stream's hub, for its stats. */
   readonly hub: EventHub;
   /** Ends the event streams, then stops the server. */
   close(): Promise<void>;

@@ -18,10 +18,13 @@ export const MAX_COUNT = 1000;
 
 /** The request body, after checking. */
 export interface SubmitForm {
+  /** The subject the job is routed by, e.g. `job.echo`. */
   topic: string;
+  /** The job's payload, as text. */
   payload: string;
   /** The wire priority number. */
   priority: number;
+  /** How many copies to submit, 1 to {@linkcode MAX_COUNT}. */
   count: number;
 }
 

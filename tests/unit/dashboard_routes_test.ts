@@ -215,6 +215,73 @@ Deno.test("every response carries a CSP without inline script, and nosniff", asy
   }
 });
 
+Deno.test("the security headers are exactly the documented five, on every kind of response", async () => {
+  using f = dashboardFixture({
+    token: "s3cret",
+    distDir: "/nonexistent-cortex-dist",
+  });
+  const auth = { authorization: "Bearer s3cret" };
+  // Headers a route sets for its own content; everything else must be ours.
+  const own = new Set([
+    "content-type",
+    "content-length",
+    "cache-control",
+    "www-authenticate",
+    "x-accel-buffering",
+  ]);
+  const requests: [string, RequestInit][] = [
+    ["/api/workers", { headers: auth }],
+    ["/api/workers", {}], // 401
+    ["/api/nope", { headers: auth }],
+    ["/healthz", {}],
+    ["/", {}], // 503: not built
+    ["/api/events", { headers: auth }],
+    ["/api/jobs", { method: "POST", headers: { ...auth, ...json }, body: "{" }],
+  ];
+  for (const [path, init] of requests) {
+    const res = await f.app.request(path, init);
+    await res.body?.cancel();
+    const security = Object.fromEntries(
+      [...res.headers].filter(([name]) => !own.has(name)),
+    );
+    assertEquals(security, {
+      "content-security-policy": "default-src 'none'; script-src 'self'; " +
+        "style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      "cross-origin-opener-policy": "same-origin",
+      "referrer-policy": "no-referrer",
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+    }, `${init.method ?? "GET"} ${path} (${res.status})`);
+  }
+});
+
+Deno.test("a token that differs in length or content is refused", async () => {
+  using f = dashboardFixture({ token: "s3cret" });
+  const status = async (authorization: string) => {
+    const res = await f.app.request("/api/workers", {
+      headers: { authorization },
+    });
+    await res.body?.cancel();
+    return res.status;
+  };
+  for (
+    const wrong of [
+      "Bearer ",
+      "Bearer s3cre",
+      "Bearer s3cret!",
+      "Bearer S3CRET",
+      "Basic s3cret",
+    ]
+  ) {
+    assertStrictEquals(await status(wrong), 401, wrong);
+  }
+  assertStrictEquals(await status("bearer  s3cret "), 200);
+  const query = await f.app.request("/api/workers?token=s3cret");
+  assertStrictEquals(query.status, 200);
+  await query.body?.cancel();
+});
+
 Deno.test("GET /healthz answers 503 while the bus is disconnected", async () => {
   using f = dashboardFixture();
   const up = await f.app.request("/healthz");

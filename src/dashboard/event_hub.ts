@@ -9,10 +9,11 @@
  * with the number of clients, and a client gets a handful of frames per
  * second whatever the job rate.
  *
- * Each client has a bounded queue. A client that does not read (a stalled
- * tab, a dead connection the kernel has not noticed) fills it; the queue is
- * then dropped and the client gets a fresh snapshot when it reads again, so
- * it never holds memory or the scheduler back.
+ * Each client has a bounded queue ({@linkcode ClientStream}): one that does
+ * not read is resynced with a snapshot instead of holding memory or the
+ * scheduler back. Each event has an id, and the last `history` events are
+ * kept, so a client that reconnects with `Last-Event-ID` gets only what it
+ * missed. The bytes of each frame come from `sse.ts`.
  *
  * @module
  */
@@ -23,6 +24,8 @@ import type {
   SchedulerService,
   WorkerView,
 } from "../scheduler/service.ts";
+import { ClientStream } from "./client_stream.ts";
+import { SSE_HELLO, SSE_KEEP_ALIVE, sseFrame, sseResponse } from "./sse.ts";
 import { ThroughputMeter } from "./throughput.ts";
 import { countersView, jobSummary, workerSummary } from "./views.ts";
 
@@ -56,13 +59,6 @@ export interface EventHubStats {
   jobsOmitted: number;
 }
 
-const encoder = new TextEncoder();
-const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
-/** Sent first: tells EventSource to retry after 2 s rather than its default 3 s. */
-const HELLO = encoder.encode("retry: 2000\n: connected\n\n");
-/** How many chunks the response stream itself buffers before it stops pulling. */
-const STREAM_BUFFER = 8;
-
 function finishedTotal(c: SchedulerCounters): number {
   return c.completed + c.failed + c.denied + c.timeout + c.cancelled;
 }
@@ -71,88 +67,6 @@ function counterSum(c: SchedulerCounters): number {
   let sum = 0;
   for (const value of Object.values(c)) sum += value;
   return sum;
-}
-
-/** What a {@linkcode Client} needs from its hub. */
-interface ClientHooks {
-  /** Frames queued before the queue is dropped for a snapshot. */
-  limit: number;
-  /** The frames to send first. */
-  first: Uint8Array[];
-  /** The current snapshot, encoded. */
-  snapshot(): Uint8Array;
-  /** The queue overflowed. */
-  resynced(): void;
-  /** The stream ended. */
-  closed(client: Client): void;
-}
-
-/** One connected stream. */
-class Client {
-  readonly #hooks: ClientHooks;
-  #queue: Uint8Array[];
-  #controller?: ReadableStreamDefaultController<Uint8Array>;
-  #resync = false;
-  #closed = false;
-  readonly stream: ReadableStream<Uint8Array>;
-
-  constructor(hooks: ClientHooks) {
-    this.#hooks = hooks;
-    this.#queue = hooks.first;
-    this.stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-        this.#drain();
-      },
-      pull: () => this.#drain(),
-      cancel: () => this.close(),
-    }, new CountQueuingStrategy({ highWaterMark: STREAM_BUFFER }));
-  }
-
-  /** Queues a frame; on overflow, forgets the queue and owes a snapshot. */
-  send(frame: Uint8Array): void {
-    if (this.#closed) return;
-    if (this.#resync) {
-      // A snapshot is owed; it will include whatever this frame says.
-      this.#drain();
-      return;
-    }
-    this.#queue.push(frame);
-    if (this.#queue.length > this.#hooks.limit) {
-      this.#queue = [];
-      this.#resync = true;
-      this.#hooks.resynced();
-    }
-    this.#drain();
-  }
-
-  /** Ends the stream (if still open) and leaves the hub. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue = [];
-    this.#hooks.closed(this);
-    try {
-      this.#controller?.close();
-    } catch {
-      // already closed or errored by the server
-    }
-  }
-
-  /** Moves frames into the stream while it has room (it pulls as the socket drains). */
-  #drain(): void {
-    const controller = this.#controller;
-    if (!controller || this.#closed) return;
-    if (this.#resync) {
-      if ((controller.desiredSize ?? 0) <= 0) return;
-      this.#resync = false;
-      this.#queue = [];
-      controller.enqueue(this.#hooks.snapshot());
-    }
-    while (this.#queue.length > 0 && (controller.desiredSize ?? 0) > 0) {
-      controller.enqueue(this.#queue.shift()!);
-    }
-  }
 }
 
 /**
@@ -175,7 +89,7 @@ export class EventHub {
   readonly #clientQueue: number;
   readonly #maxJobs: number;
   readonly #snapshotJobs: number;
-  readonly #clients = new Set<Client>();
+  readonly #clients = new Set<ClientStream>();
   /** Ids are `<epoch>.<seq>`: a new process (new epoch) never resumes an old stream. */
   readonly #epoch = crypto.randomUUID().slice(0, 8);
   #seq = 0;
@@ -191,6 +105,7 @@ export class EventHub {
   readonly #flushTimer: ReturnType<typeof setInterval>;
   readonly #keepAliveTimer: ReturnType<typeof setInterval>;
 
+  /** Starts observing `scheduler` and the flush and keep-alive timers; {@linkcode EventHub.close} stops them. */
   constructor(scheduler: SchedulerService, options: EventHubOptions = {}) {
     this.#scheduler = scheduler;
     this.#clock = options.clock ?? Date.now;
@@ -252,22 +167,16 @@ export class EventHub {
   connect(
     options: { lastEventId?: string | null; done?: Promise<unknown> } = {},
   ): Response {
-    const client = new Client({
+    const client = new ClientStream({
       limit: this.#clientQueue,
-      first: [HELLO, ...this.#catchUp(options.lastEventId)],
+      first: [SSE_HELLO, ...this.#catchUp(options.lastEventId)],
       snapshot: () => this.snapshotFrame(),
       resynced: () => this.#resyncs++,
       closed: (c) => this.#clients.delete(c),
     });
     this.#clients.add(client);
     options.done?.finally(() => client.close());
-    return new Response(client.stream, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        "x-accel-buffering": "no",
-      },
-    });
+    return sseResponse(client.stream);
   }
 
   /**
@@ -370,14 +279,14 @@ export class EventHub {
 
   #frame(seq: number, type: string, data: unknown): Uint8Array {
     // JSON.stringify escapes newlines, so the data fits on one `data:` line.
-    return encoder.encode(
-      `id: ${this.#epoch}.${seq}\nevent: ${type}\ndata: ${
-        JSON.stringify(data)
-      }\n\n`,
-    );
+    return sseFrame({
+      id: `${this.#epoch}.${seq}`,
+      event: type,
+      data: JSON.stringify(data),
+    });
   }
 
   #keepAlive(): void {
-    for (const client of this.#clients) client.send(KEEP_ALIVE);
+    for (const client of this.#clients) client.send(SSE_KEEP_ALIVE);
   }
 }
