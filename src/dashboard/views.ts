@@ -6,12 +6,13 @@
  *
  * @module
  */
-import type {
-  Counters,
-  JobDetail,
-  JobStep,
-  JobSummary,
-  WorkerSummary,
+import {
+  type Counters,
+  type JobDetail,
+  JobState,
+  type JobStep,
+  type JobSummary,
+  type WorkerSummary,
 } from "../contract/mod.ts";
 import type {
   JobRecord,
@@ -65,14 +66,14 @@ export function jobDetail(record: JobRecord): JobDetail {
   const history: JobStep[] = [];
   if (record.topic !== "" || record.submitter !== "") {
     history.push({
-      state: "PENDING",
+      state: JobState.PENDING,
       at: record.submittedAt,
       note: record.submitter ? `received from ${record.submitter}` : "received",
     });
   }
   if (record.dispatchedAt !== undefined) {
     history.push({
-      state: "DISPATCHED",
+      state: JobState.DISPATCHED,
       at: record.dispatchedAt,
       note: `to ${record.subject}`,
     });

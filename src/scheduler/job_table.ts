@@ -8,7 +8,7 @@ import type { JobRequest, JobResult } from "../gen/cortex/v1/cortex_pb.ts";
 import {
   finalState,
   type JobPriorityName,
-  type JobState,
+  JobState,
   priorityName,
 } from "../contract/mod.ts";
 
@@ -144,7 +144,7 @@ export class JobTable {
 
   /** Marks a PENDING job DISPATCHED to `subject`. */
   dispatched(record: JobRecord, subject: string): void {
-    record.state = "DISPATCHED";
+    record.state = JobState.DISPATCHED;
     record.subject = subject;
     record.dispatchedAt = this.#clock();
   }
@@ -193,7 +193,7 @@ export class JobTable {
       expired.push(record);
     }
     for (const record of expired) {
-      record.state = "TIMEOUT";
+      record.state = JobState.TIMEOUT;
       record.finishedAt = now;
       record.error = `no result within ${this.#timeoutMs} ms`;
       this.#inflight.delete(record.jobId);
@@ -245,7 +245,7 @@ export class JobTable {
       envVars: job?.envVars ?? {},
       payloadBytes: job?.payload.length ?? 0,
       payloadPreview: job ? preview(job.payload) : "",
-      state: "PENDING",
+      state: JobState.PENDING,
       subject: "",
       submittedAt: this.#clock(),
       createdAt: meta?.createdAt,
