@@ -45,9 +45,13 @@ const PROCESSES: ProcessSettings[] = [
   },
 ];
 
-/** How a default reads in the doc: `(none)` for an empty one. */
+/** How a default reads in the doc: `(none)` for an empty one, `on`/`off` for a flag. */
 function formatDefault(value: unknown): string {
-  const shown = Array.isArray(value) ? value.join(",") : String(value);
+  const shown = Array.isArray(value)
+    ? value.join(",")
+    : typeof value === "boolean"
+    ? (value ? "on" : "off")
+    : String(value);
   return shown === "" ? "(none)" : `\`${shown}\``;
 }
 
