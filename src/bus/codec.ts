@@ -9,14 +9,14 @@
  */
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import {
-  type BusPacket,
-  BusPacketSchema,
-  type Heartbeat,
-  type JobRequest,
-  type JobResult,
-  type SystemAlert,
-} from "../gen/cortex/v1/cortex_pb.ts";
+import { BusPacketSchema } from "../gen/cortex/v1/cortex_pb.ts";
+import type {
+  BusPacket,
+  Heartbeat,
+  JobRequest,
+  JobResult,
+  SystemAlert,
+} from "./messages.ts";
 import { readPacket } from "./wire/packet_reader.ts";
 import { writePacket } from "./wire/packet_writer.ts";
 

@@ -5,8 +5,11 @@
  * @module
  */
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type * as nats from "@nats-io/nats-core";
 import type { Logger } from "../log.ts";
+
+/** An open NATS client connection: `@nats-io/nats-core`'s own type. */
+export type NatsConnection = nats.NatsConnection;
 
 /** Options for {@linkcode connectNats}. */
 export interface ConnectOptions {

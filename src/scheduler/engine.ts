@@ -11,12 +11,10 @@
  */
 import { create } from "@bufbuild/protobuf";
 import {
-  type BusPacket,
-  type JobRequest,
   JobRequestSchema,
-  type JobResult,
   JobResultSchema,
 } from "../gen/cortex/v1/cortex_pb.ts";
+import type { BusPacket, JobRequest, JobResult } from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { newTraceId, packet } from "../bus/codec.ts";
 import {

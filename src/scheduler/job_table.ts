@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JobRequest, JobResult } from "../gen/cortex/v1/cortex_pb.ts";
+import type { JobRequest, JobResult } from "../bus/messages.ts";
 import {
   finalState,
   type JobPriorityName,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Heartbeat } from "../gen/cortex/v1/cortex_pb.ts";
+import type { Heartbeat } from "../bus/messages.ts";
 import type { WorkerState } from "../contract/mod.ts";
 
 export type { WorkerState };

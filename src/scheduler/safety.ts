@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { JobRequest } from "../gen/cortex/v1/cortex_pb.ts";
+import type { JobRequest } from "../bus/messages.ts";
 import { subjectMatches } from "../bus/subjects.ts";
 import { remembered } from "./remembered.ts";
 

@@ -8,14 +8,13 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { cpuUsage } from "node:process";
-import {
-  type BusPacket,
-  type Heartbeat,
-  HeartbeatSchema,
-  type JobRequest,
-  type JobResult,
-  JobStatus,
-} from "../gen/cortex/v1/cortex_pb.ts";
+import { HeartbeatSchema, JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
+import type {
+  BusPacket,
+  Heartbeat,
+  JobRequest,
+  JobResult,
+} from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { packet } from "../bus/codec.ts";
 import { heartbeatSubject, RESULT, workerQueue } from "../bus/subjects.ts";
