@@ -67,6 +67,7 @@ export class NatsBus implements Bus {
 
   #connectedNow = true;
 
+  /** A bus over `nc`, logging to `log`; it watches `nc`'s status to know when it is connected. */
   constructor(nc: NatsConnection, log: Logger) {
     this.#nc = nc;
     this.#log = log;

@@ -110,6 +110,7 @@ export class Scheduler implements SchedulerService {
   /** Whether the last heartbeat of a new worker found the registry full. */
   #registryFull = false;
 
+  /** A scheduler over `options`' parts; it does nothing until {@linkcode Scheduler.start}. */
   constructor(options: SchedulerOptions) {
     this.#bus = options.bus;
     this.#log = options.log;

@@ -79,6 +79,7 @@ export interface PipelineParts {
 export class SubmitPipeline {
   readonly #parts: PipelineParts;
 
+  /** A pipeline over `parts`; it keeps no state of its own. */
   constructor(parts: PipelineParts) {
     this.#parts = parts;
   }

@@ -103,6 +103,7 @@ export class WorkerRegistry {
   /** Ids forgotten to make room for a new worker, reported at the next tick. */
   #forgottenSinceTick: string[] = [];
 
+  /** An empty registry. */
   constructor(options: RegistryOptions = {}) {
     const beat = options.heartbeatMs ?? 5_000;
     this.#staleMs = beat * (options.staleAfterBeats ?? 2);
@@ -165,6 +166,7 @@ export class WorkerRegistry {
     return counts;
   }
 
+  /** Workers held now, offline ones included until forgotten. */
   get size(): number {
     return this.#entries.size;
   }
