@@ -9,12 +9,34 @@ import {
   getJsonLinesFormatter,
   getLogger,
   getTextFormatter,
-  type Logger,
-  type LogLevel,
   type LogRecord,
 } from "@logtape/logtape";
 
-export type { Logger };
+/** A record's severity, as LogTape names it. */
+export type LogLevel =
+  | "trace"
+  | "debug"
+  | "info"
+  | "warning"
+  | "error"
+  | "fatal";
+
+/**
+ * What CortexOS code logs through: the part of LogTape's logger it uses, so
+ * the public signatures do not depend on LogTape's whole API.
+ */
+export interface Logger {
+  /** Logs `message`, where `{key}` stands for `properties.key`. */
+  debug(message: string, properties?: Record<string, unknown>): void;
+  /** Logs `message`, where `{key}` stands for `properties.key`. */
+  info(message: string, properties?: Record<string, unknown>): void;
+  /** Logs `message`, where `{key}` stands for `properties.key`. */
+  warn(message: string, properties?: Record<string, unknown>): void;
+  /** Logs `message`, where `{key}` stands for `properties.key`. */
+  error(message: string, properties?: Record<string, unknown>): void;
+  /** Whether a record at `level` would be written (to skip costly messages). */
+  isEnabledFor(level: LogLevel): boolean;
+}
 
 /** Options for {@linkcode setupLogging}. */
 export interface LogOptions {

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { NatsConnection } from "@nats-io/nats-core";
-import type { BusPacket } from "../gen/cortex/v1/cortex_pb.ts";
+import type { BusPacket } from "./messages.ts";
 import type { Logger } from "../log.ts";
+import type { NatsConnection } from "./connect.ts";
 import { decodePacket, encodePacket } from "./codec.ts";
 
 /** Receives one decoded packet; `raw` is its wire bytes, valid during the call. */
@@ -67,6 +67,7 @@ export class NatsBus implements Bus {
 
   #connectedNow = true;
 
+  /** A bus over `nc`, logging to `log`; it watches `nc`'s status to know when it is connected. */
   constructor(nc: NatsConnection, log: Logger) {
     this.#nc = nc;
     this.#log = log;

@@ -9,14 +9,14 @@
  */
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import {
-  type BusPacket,
-  BusPacketSchema,
-  type Heartbeat,
-  type JobRequest,
-  type JobResult,
-  type SystemAlert,
-} from "../gen/cortex/v1/cortex_pb.ts";
+import { BusPacketSchema } from "../gen/cortex/v1/cortex_pb.ts";
+import type {
+  BusPacket,
+  Heartbeat,
+  JobRequest,
+  JobResult,
+  SystemAlert,
+} from "./messages.ts";
 import { readPacket } from "./wire/packet_reader.ts";
 import { writePacket } from "./wire/packet_writer.ts";
 
@@ -32,6 +32,7 @@ export type Payload =
 
 /** Who sent a packet and which trace it belongs to. */
 export interface Envelope {
+  /** The sender's id on the bus: a worker id, or the scheduler's or a client's name. */
   senderId: string;
   /** Default: a new random trace id. */
   traceId?: string;
@@ -84,7 +85,9 @@ export function encodePacket(message: BusPacket): Uint8Array {
 
 /** Bytes that did not decode, and why. */
 export interface DecodeFailure {
+  /** Always false: tells a failure from a decoded packet. */
   ok: false;
+  /** What was wrong with the bytes, for a log line. */
   reason: string;
 }
 

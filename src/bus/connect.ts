@@ -5,8 +5,11 @@
  * @module
  */
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type * as nats from "@nats-io/nats-core";
 import type { Logger } from "../log.ts";
+
+/** An open NATS client connection: `@nats-io/nats-core`'s own type. */
+export type NatsConnection = nats.NatsConnection;
 
 /** Options for {@linkcode connectNats}. */
 export interface ConnectOptions {
@@ -14,6 +17,7 @@ export interface ConnectOptions {
   url: string;
   /** The connection name the server shows (e.g. `cortex-scheduler`). */
   name: string;
+  /** Where connection changes (lost, back, closed) are logged. */
   log: Logger;
   /**
    * Keep trying when the server is not up yet (services: true), or fail at
@@ -26,7 +30,12 @@ export interface ConnectOptions {
 
 /** NATS could not be reached at `url`. */
 export class NatsUnreachable extends Error {
+  /** Shown before the message in logs and stack traces. */
   override name = "NatsUnreachable";
+  /**
+   * An error for `url` (kept as {@linkcode NatsUnreachable.url}), with
+   * `cause` the client's error and a message that says what to do.
+   */
   constructor(readonly url: string, cause: unknown) {
     super(
       `cannot reach NATS at ${url} (${

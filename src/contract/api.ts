@@ -15,11 +15,15 @@ import type {
 
 /** One job as a row of the live feed: small, because thousands stream by. */
 export interface JobSummary {
+  /** The submitter's id for the job, unique among the jobs held. */
   jobId: string;
+  /** The subject family it was submitted for, e.g. `job.echo`. */
   topic: string;
+  /** Where it is in its life now. */
   state: JobState;
   /** A {@linkcode JobPriorityName}, or the wire number of one this version does not know. */
   priority: JobPriorityName | string;
+  /** The worker that ran it; "" until a worker reports. */
   workerId: string;
   /** What the worker reported; 0 until the job ends. */
   executionMs: number;
@@ -27,6 +31,7 @@ export interface JobSummary {
   roundTripMs: number | null;
   /** Epoch ms the scheduler received it. */
   submittedAt: number;
+  /** Epoch ms it reached a final state; `null` until then. */
   finishedAt: number | null;
   /** Why it failed, was denied or timed out. */
   error: string;
@@ -34,6 +39,7 @@ export interface JobSummary {
 
 /** One step of a job's life, for its detail view. */
 export interface JobStep {
+  /** The state the job entered at this step. */
   state: JobState;
   /** Epoch ms. */
   at: number;
@@ -43,37 +49,61 @@ export interface JobStep {
 
 /** Everything known of one job: `GET /api/jobs/:id`. */
 export interface JobDetail {
+  /** The submitter's id for the job. */
   jobId: string;
+  /** The trace its packets carry (32 hex digits). */
   traceId: string;
+  /** Where it is in its life now. */
   state: JobState;
+  /** The job as submitted. */
   request: {
+    /** The subject family it was submitted for. */
     topic: string;
+    /** A {@linkcode JobPriorityName}, or the wire number of one this version does not know. */
     priority: JobPriorityName | string;
+    /** The sender id of the packet that submitted it. */
     submitter: string;
+    /** Where the job's context is kept, as the submitter named it; "" for none. */
     contextPtr: string;
+    /** The adapter the submitter asked for; "" for none. */
     adapterId: string;
+    /** Environment variables for the job. */
     envVars: Record<string, string>;
+    /** Size of the inline payload, in bytes. */
     payloadBytes: number;
     /** The payload's first bytes as text; display it as text, never as HTML. */
     payloadPreview: string;
   };
+  /** What the worker reported; `null` until the job ends. */
   result: {
+    /** The worker that ran it; "" when the scheduler ended it (denied, timed out). */
     workerId: string;
+    /** Run time the worker measured, in ms. */
     executionMs: number;
+    /** Where the worker put the result, if elsewhere; "" for none. */
     resultPtr: string;
+    /** Size of the inline output, in bytes. */
     outputBytes: number;
+    /** The output's first bytes as text; display it as text, never as HTML. */
     outputPreview: string;
+    /** Why it failed, was denied or timed out; "" when it completed. */
     error: string;
   } | null;
+  /** Its steps so far, oldest first. */
   history: JobStep[];
+  /** When each step happened (epoch ms) and how long each took (ms); `null` until known. */
   timings: {
     /** Submitter's `created_at`, when it sent one. */
     createdAt: number | null;
+    /** The scheduler received it. */
     submittedAt: number;
+    /** It was sent to a worker's subject. */
     dispatchedAt: number | null;
+    /** It reached a final state. */
     finishedAt: number | null;
     /** Receipt to dispatch. */
     dispatchMs: number | null;
+    /** What the worker reported. */
     executionMs: number | null;
     /** `created_at` (or receipt) to result. */
     roundTripMs: number | null;
@@ -82,17 +112,29 @@ export interface JobDetail {
 
 /** One worker as the registry last heard of it. Times are epoch ms. */
 export interface WorkerSummary {
+  /** Unique per worker process. */
   workerId: string;
+  /** The pool (job family) it serves, e.g. `echo`. */
   pool: string;
+  /** Where it runs, as it says. */
   region: string;
+  /** Its kind, as it says. */
   type: string;
+  /** What it can do, as it says. */
   capabilities: string[];
+  /** Jobs it is running now. */
   activeJobs: number;
+  /** Jobs it runs at once at most. */
   maxParallelJobs: number;
+  /** Its process's CPU load, 0–1 per core. */
   cpuLoad: number;
+  /** Its GPU utilisation, 0–1; 0 without a GPU. */
   gpuUtilization: number;
+  /** Its liveness, judged by how long it has been silent. */
   state: WorkerState;
+  /** Its first heartbeat. */
   firstSeen: number;
+  /** Its latest heartbeat. */
   lastSeen: number;
   /** The worker said it was shutting down. */
   left: boolean;
@@ -100,7 +142,9 @@ export interface WorkerSummary {
 
 /** The scheduler's totals since it started. */
 export interface Counters extends FinalCounts {
+  /** Submissions received, valid or not. */
   submitted: number;
+  /** Jobs sent on to a worker's subject. */
   dispatched: number;
   /** Submissions of a job id the table already held. */
   duplicates: number;
@@ -120,28 +164,37 @@ export interface Throughput {
 
 /** The first event of a stream: the whole picture. */
 export interface SnapshotEvent {
+  /** Tells it from a {@linkcode DeltaEvent}. */
   type: "snapshot";
   /** The server's clock when it was made, to show "3 s ago" right on a skewed client. */
   serverTime: number;
+  /** Every worker the registry knows. */
   workers: WorkerSummary[];
   /** The most recent jobs, newest first. */
   jobs: JobSummary[];
+  /** The totals now. */
   counters: Counters;
+  /** The finish rate now. */
   throughput: Throughput;
 }
 
 /** What changed since the previous event. */
 export interface DeltaEvent {
+  /** Tells it from a {@linkcode SnapshotEvent}. */
   type: "delta";
+  /** The server's clock when it was made (epoch ms). */
   serverTime: number;
   /** Changed jobs, in the order they first changed. */
   jobs: JobSummary[];
   /** Changed jobs left out to keep the event small (the feed shows a window anyway). */
   jobsOmitted: number;
+  /** Workers that changed (a heartbeat or a state change). */
   workers: WorkerSummary[];
-  /** Workers the registry forgot. */
+  /** Ids of the workers the registry forgot. */
   forgotten: string[];
+  /** The totals now. */
   counters: Counters;
+  /** The finish rate now. */
   throughput: Throughput;
 }
 
@@ -150,13 +203,17 @@ export type DashboardEvent = SnapshotEvent | DeltaEvent;
 
 /** `GET /api/workers`. */
 export interface WorkersResponse {
+  /** The server's clock when it answered (epoch ms). */
   serverTime: number;
+  /** Every worker the registry knows. */
   workers: WorkerSummary[];
+  /** How many workers are in each state. */
   counts: Record<WorkerState, number>;
 }
 
 /** `GET /api/jobs`. */
 export interface JobsResponse {
+  /** The server's clock when it answered (epoch ms). */
   serverTime: number;
   /** Newest first. */
   jobs: JobSummary[];
@@ -166,15 +223,21 @@ export interface JobsResponse {
 
 /** `GET /healthz`: 200 when the bus is connected, 503 otherwise. */
 export interface HealthResponse {
+  /** `"degraded"` while the bus is disconnected. */
   status: "ok" | "degraded";
+  /** Whether the scheduler is connected to NATS now. */
   bus: { connected: boolean };
+  /** Seconds since the server started. */
   uptimeSeconds: number;
+  /** How many workers are in each state. */
   workers: Record<WorkerState, number>;
+  /** Jobs the table holds, and how many of them are not yet final. */
   jobs: { held: number; inflight: number };
 }
 
 /** The body of `POST /api/jobs`. */
 export interface SubmitRequest {
+  /** The subject family to submit to, e.g. `job.echo`. */
   topic: string;
   /** Text, sent as its UTF-8 bytes. Default "". */
   payload?: string;
@@ -189,18 +252,25 @@ export type SubmitStatus = "dispatched" | "failed" | "denied" | "duplicate";
 
 /** The answer to `POST /api/jobs`. */
 export interface SubmitResponse {
+  /** One per job submitted, in order. */
   outcomes: {
+    /** What became of it. */
     status: SubmitStatus;
+    /** The id the server gave it. */
     jobId: string;
+    /** The trace its packets carry. */
     traceId: string;
     /** Why it was refused, for failed and denied. */
     reason?: string;
   }[];
+  /** How many were dispatched. */
   dispatched: number;
+  /** How many were not (failed, denied or duplicate). */
   refused: number;
 }
 
 /** Every error answer of the API. */
 export interface ErrorResponse {
+  /** What was wrong and what to do about it. */
   error: string;
 }

@@ -11,12 +11,10 @@
  */
 import { create } from "@bufbuild/protobuf";
 import {
-  type BusPacket,
-  type JobRequest,
   JobRequestSchema,
-  type JobResult,
   JobResultSchema,
 } from "../gen/cortex/v1/cortex_pb.ts";
+import type { BusPacket, JobRequest, JobResult } from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { newTraceId, packet } from "../bus/codec.ts";
 import {
@@ -112,6 +110,7 @@ export class Scheduler implements SchedulerService {
   /** Whether the last heartbeat of a new worker found the registry full. */
   #registryFull = false;
 
+  /** A scheduler over `options`' parts; it does nothing until {@linkcode Scheduler.start}. */
   constructor(options: SchedulerOptions) {
     this.#bus = options.bus;
     this.#log = options.log;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JobRequest, JobResult } from "../gen/cortex/v1/cortex_pb.ts";
+import type { JobRequest, JobResult } from "../bus/messages.ts";
 import {
   finalState,
   type JobPriorityName,
@@ -19,30 +19,47 @@ export const PREVIEW_BYTES = 1024;
 
 /** One job as the table knows it. Times are epoch ms. */
 export interface JobRecord {
+  /** The submitter's id for the job; the table's key. */
   jobId: string;
+  /** The trace of the packet that submitted it. */
   traceId: string;
+  /** The subject family it was submitted for, e.g. `job.echo`. */
   topic: string;
+  /** A {@linkcode JobPriorityName}, or the wire number of one this version does not know. */
   priority: JobPriorityName | string;
   /** Who submitted it (the packet's sender id). */
   submitter: string;
+  /** Where the job's context is kept, as the submitter named it; "" for none. */
   contextPtr: string;
+  /** The adapter the submitter asked for; "" for none. */
   adapterId: string;
+  /** Environment variables for the job. */
   envVars: Record<string, string>;
+  /** Size of the inline payload, in bytes. */
   payloadBytes: number;
   /** The payload's first {@linkcode PREVIEW_BYTES} bytes as text. */
   payloadPreview: string;
+  /** Where it is in its life now. */
   state: JobState;
   /** The subject it was dispatched to. */
   subject: string;
+  /** When the scheduler received it. */
   submittedAt: number;
+  /** When it was sent to {@linkcode JobRecord.subject}; unset until then. */
   dispatchedAt?: number;
+  /** When it reached a final state; unset until then. */
   finishedAt?: number;
   /** When the submitter created it (its packet's `created_at`), if known. */
   createdAt?: number;
+  /** The worker that ran it; "" until a worker reports. */
   workerId: string;
+  /** Run time the worker measured, in ms; 0 until it reports. */
   executionMs: number;
+  /** Where the worker put the result, if elsewhere; "" for none. */
   resultPtr: string;
+  /** Size of the inline output, in bytes. */
   outputBytes: number;
+  /** The output's first {@linkcode PREVIEW_BYTES} bytes as text. */
   outputPreview: string;
   /** Why it failed, was denied or timed out. */
   error: string;
@@ -101,6 +118,7 @@ export class JobTable {
   readonly #timeoutMs: number;
   readonly #clock: () => number;
 
+  /** An empty table. */
   constructor(options: JobTableOptions = {}) {
     this.#capacity = options.capacity ?? 10_000;
     this.#timeoutMs = options.timeoutMs ?? 60_000;

@@ -7,11 +7,8 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import {
-  type JobRequest,
-  type JobResult,
-  JobResultSchema,
-} from "../gen/cortex/v1/cortex_pb.ts";
+import { JobResultSchema } from "../gen/cortex/v1/cortex_pb.ts";
+import type { JobRequest, JobResult } from "../bus/messages.ts";
 import { JobState, statusNumber } from "../contract/mod.ts";
 import type { JobRecord, JobTable } from "./job_table.ts";
 import type { SafetyChecker } from "./safety.ts";
@@ -82,6 +79,7 @@ export interface PipelineParts {
 export class SubmitPipeline {
   readonly #parts: PipelineParts;
 
+  /** A pipeline over `parts`; it keeps no state of its own. */
   constructor(parts: PipelineParts) {
     this.#parts = parts;
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Heartbeat } from "../gen/cortex/v1/cortex_pb.ts";
+import type { Heartbeat } from "../bus/messages.ts";
 import type { WorkerState } from "../contract/mod.ts";
 
 export type { WorkerState };
@@ -103,6 +103,7 @@ export class WorkerRegistry {
   /** Ids forgotten to make room for a new worker, reported at the next tick. */
   #forgottenSinceTick: string[] = [];
 
+  /** An empty registry. */
   constructor(options: RegistryOptions = {}) {
     const beat = options.heartbeatMs ?? 5_000;
     this.#staleMs = beat * (options.staleAfterBeats ?? 2);
@@ -165,6 +166,7 @@ export class WorkerRegistry {
     return counts;
   }
 
+  /** Workers held now, offline ones included until forgotten. */
   get size(): number {
     return this.#entries.size;
   }

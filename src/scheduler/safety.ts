@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { JobRequest } from "../gen/cortex/v1/cortex_pb.ts";
+import type { JobRequest } from "../bus/messages.ts";
 import { subjectMatches } from "../bus/subjects.ts";
 import { remembered } from "./remembered.ts";
 
@@ -12,6 +12,7 @@ export type Verdict = { allowed: true } | { allowed: false; reason: string };
 
 /** Decides whether a job may run at all. */
 export interface SafetyChecker {
+  /** The verdict on `job`; a denial's reason becomes the DENIED result's error. */
   check(job: JobRequest): Verdict;
 }
 
@@ -43,11 +44,13 @@ export class SubjectPolicy implements SafetyChecker {
   /** The policy is fixed and topics repeat: each topic is judged once. */
   readonly #verdict = remembered((topic) => this.#judge(topic));
 
+  /** A policy with {@linkcode ALWAYS_DENIED} and `options`' patterns. */
   constructor(options: SubjectPolicyOptions = {}) {
     this.#deny = [...ALWAYS_DENIED, ...(options.deny ?? [])];
     this.#allow = options.allow ?? [];
   }
 
+  /** The verdict on `job`'s topic, judged once per topic and remembered. */
   check(job: JobRequest): Verdict {
     return this.#verdict(job.topic);
   }

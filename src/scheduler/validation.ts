@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { JobPriority, type JobRequest } from "../gen/cortex/v1/cortex_pb.ts";
+import { JobPriority } from "../gen/cortex/v1/cortex_pb.ts";
+import type { JobRequest } from "../bus/messages.ts";
 import { subjectProblem } from "../bus/subjects.ts";
 import { remembered } from "./remembered.ts";
 

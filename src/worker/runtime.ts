@@ -8,14 +8,13 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { cpuUsage } from "node:process";
-import {
-  type BusPacket,
-  type Heartbeat,
-  HeartbeatSchema,
-  type JobRequest,
-  type JobResult,
-  JobStatus,
-} from "../gen/cortex/v1/cortex_pb.ts";
+import { HeartbeatSchema, JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
+import type {
+  BusPacket,
+  Heartbeat,
+  JobRequest,
+  JobResult,
+} from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { packet } from "../bus/codec.ts";
 import { heartbeatSubject, RESULT, workerQueue } from "../bus/subjects.ts";
@@ -49,8 +48,11 @@ function isPromise(
 
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
+  /** The bus jobs arrive on and results and heartbeats leave by. */
   bus: Bus;
+  /** Where it says what happened. */
   log: Logger;
+  /** Runs each job. */
   handler: JobHandler;
   /** Unique id of this worker. */
   workerId: string;
@@ -58,8 +60,11 @@ export interface WorkerOptions {
   pool: string;
   /** The subject jobs arrive on (`job.echo`). */
   topic: string;
+  /** Where it runs, reported in heartbeats. */
   region: string;
+  /** Its kind (`echo`), reported in heartbeats. */
   type: string;
+  /** What it can do, reported in heartbeats. */
   capabilities: string[];
   /** Jobs run at once; the rest wait in arrival order. Default 1. */
   concurrency?: number;
@@ -90,6 +95,7 @@ export class Worker {
   #completed = 0;
   #failed = 0;
 
+  /** A worker over `options`; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
     this.#o = options;
     this.#concurrency = Math.max(1, options.concurrency ?? 1);

@@ -18,7 +18,7 @@ import type {
   JobRequest,
   JobResult,
   SystemAlert,
-} from "../../gen/cortex/v1/cortex_pb.ts";
+} from "../messages.ts";
 
 /** Thrown inside the reader when `fromBinary` must decide. */
 class Fallback extends Error {}

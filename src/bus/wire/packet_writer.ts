@@ -14,7 +14,7 @@ import type {
   JobRequest,
   JobResult,
   SystemAlert,
-} from "../../gen/cortex/v1/cortex_pb.ts";
+} from "../messages.ts";
 
 const LEN = 2;
 const VARINT = 0;
