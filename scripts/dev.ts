@@ -18,6 +18,11 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { loadConfigOrExit } from "../src/config.ts";
 import { onParentExit } from "../src/shutdown.ts";
+import {
+  signalExitCode,
+  STOP_SIGNALS,
+  stopSignalMeaning,
+} from "../src/signals.ts";
 import { DEV_SETTINGS } from "./dev_config.ts";
 import { reachableHost, waitForHealthz } from "./dev/healthz.ts";
 import {
@@ -37,8 +42,6 @@ import { denoArgs, launchEnv, type ProcessName, ROOT } from "./permissions.ts";
 
 /** How long each stage of the shutdown may take before SIGKILL (≤ 10 s). */
 const STOP_BUDGET_MS = { workers: 4_000, scheduler: 2_500, nats: 2_500 };
-/** Ctrl-C in a terminal arrives twice (terminal + deno task); see shutdown.ts. */
-const REPEAT_WINDOW_MS = 1_000;
 /** The scheduler's and workers' log lines that say they are serving. */
 const SCHEDULER_READY = /serving sys\.job\.submit/;
 const WORKER_READY = /taking \S+ in queue group/;
@@ -66,12 +69,12 @@ const say = (message: string) => write(devPrefix(message));
 
 const children: SupervisedProcess[] = [];
 let stopping: Promise<void> | undefined;
-let stoppingSince = 0;
+let stoppingSince: number | undefined;
 
 /** Stops workers, then the scheduler, then nats-server; then exits `code`. */
 function shutdown(code: number, reason: string): Promise<void> {
   if (stopping) return stopping;
-  stoppingSince = Date.now();
+  const since = stoppingSince = Date.now();
   stopping = (async () => {
     say(`${reason}: stopping workers, then the scheduler, then nats-server`);
     const stages: [SupervisedProcess[], number][] = [
@@ -99,19 +102,20 @@ function shutdown(code: number, reason: string): Promise<void> {
         }
       });
     }
-    say(`stopped in ${Date.now() - stoppingSince} ms`);
+    say(`stopped in ${Date.now() - since} ms`);
     Deno.exit(code);
   })();
   return stopping;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+for (const signal of STOP_SIGNALS) {
   Deno.addSignalListener(signal, () => {
-    if (!stopping) return void shutdown(0, signal);
-    if (Date.now() - stoppingSince < REPEAT_WINDOW_MS) return;
+    const meaning = stopSignalMeaning(stoppingSince);
+    if (meaning === "stop") return void shutdown(0, signal);
+    if (meaning === "echo") return;
     say(`${signal} again: killing everything now`);
     for (const child of children) child.kill();
-    Deno.exit(130);
+    Deno.exit(signalExitCode("SIGINT"));
   });
 }
 onParentExit(() => void shutdown(1, "dev's parent process exited"));
