@@ -23,12 +23,16 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { ECHO_TOPIC, RESULT, SUBMIT } from "../src/bus/subjects.ts";
 import { summarize } from "../src/latency.ts";
-import { type NatsServer, startNatsServer } from "../tests/nats_server.ts";
+import {
+  type NatsServer,
+  natsServerVersion,
+  startNatsServer,
+} from "./support/nats_server.ts";
 import { ROOT } from "./permissions.ts";
-import { Child } from "./bench/child.ts";
 import {
   Baselines,
   Cortex,
+  denoChild,
   HEARTBEAT_MS,
   MB,
   RELAY_IN,
@@ -370,7 +374,7 @@ async function fleet(
 ): Promise<FleetScenario> {
   const cortex = await Cortex.start(nats);
   const slow = cortex.scheduler.count(/slow consumer/);
-  const sim = new Child("fleet", "deno", [
+  const sim = denoChild("fleet", [
     "run",
     "--no-prompt",
     `--allow-net=127.0.0.1:${nats.port}`,
@@ -554,7 +558,7 @@ async function dashboard(
   let withoutCpu = (await cpu()) - mark;
   const port = new URL(cortex.dashboardUrl).port;
   const reqs = requests();
-  const clients = new Child("sse-clients", "deno", [
+  const clients = denoChild("sse-clients", [
     "run",
     "--no-prompt",
     `--allow-net=127.0.0.1:${port}`,
@@ -635,12 +639,7 @@ async function machine(): Promise<BenchDocument["machine"]> {
   const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
   let natsVersion = "unknown";
   try {
-    const out = await new Deno.Command("nats-server", { args: ["--version"] })
-      .output();
-    natsVersion = new TextDecoder().decode(out.stdout).trim().replace(
-      /^nats-server: v?/,
-      "",
-    );
+    natsVersion = (await natsServerVersion("nats-server")).replace(/^v/, "");
   } catch { /* reported as unknown */ }
   return {
     nproc: navigator.hardwareConcurrency,
