@@ -11,7 +11,7 @@
 import { envNames, natsHostPorts } from "../src/config.ts";
 import { SCHEDULER_SETTINGS } from "../src/scheduler/config.ts";
 import { WORKER_SETTINGS } from "../src/worker/config.ts";
-import { SUBMIT_SETTINGS } from "./submit_config.ts";
+import { SUBMIT_SETTINGS } from "../src/submit/config.ts";
 
 /** A process the launcher can start. */
 export type ProcessName = "scheduler" | "worker:echo" | "submit";
@@ -20,7 +20,7 @@ export type ProcessName = "scheduler" | "worker:echo" | "submit";
 export const ENTRY: Record<ProcessName, string> = {
   "scheduler": "src/scheduler/main.ts",
   "worker:echo": "src/worker/main.ts",
-  "submit": "scripts/submit.ts",
+  "submit": "src/bin/submit.ts",
 };
 
 /**

@@ -10,7 +10,9 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** A running browser with one page. */
 export interface BrowserSession extends AsyncDisposable {
+  /** The browser, with its profile. */
   context: BrowserContext;
+  /** Its one page. */
   page: Page;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
