@@ -12,7 +12,7 @@ import type { Setting } from "../src/config.ts";
 import { SCHEDULER_SETTINGS } from "../src/scheduler/config.ts";
 import { WORKER_SETTINGS } from "../src/worker/config.ts";
 import { DEV_ENV_NAMES, DEV_SETTINGS } from "./dev_config.ts";
-import { SUBMIT_SETTINGS } from "./submit_config.ts";
+import { SUBMIT_SETTINGS } from "../src/submit/config.ts";
 
 /** The line that opens the generated section of the doc. */
 export const BEGIN = "<!-- generated: settings -->";

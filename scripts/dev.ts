@@ -18,27 +18,31 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { loadConfigOrExit } from "../src/config.ts";
 import { onParentExit } from "../src/shutdown.ts";
+import {
+  signalExitCode,
+  STOP_SIGNALS,
+  stopSignalMeaning,
+} from "../src/signals.ts";
 import { DEV_SETTINGS } from "./dev_config.ts";
 import { reachableHost, waitForHealthz } from "./dev/healthz.ts";
-import {
-  DEFAULT_NATS_PORT,
-  freeNatsPort,
-  natsServerArgs,
-  natsServerMissing,
-  waitForPort,
-} from "./dev/nats_server.ts";
-import { eachLine, linePrefixer } from "./dev/prefix.ts";
+import { linePrefixer } from "./dev/prefix.ts";
 import {
   type ChildSpec,
   describeExit,
   SupervisedProcess,
 } from "./dev/supervisor.ts";
 import { denoArgs, launchEnv, type ProcessName, ROOT } from "./permissions.ts";
+import { Child } from "./support/child.ts";
+import {
+  DEFAULT_NATS_PORT,
+  natsServerArgs,
+  natsServerMissing,
+  natsServerVersion,
+} from "./support/nats_server.ts";
+import { freePort, waitForPort } from "./support/ports.ts";
 
 /** How long each stage of the shutdown may take before SIGKILL (≤ 10 s). */
 const STOP_BUDGET_MS = { workers: 4_000, scheduler: 2_500, nats: 2_500 };
-/** Ctrl-C in a terminal arrives twice (terminal + deno task); see shutdown.ts. */
-const REPEAT_WINDOW_MS = 1_000;
 /** The scheduler's and workers' log lines that say they are serving. */
 const SCHEDULER_READY = /serving sys\.job\.submit/;
 const WORKER_READY = /taking \S+ in queue group/;
@@ -66,12 +70,12 @@ const say = (message: string) => write(devPrefix(message));
 
 const children: SupervisedProcess[] = [];
 let stopping: Promise<void> | undefined;
-let stoppingSince = 0;
+let stoppingSince: number | undefined;
 
 /** Stops workers, then the scheduler, then nats-server; then exits `code`. */
 function shutdown(code: number, reason: string): Promise<void> {
   if (stopping) return stopping;
-  stoppingSince = Date.now();
+  const since = stoppingSince = Date.now();
   stopping = (async () => {
     say(`${reason}: stopping workers, then the scheduler, then nats-server`);
     const stages: [SupervisedProcess[], number][] = [
@@ -99,19 +103,20 @@ function shutdown(code: number, reason: string): Promise<void> {
         }
       });
     }
-    say(`stopped in ${Date.now() - stoppingSince} ms`);
+    say(`stopped in ${Date.now() - since} ms`);
     Deno.exit(code);
   })();
   return stopping;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+for (const signal of STOP_SIGNALS) {
   Deno.addSignalListener(signal, () => {
-    if (!stopping) return void shutdown(0, signal);
-    if (Date.now() - stoppingSince < REPEAT_WINDOW_MS) return;
+    const meaning = stopSignalMeaning(stoppingSince);
+    if (meaning === "stop") return void shutdown(0, signal);
+    if (meaning === "echo") return;
     say(`${signal} again: killing everything now`);
     for (const child of children) child.kill();
-    Deno.exit(130);
+    Deno.exit(signalExitCode("SIGINT"));
   });
 }
 onParentExit(() => void shutdown(1, "dev's parent process exited"));
@@ -153,13 +158,7 @@ async function startNats(): Promise<string> {
   const binary = config.natsServer;
   let version: string;
   try {
-    const { stdout } = await new Deno.Command(binary, {
-      args: ["--version"],
-      stdin: "null",
-      stderr: "null",
-    }).output();
-    version = new TextDecoder().decode(stdout).trim()
-      .replace(/^nats-server:\s*/, "");
+    version = await natsServerVersion(binary);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       console.error(natsServerMissing(binary));
@@ -176,7 +175,7 @@ async function startNats(): Promise<string> {
     }
     throw error;
   }
-  const port = freeNatsPort();
+  const port = freePort(DEFAULT_NATS_PORT);
   if (port !== DEFAULT_NATS_PORT) {
     say(`port ${DEFAULT_NATS_PORT} is taken; nats-server uses ${port}`);
   }
@@ -248,19 +247,12 @@ async function buildDashboard(): Promise<void> {
   const tasks: Record<string, string> = denoJson.tasks;
   if (!env.dashboard || !("build:dashboard" in tasks)) return;
   const prefix = linePrefixer("build", { colour, width, index: 8 });
-  const child = new Deno.Command("deno", {
-    args: ["task", "-q", "build:dashboard"],
+  const build = new Child("build", "deno", ["task", "-q", "build:dashboard"], {
     cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const show = (line: string) => write(prefix(line));
-  await Promise.all([
-    eachLine(child.stdout, show),
-    eachLine(child.stderr, show),
-  ]);
-  const status = await child.status;
+    keepLines: 0,
+    onLine: (line) => write(prefix(line)),
+  });
+  const status = await build.status;
   if (!status.success) {
     say(
       `building the dashboard failed (${

@@ -11,6 +11,7 @@
 import { denoArgs, ENTRY, launchEnv, type ProcessName } from "./permissions.ts";
 import { ConfigError } from "../src/config.ts";
 import { onParentExit } from "../src/shutdown.ts";
+import { exitCodeOf, STOP_SIGNALS } from "../src/signals.ts";
 
 const [name, ...args] = Deno.args;
 if (!(name in ENTRY)) {
@@ -41,7 +42,7 @@ const child = new Deno.Command("deno", {
 // Likewise if `deno task` above us dies: stop the child, which then drains.
 onParentExit(() => child.kill("SIGTERM"));
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+for (const signal of STOP_SIGNALS) {
   Deno.addSignalListener(signal, () => {
     try {
       child.kill(signal);
@@ -50,7 +51,4 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     }
   });
 }
-const status = await child.status;
-Deno.exit(
-  status.signal ? 128 + (status.signal === "SIGINT" ? 2 : 15) : status.code,
-);
+Deno.exit(exitCodeOf(await child.status));

@@ -12,7 +12,7 @@ import { envNames, natsHostPorts, type Setting } from "../src/config.ts";
 import { DEFAULT_DIST_DIR } from "../src/dashboard/assets.ts";
 import { SCHEDULER_SETTINGS } from "../src/scheduler/config.ts";
 import { WORKER_SETTINGS } from "../src/worker/config.ts";
-import { SUBMIT_SETTINGS } from "./submit_config.ts";
+import { SUBMIT_SETTINGS } from "../src/submit/config.ts";
 
 /** A process the launcher can start. */
 export type ProcessName = "scheduler" | "worker:echo" | "submit";
@@ -21,7 +21,7 @@ export type ProcessName = "scheduler" | "worker:echo" | "submit";
 export const ENTRY: Record<ProcessName, string> = {
   "scheduler": "src/bin/scheduler.ts",
   "worker:echo": "src/bin/worker_echo.ts",
-  "submit": "scripts/submit.ts",
+  "submit": "src/bin/submit.ts",
 };
 
 /**

@@ -9,9 +9,10 @@
  * @module
  */
 import { ROOT } from "./permissions.ts";
-import { launchChromium } from "../tests/chromium.ts";
-import { freePort, startNatsServer } from "../tests/nats_server.ts";
-import { runTask, startTask, type TaskProcess } from "../tests/processes.ts";
+import { launchChromium } from "./support/chromium.ts";
+import { startNatsServer } from "./support/nats_server.ts";
+import { freePort } from "./support/ports.ts";
+import { runTask, startTask, type TaskProcess } from "./support/tasks.ts";
 
 const OUT = `${ROOT}/docs/dashboard.png`;
 

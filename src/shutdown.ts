@@ -6,15 +6,7 @@
  */
 import { flag } from "./config.ts";
 import type { Logger } from "./log.ts";
-
-const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-
-/**
- * A terminal's Ctrl-C reaches a process started by `deno task` twice: once
- * from the terminal and once forwarded by `deno task`. A second signal within
- * this window is that echo, not a user asking to force the exit.
- */
-const REPEAT_WINDOW_MS = 1_000;
+import { signalExitCode, STOP_SIGNALS, stopSignalMeaning } from "./signals.ts";
 
 /**
  * `CORTEX_EXIT_WITH_PARENT=1`: shut down (gracefully) when the parent process
@@ -61,12 +53,15 @@ export function onShutdown(
     );
   };
   const handler = (signal: Deno.Signal) => () => {
-    if (stoppingSince === undefined) return begin(signal);
-    if (Date.now() - stoppingSince < REPEAT_WINDOW_MS) return;
+    const meaning = stopSignalMeaning(stoppingSince);
+    if (meaning === "stop") return begin(signal);
+    if (meaning === "echo") return;
     log.warn("{signal} again: exiting without finishing", { signal });
-    Deno.exit(130);
+    Deno.exit(signalExitCode("SIGINT"));
   };
-  for (const signal of SIGNALS) Deno.addSignalListener(signal, handler(signal));
+  for (const signal of STOP_SIGNALS) {
+    Deno.addSignalListener(signal, handler(signal));
+  }
   if (options.exitWithParent) {
     onParentExit(() => {
       if (stoppingSince === undefined) begin("parent process exited");

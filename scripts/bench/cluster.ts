@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { freePort, type NatsServer } from "../../tests/nats_server.ts";
 import { denoArgs, ROOT } from "../permissions.ts";
-import { Child } from "./child.ts";
+import { Child, type ChildOptions } from "../support/child.ts";
+import type { NatsServer } from "../support/nats_server.ts";
+import { freePort } from "../support/ports.ts";
 
 /** Echo workers (and responders in each baseline): as many as cores. */
 export const WORKERS = 2;
@@ -19,6 +20,18 @@ export const HEARTBEAT_MS = 1_000;
 export const SCHEDULER_ID = "bench-scheduler";
 /** Bytes in a MB, as memory is reported. */
 export const MB = 1024 * 1024;
+
+/** The last lines kept of each process's output: enough to report a failure. */
+const KEEP_LINES = 500;
+
+/** Starts `deno args…`, a process of the benchmark, keeping its last lines. */
+export function denoChild(
+  name: string,
+  args: string[],
+  options: ChildOptions = {},
+): Child {
+  return new Child(name, "deno", args, { keepLines: KEEP_LINES, ...options });
+}
 
 /** Baseline (a): the client publishes here; the relay listens. */
 export const RELAY_IN = "bench.relay.submit";
@@ -66,9 +79,8 @@ export class Cortex {
       ...(options.denoFlags ?? []),
     ];
     const prof = (args: string[]) => [args[0], ...extra, ...args.slice(1)];
-    const scheduler = new Child(
+    const scheduler = denoChild(
       "scheduler",
-      "deno",
       prof(denoArgs("scheduler", launch)),
       {
         env: {
@@ -84,9 +96,8 @@ export class Cortex {
     const workers = Array.from(
       { length: WORKERS },
       (_, i) =>
-        new Child(
+        denoChild(
           `worker-${i + 1}`,
-          "deno",
           prof(denoArgs("worker:echo", { ...launch, dashboard: false })),
           {
             env: {
@@ -137,7 +148,7 @@ export class Baselines {
 
   static async start(nats: NatsServer): Promise<Baselines> {
     const hop = (name: string, args: string[]) =>
-      new Child(name, "deno", [
+      denoChild(name, [
         "run",
         "--no-prompt",
         `--allow-net=127.0.0.1:${nats.port}`,

@@ -1,5 +1,5 @@
 /**
- * Shows a child process's output line by line behind a short, coloured name,
+ * Shows a child process's output line by line (see `../support/lines.ts`) behind a short, coloured name,
  * so several processes can share one terminal.
  *
  * @module
@@ -35,26 +35,4 @@ export function linePrefixer(
   if (!options.colour) return (line) => `${label} | ${line}`;
   const code = COLOURS[(options.index ?? 0) % COLOURS.length];
   return (line) => `\x1b[${code}m${label} |\x1b[0m ${line}`;
-}
-
-/**
- * Calls `onLine` with each line of `stream` (without its newline; a last
- * unterminated line too), and resolves when the stream ends.
- *
- * @example
- * ```ts
- * await eachLine(child.stderr, (line) => console.log(prefix(line)));
- * ```
- */
-export async function eachLine(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const line of parts) onLine(line.replace(/\r$/, ""));
-  }
-  if (rest) onLine(rest);
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { eachLine } from "./prefix.ts";
+import { eachLine } from "../support/lines.ts";
 
 /** What to run. */
 export interface ChildSpec {

@@ -13,13 +13,7 @@
  * @module
  */
 import { onParentExit } from "../../src/shutdown.ts";
-
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGKILL: 9,
-  SIGTERM: 15,
-};
+import { exitCodeOf, signalExitCode, STOP_SIGNALS } from "../../src/signals.ts";
 
 const [command, ...args] = Deno.args;
 if (!command) {
@@ -51,17 +45,14 @@ const stop = (signal: Deno.Signal) => {
   pass(signal);
   setTimeout(() => pass("SIGKILL"), GRACE_MS);
 };
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+for (const signal of STOP_SIGNALS) {
   Deno.addSignalListener(signal, () => stop(signal));
 }
 // SIGQUIT: the supervisor wants it gone now (SIGKILL would orphan the command).
 Deno.addSignalListener("SIGQUIT", () => {
   pass("SIGKILL");
-  Deno.exit(137);
+  Deno.exit(signalExitCode("SIGKILL"));
 });
 onParentExit(() => stop("SIGTERM"));
 
-const status = await child.status;
-Deno.exit(
-  status.signal ? 128 + (SIGNAL_NUMBERS[status.signal] ?? 0) : status.code,
-);
+Deno.exit(exitCodeOf(await child.status));

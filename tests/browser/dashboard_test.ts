@@ -3,8 +3,10 @@
  * processes: nats-server, `deno task scheduler`, `deno task worker:echo`.
  */
 import { assertEquals, assertOk } from "../assert.ts";
-import { descendantPid, launchChromium } from "../chromium.ts";
-import { freePort, startNatsServer } from "../nats_server.ts";
+import { launchChromium } from "../../scripts/support/chromium.ts";
+import { descendantPid } from "../process_tree.ts";
+import { startNatsServer } from "../../scripts/support/nats_server.ts";
+import { freePort } from "../../scripts/support/ports.ts";
 import { runTask, startTask } from "../processes.ts";
 import { ROOT } from "../../scripts/permissions.ts";
 
@@ -141,7 +143,7 @@ Deno.test("the dashboard shows workers and jobs live, safely, in Chromium", asyn
   );
 
   await t.step("a worker that dies turns stale, then offline", async () => {
-    const pid = await descendantPid(worker.child.pid, "src/bin/worker_echo.ts");
+    const pid = await descendantPid(worker.pid, "src/bin/worker_echo.ts");
     assertOk(pid, "found the worker's deno process");
     Deno.kill(pid, "SIGKILL"); // no goodbye heartbeat: only silence
     await page.locator(

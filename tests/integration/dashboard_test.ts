@@ -3,7 +3,8 @@
  * nats-server, read with plain HTTP clients.
  */
 import { assertEquals, assertMatch, assertOk, eventually } from "../assert.ts";
-import { freePort, startNatsServer } from "../nats_server.ts";
+import { startNatsServer } from "../../scripts/support/nats_server.ts";
+import { freePort } from "../../scripts/support/ports.ts";
 import { runTask, startTask } from "../processes.ts";
 import { SseReader } from "../sse.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";

@@ -13,7 +13,9 @@ import {
   assertOk,
   eventually,
 } from "../assert.ts";
-import { freePort, startNatsServer } from "../nats_server.ts";
+import { startNatsServer } from "../../scripts/support/nats_server.ts";
+import { freePort } from "../../scripts/support/ports.ts";
+import { eachLine } from "../../scripts/support/lines.ts";
 import { runTask } from "../processes.ts";
 
 const READY = /submit jobs: NATS_URL=(\S+) deno task submit/;
@@ -50,19 +52,15 @@ function startDev(env: Record<string, string> = {}): Dev {
     stderr: "piped",
   }).spawn();
   const lines: string[] = [];
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        if (Deno.env.get("CORTEX_TEST_VERBOSE")) console.error(`[dev] ${line}`);
-      }
-    }
-    if (rest) lines.push(rest);
+  const verbose = Deno.env.get("CORTEX_TEST_VERBOSE");
+  const collect = (line: string) => {
+    lines.push(line);
+    if (verbose) console.error(`[dev] ${line}`);
   };
-  const output = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  const output = Promise.all([
+    eachLine(child.stdout, collect),
+    eachLine(child.stderr, collect),
+  ]);
   const status = child.status.then(async (s) => {
     await output;
     return s;

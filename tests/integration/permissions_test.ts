@@ -10,7 +10,8 @@ import {
   ROOT,
 } from "../../scripts/permissions.ts";
 import { assertEquals, assertMatch } from "../assert.ts";
-import { freePort, startNatsServer } from "../nats_server.ts";
+import { startNatsServer } from "../../scripts/support/nats_server.ts";
+import { freePort } from "../../scripts/support/ports.ts";
 import { runTask, startTask } from "../processes.ts";
 
 const PROBE = `${ROOT}/tests/permission_probe.ts`;

@@ -14,7 +14,12 @@ import { decodePacket, encodePacket, packet } from "../../src/bus/codec.ts";
 import { RESULT, SUBMIT } from "../../src/bus/subjects.ts";
 import { denoArgs, launchEnv } from "../../scripts/permissions.ts";
 import { assertEquals, assertMatch, assertOk, eventually } from "../assert.ts";
-import { freePort, type NatsServer, startNatsServer } from "../nats_server.ts";
+import {
+  type NatsServer,
+  startNatsServer,
+} from "../../scripts/support/nats_server.ts";
+import { Child } from "../../scripts/support/child.ts";
+import { freePort } from "../../scripts/support/ports.ts";
 import { runTask, startTask, type TaskProcess } from "../processes.ts";
 
 const FAST_WORK = { CORTEX_ECHO_MIN_MS: "0", CORTEX_ECHO_MAX_MS: "0" };
@@ -197,24 +202,22 @@ Deno.test("a worker killed mid-job: the job is reported TIMEOUT", async () => {
     scheduler: { CORTEX_JOB_TIMEOUT_MS: "1500" },
   });
   // Started as the launcher starts it, so the kill hits the worker itself.
-  const worker = new Deno.Command("deno", {
-    args: denoArgs(
+  const worker = new Child(
+    "worker",
+    "deno",
+    denoArgs(
       "worker:echo",
       launchEnv((n) => n === "NATS_URL" ? nats.url : undefined),
     ),
-    env: {
-      NATS_URL: nats.url,
-      CORTEX_ECHO_MIN_MS: "30000",
-      CORTEX_ECHO_MAX_MS: "30000",
+    {
+      env: {
+        NATS_URL: nats.url,
+        CORTEX_ECHO_MIN_MS: "30000",
+        CORTEX_ECHO_MAX_MS: "30000",
+      },
     },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const output = worker.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!/taking job\.echo/.test(seen)) {
-    seen += (await output.read()).value ?? "";
-  }
+  );
+  await worker.waitFor(/taking job\.echo/);
 
   await using watcher = await resultWatcher(nats.url);
   watcher.nc.publish(
@@ -227,7 +230,6 @@ Deno.test("a worker killed mid-job: the job is reported TIMEOUT", async () => {
   await new Promise((r) => setTimeout(r, 300)); // dispatched and being worked on
   worker.kill("SIGKILL");
   await worker.status;
-  await output.cancel();
 
   const result = await watcher.forTrace("doomed");
   assertEquals(result.status, JobStatus.TIMEOUT);

@@ -1,7 +1,8 @@
 import { fieldRange, readIndex, writeIndex } from "../../scripts/bench/wire.ts";
 import { parseCpuSeconds, parseMemory } from "../../scripts/bench/proc.ts";
 import { figures, Requests } from "../../scripts/bench/load.ts";
-import { assertOk } from "../assert.ts";
+import { parseBenchArgs } from "../../scripts/bench/args.ts";
+import { assertEquals, assertOk, assertThrows } from "../assert.ts";
 
 Deno.test("the bench's requests carry their index in the job id, found again in answers", () => {
   const requests = new Requests("btest", "job.echo");
@@ -40,4 +41,31 @@ Deno.test("figures of several runs are those of one run made of them", () => {
   ]);
   assertOk(f.jobs === 5 && f.completed === 4 && f.missing === 1);
   assertOk(f.jobs_per_s === 2 && f.p50_ms === 2 && f.max_ms === 4);
+});
+
+Deno.test("bench flags: --json takes an optional file; anything else is refused", () => {
+  assertEquals(parseBenchArgs([]), {
+    quick: false,
+    json: undefined,
+    profile: undefined,
+  });
+  assertEquals(parseBenchArgs(["--quick", "--json", "--profile", "p"]), {
+    quick: true,
+    json: { file: undefined },
+    profile: "p",
+  });
+  assertEquals(parseBenchArgs(["--json", "out.json", "--quick"]), {
+    quick: true,
+    json: { file: "out.json" },
+    profile: undefined,
+  });
+  assertEquals(parseBenchArgs(["--json=out.json"]), {
+    quick: false,
+    json: { file: "out.json" },
+    profile: undefined,
+  });
+  assertEquals(parseBenchArgs(["-h"]), "help");
+  assertThrows(() => parseBenchArgs(["--fast"]), /Unknown option/);
+  assertThrows(() => parseBenchArgs(["stray"]), /unknown argument stray/);
+  assertThrows(() => parseBenchArgs(["--profile"]), /argument missing/);
 });

@@ -1,7 +1,7 @@
 import {
   natsServerArgs,
   natsServerMissing,
-} from "../../scripts/dev/nats_server.ts";
+} from "../../scripts/support/nats_server.ts";
 import { reachableHost } from "../../scripts/dev/healthz.ts";
 import { linePrefixer } from "../../scripts/dev/prefix.ts";
 import {

@@ -1,5 +1,6 @@
 /**
- * Headless Chromium for browser tests, driven by playwright-core: Debian's
+ * Headless Chromium for the browser tests and `deno task screenshot`, driven
+ * by playwright-core: Debian's
  * `/usr/bin/chromium` (or `CORTEX_CHROMIUM`), a fresh profile per launch,
  * everything removed on close. Needs `-A` (playwright probes its platform).
  *
@@ -9,7 +10,9 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** A running browser with one page. */
 export interface BrowserSession extends AsyncDisposable {
+  /** The browser, with its profile. */
   context: BrowserContext;
+  /** Its one page. */
   page: Page;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
@@ -65,38 +68,4 @@ export async function launchChromium(
     await Deno.remove(profile, { recursive: true }).catch(() => {});
   };
   return { context, page, close, [Symbol.asyncDispose]: close };
-}
-
-/**
- * The pid of the process under `pid` (at any depth) whose command line
- * contains `needle`: the real `deno run` behind a `deno task`, to crash it.
- */
-export async function descendantPid(
-  pid: number,
-  needle: string,
-): Promise<number | undefined> {
-  const children = new Map<number, number[]>();
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
-      // The command name (field 2) may hold spaces; ppid follows its ")".
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...children.get(ppid) ?? [], Number(entry.name)]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  const queue = [...children.get(pid) ?? []];
-  while (queue.length > 0) {
-    const next = queue.shift()!;
-    try {
-      const cmdline = await Deno.readTextFile(`/proc/${next}/cmdline`);
-      if (cmdline.includes(needle)) return next;
-    } catch {
-      // gone
-    }
-    queue.push(...children.get(next) ?? []);
-  }
-  return undefined;
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { COMMON } from "../src/config.ts";
+import { COMMON } from "../config.ts";
 
 /** Every variable the submit CLI reads. */
 export const SUBMIT_SETTINGS = { ...COMMON };

@@ -1,15 +1,81 @@
 /**
- * The one test helper that runs a real `nats-server`: on a free loopback
- * port, in its own temporary store, stopped (and its files removed) by
- * `stop()` or `await using`.
+ * nats-server for the tools and the tests: its command line (loopback only,
+ * JetStream on), its version, what to tell a user who has none installed,
+ * and {@linkcode startNatsServer}, the one helper that runs a throwaway
+ * server on a free port and cleans it up.
  *
  * @module
  */
+import { freePort, waitForPort } from "./ports.ts";
+
+/** The port NATS clients try by default. */
+export const DEFAULT_NATS_PORT = 4222;
+
+/**
+ * nats-server's arguments: loopback only, JetStream on, its store under
+ * `dataDir` (one folder per port, so two servers never share a store).
+ *
+ * @example
+ * ```ts
+ * natsServerArgs(4222, ".data"); // [..., "--store_dir", ".data/nats/4222"]
+ * ```
+ */
+export function natsServerArgs(port: number, dataDir: string): string[] {
+  return [
+    "--addr",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--jetstream",
+    "--store_dir",
+    `${dataDir}/nats/${port}`,
+  ];
+}
+
+/**
+ * The message for a `deno task dev` user without nats-server: what is
+ * missing and the three ways on.
+ */
+export function natsServerMissing(binary: string): string {
+  const which = binary === "nats-server"
+    ? "nats-server was not found on PATH"
+    : `nats-server was not found at CORTEX_NATS_SERVER=${binary}`;
+  return [
+    `${which}, and NATS_URL is not set, so deno task dev has no NATS server to use.`,
+    "Install nats-server:",
+    "  Debian/Ubuntu:  sudo apt-get install nats-server",
+    "  macOS:          brew install nats-server",
+    "  elsewhere:      https://docs.nats.io/running-a-nats-service/introduction/installation",
+    "or point CORTEX_NATS_SERVER at the binary, or set NATS_URL to a running server:",
+    "  NATS_URL=nats://127.0.0.1:4222 deno task dev",
+  ].join("\n");
+}
+
+/**
+ * The version `binary --version` reports, e.g. `v2.10.24`.
+ *
+ * @throws {Deno.errors.NotFound} when there is no such binary, and
+ * {@linkcode Deno.errors.NotCapable} when this process may not run it.
+ * @example
+ * ```ts
+ * await natsServerVersion("nats-server"); // "v2.10.24"
+ * ```
+ */
+export async function natsServerVersion(binary: string): Promise<string> {
+  const { stdout } = await new Deno.Command(binary, {
+    args: ["--version"],
+    stdin: "null",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(stdout).trim()
+    .replace(/^nats-server:\s*/, "");
+}
 
 /** A running nats-server started by {@linkcode startNatsServer}. */
 export interface NatsServer extends AsyncDisposable {
   /** `nats://127.0.0.1:<port>` */
   url: string;
+  /** The port it listens on, on 127.0.0.1. */
   port: number;
   /** The server's process id (it changes on restart). */
   readonly pid: number;
@@ -27,37 +93,10 @@ export interface StartOptions {
   monitor?: boolean;
 }
 
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Waits until something accepts TCP connections on `port`. */
-export async function waitForPort(
-  port: number,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(
-    `nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`,
-  );
-}
-
 /**
  * Starts `nats-server` (from PATH, or `CORTEX_NATS_SERVER`) with JetStream on
- * a free port of 127.0.0.1.
+ * a free port of 127.0.0.1, its store in a temporary folder that `stop()`
+ * (or `await using`) removes.
  *
  * @throws when nats-server is not installed, saying how to install it.
  * @example
@@ -79,16 +118,7 @@ export async function startNatsServer(
   const spawn = async () => {
     try {
       child = new Deno.Command(binary, {
-        args: [
-          "-a",
-          "127.0.0.1",
-          "-p",
-          String(port),
-          "-js",
-          "-sd",
-          store,
-          ...monitorArgs,
-        ],
+        args: [...natsServerArgs(port, store), ...monitorArgs],
         stdout: "null",
         stderr: "null",
       }).spawn();

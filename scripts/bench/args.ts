@@ -1,0 +1,126 @@
+/**
+ * The benchmark's command line and the sizes of a full and a quick run.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** The benchmark's `--help` text. */
+export const USAGE = `Measure CortexOS against raw NATS baselines, in one run.
+
+usage: deno task bench [--quick] [--json [FILE]] [--profile DIR]
+
+  --quick         every scenario small (seconds), e.g. for tests
+  --json [FILE]   write the results as one JSON document to FILE (relative
+                  to the project root), or to standard output (the table then
+                  goes to standard error)
+  --profile DIR   run the scheduler and workers of scenarios 1, 2 and 5 with
+                  --cpu-prof, writing .cpuprofile files to DIR
+  --help          this text`;
+
+/** The sizes of one run. */
+export interface Sizes {
+  warmup: number;
+  /** Scenario 1 runs this many interleaved rounds of its jobs per system. */
+  rounds: number;
+  /** Scenario 2 splits its jobs into this many interleaved rounds. */
+  latencyRounds: number;
+  throughputJobs: number;
+  inflight: number;
+  latencyJobs: number;
+  fleetWorkers: number;
+  fleetJobs: number;
+  historyCheckpoints: number[];
+  historyTableSize: number;
+  sseClients: number;
+  sseProbes: number;
+  sseJobs: number;
+}
+
+/** A full run: the sizes `docs/performance.md` reports. */
+export const FULL: Sizes = {
+  warmup: 3_000,
+  rounds: 3,
+  latencyRounds: 4,
+  throughputJobs: 20_000,
+  inflight: 100,
+  latencyJobs: 2_000,
+  fleetWorkers: 1_000,
+  fleetJobs: 20_000,
+  historyCheckpoints: [20_000, 100_000, 200_000],
+  historyTableSize: 10_000,
+  sseClients: 50,
+  sseProbes: 5,
+  sseJobs: 20_000,
+};
+
+/** `--quick`: every scenario small (seconds), e.g. for tests. */
+export const QUICK: Sizes = {
+  warmup: 300,
+  rounds: 1,
+  latencyRounds: 1,
+  throughputJobs: 2_000,
+  inflight: 100,
+  latencyJobs: 200,
+  fleetWorkers: 200,
+  fleetJobs: 2_000,
+  historyCheckpoints: [2_000, 6_000, 10_000],
+  historyTableSize: 1_000,
+  sseClients: 10,
+  sseProbes: 2,
+  sseJobs: 2_000,
+};
+
+/** What the command line asks for. */
+export interface BenchArgs {
+  /** `--quick`: run {@linkcode QUICK} instead of {@linkcode FULL}. */
+  quick: boolean;
+  /** `--json [FILE]`: write JSON, to `file` or (without one) to standard output. */
+  json: { file?: string } | undefined;
+  /** `--profile DIR`: where the processes write their CPU profiles. */
+  profile?: string;
+}
+
+/**
+ * Parses the benchmark's flags (see {@linkcode USAGE}); `--json` takes an
+ * optional FILE, as the next argument or after `=`.
+ *
+ * @throws {TypeError} on an unknown flag, a stray argument or a missing value.
+ * @example
+ * ```ts
+ * parseBenchArgs(["--quick", "--json", "out.json"]);
+ * // { quick: true, json: { file: "out.json" } }
+ * ```
+ */
+export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
+  // parseArgs has no optional values: `--json=FILE` becomes `--json FILE`,
+  // and a positional right after `--json` is its FILE.
+  const args = argv.flatMap((a) =>
+    a.startsWith("--json=") ? ["--json", a.slice("--json=".length)] : [a]
+  );
+  const { values, tokens } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    tokens: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      profile: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return "help";
+  let file: string | undefined;
+  tokens.forEach((token, i) => {
+    if (token.kind !== "positional") return;
+    const before = tokens[i - 1];
+    if (before?.kind === "option" && before.name === "json") file = token.value;
+    else throw new TypeError(`unknown argument ${token.value}`);
+  });
+  return {
+    quick: values.quick,
+    json: values.json ? { file } : undefined,
+    profile: values.profile,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * One run of jobs against each system the benchmark compares (CortexOS, the
+ * three-hop relay, plain request/reply), and the shared steps of every
+ * scenario: warm-up pings, interleaved rounds, the progress log.
+ *
+ * @module
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import { ECHO_TOPIC, RESULT, SUBMIT } from "../../src/bus/subjects.ts";
+import { RELAY_IN, RELAY_OUT, REPLY_SUBJECT } from "./cluster.ts";
+import {
+  figures,
+  type Load,
+  Requests,
+  type Run,
+  type RunFigures,
+  runPubSub,
+  runRequestReply,
+} from "./load.ts";
+import { CpuWindow } from "./proc.ts";
+
+/** Writes a progress line to standard error. */
+export const log = (line: string) => console.error(`bench: ${line}`);
+
+function deadline(jobs: number): number {
+  return 20_000 + jobs * 2;
+}
+
+// A new job id tag for every run, so a late answer from one run is never
+// counted in the next.
+let runNumber = 0;
+/** A fresh set of job ids for one run. */
+export function requests(): Requests {
+  return new Requests(
+    `b${Date.now().toString(36)}${(runNumber++).toString(36)}`,
+    ECHO_TOPIC,
+  );
+}
+
+/** Where CortexOS takes jobs and answers, and where a result holds the job id. */
+export const CORTEX_TARGET = {
+  submitSubject: SUBMIT,
+  resultSubject: RESULT,
+  idPath: [11, 1],
+};
+/** The same for the relay baseline. */
+const RELAY_TARGET = {
+  submitSubject: RELAY_IN,
+  resultSubject: RELAY_OUT,
+  idPath: [10, 1],
+};
+
+/** A load of `count` jobs, `inflight` at a time, with a deadline to match. */
+export function loadOf(
+  count: number,
+  inflight: number,
+  extra: Partial<Load> = {},
+): Load {
+  return { count, inflight, deadlineMs: deadline(count), ...extra };
+}
+
+// Each system's raw runs (for interleaved rounds), and their figures.
+/** One run against CortexOS. */
+export const rawCortex = (nc: NatsConnection, load: Load) =>
+  runPubSub(nc, CORTEX_TARGET, requests(), load);
+/** One run against the relay. */
+export const rawRelay = (nc: NatsConnection, load: Load) =>
+  runPubSub(nc, RELAY_TARGET, requests(), load);
+/** One run against request/reply. */
+export const rawReply = (nc: NatsConnection, load: Load) =>
+  runRequestReply(nc, REPLY_SUBJECT, requests(), load);
+/** One run against CortexOS, as figures. */
+export const runCortex = async (nc: NatsConnection, load: Load) =>
+  figures(await rawCortex(nc, load));
+/** One run against the relay, as figures. */
+export const runRelay = async (nc: NatsConnection, load: Load) =>
+  figures(await rawRelay(nc, load));
+/** One run against request/reply, as figures. */
+export const runReply = async (nc: NatsConnection, load: Load) =>
+  figures(await rawReply(nc, load));
+
+/** Waits until a job makes it all the way round (subscriptions are live). */
+export async function ping(
+  name: string,
+  run: (load: Load) => Promise<RunFigures>,
+): Promise<void> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const r = await run({ count: 1, inflight: 1, deadlineMs: 500 });
+    if (r.completed === 1) return;
+  }
+  throw new Error(`${name}: no job came back within 15 s`);
+}
+
+/** Logs one run's figures. */
+export function describe(name: string, r: RunFigures): void {
+  log(
+    `${name}: ${r.jobs_per_s} jobs/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms${
+      r.missing ? `, ${r.missing} MISSING` : ""
+    }`,
+  );
+}
+
+/** Runs one load against one system. */
+export type Runner = (load: Load) => Promise<Run>;
+
+/**
+ * Runs each system `rounds` times, interleaved (relay, request/reply,
+ * CortexOS, relay, …), so slow drifts in the machine's load hit all three
+ * alike; returns each one's runs and the CPU its processes used.
+ */
+export async function interleaved(
+  rounds: number,
+  systems: { name: string; run: Runner; pids?: Record<string, number> }[],
+  load: () => Load,
+  natsPid: number,
+): Promise<{ runs: Run[]; cores: Record<string, number> }[]> {
+  const out = systems.map(() => ({
+    runs: [] as Run[],
+    cores: {} as Record<string, number>,
+  }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, system] of systems.entries()) {
+      const window = new CpuWindow({
+        client: "self",
+        nats: natsPid,
+        ...system.pids,
+      });
+      await window.start();
+      const r = await system.run(load());
+      const cores = await window.stop();
+      out[k].runs.push(r);
+      for (const [name, c] of Object.entries(cores)) {
+        out[k].cores[name] = (out[k].cores[name] ?? 0) + c / rounds;
+      }
+      describe(`${system.name} round ${round + 1}`, figures(r));
+    }
+  }
+  return out;
+}
+
+/** Each process's cores, to two decimals. */
+export function roundCores(c: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(c).map(([k, v]) => [k, Math.round(v * 100) / 100]),
+  );
+}
+
+/** `a / b` to three decimals; 0 when `b` is 0. */
+export function ratio(a: number, b: number): number {
+  return b > 0 ? Math.round((a / b) * 1000) / 1000 : 0;
+}

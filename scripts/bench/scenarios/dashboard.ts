@@ -1,0 +1,153 @@
+/**
+ * Scenario 5: what SSE clients on the dashboard cost the scheduler, and how
+ * late they see each job.
+ *
+ * @module
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import { summarize } from "../../../src/latency.ts";
+import { ROOT } from "../../permissions.ts";
+import type { Sizes } from "../args.ts";
+import { type Cortex, denoChild } from "../cluster.ts";
+import { figures, runPubSub } from "../load.ts";
+import { cpuSeconds } from "../proc.ts";
+import type { DashboardScenario } from "../report.ts";
+import {
+  CORTEX_TARGET,
+  describe,
+  loadOf,
+  ratio,
+  rawCortex,
+  requests,
+} from "../runs.ts";
+
+/**
+ * Scenario 5: scenario 1 without, then with, SSE clients on the dashboard's
+ * `GET /api/events`. Skipped (with a note) when the scheduler has no such
+ * endpoint yet.
+ */
+export async function dashboard(
+  nc: NatsConnection,
+  sizes: Sizes,
+  cortex: Cortex,
+): Promise<DashboardScenario> {
+  const skipped = (note: string): DashboardScenario => ({
+    skipped: true,
+    note,
+    clients: sizes.sseClients,
+    jobs: sizes.sseJobs,
+    without_clients: null,
+    with_clients: null,
+    throughput_cost: null,
+    delivery_p50_ms: null,
+    delivery_p99_ms: null,
+    delivery_max_ms: null,
+    delivered: null,
+    expected: null,
+    scheduler_us_per_job_without: null,
+    scheduler_us_per_job_with: null,
+  });
+  const url = `${cortex.dashboardUrl}/api/events`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    if (response.status === 404) {
+      return skipped(
+        `GET /api/events answered 404: no dashboard on this build`,
+      );
+    }
+    if (!response.ok) {
+      return skipped(`GET /api/events answered HTTP ${response.status}`);
+    }
+  } catch (error) {
+    return skipped(
+      `GET /api/events did not answer (${
+        error instanceof Error ? error.message.split("\n")[0] : error
+      }): no dashboard on this build`,
+    );
+  }
+
+  // A-B-A: runs without clients before and after the run with them, so a
+  // drift in the shared machine's load is not taken for the clients' cost.
+  // The scheduler's own CPU per job, with and without the clients, is the
+  // server-side cost alone; jobs/s also carries the clients' share of the
+  // same two cores.
+  const schedulerPid = cortex.pids().scheduler;
+  const cpu = async () => (await cpuSeconds([schedulerPid]))[0];
+  let mark = await cpu();
+  const before = await rawCortex(nc, loadOf(sizes.sseJobs, sizes.inflight));
+  let withoutCpu = (await cpu()) - mark;
+  const port = new URL(cortex.dashboardUrl).port;
+  const reqs = requests();
+  const clients = denoChild("sse-clients", [
+    "run",
+    "--no-prompt",
+    `--allow-net=127.0.0.1:${port}`,
+    `${ROOT}/scripts/bench/sse_clients.ts`,
+    cortex.dashboardUrl,
+    String(sizes.sseClients),
+    String(sizes.sseProbes),
+    `${reqs.tag}-`,
+  ], { stdin: true });
+  try {
+    await clients.waitFor(/^ready$/, 30_000);
+    const arrivals = new Float64Array(sizes.sseJobs);
+    mark = await cpu();
+    const withClients = figures(
+      await runPubSub(
+        nc,
+        CORTEX_TARGET,
+        reqs,
+        loadOf(sizes.sseJobs, sizes.inflight, { arrivals }),
+      ),
+    );
+    const withCpu = (await cpu()) - mark;
+    describe(`5 CortexOS, ${sizes.sseClients} SSE clients`, withClients);
+    // Deltas are coalesced every ~250 ms: give the last ones time to arrive.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await clients.stop();
+    mark = await cpu();
+    const after = await rawCortex(nc, loadOf(sizes.sseJobs, sizes.inflight));
+    withoutCpu += (await cpu()) - mark;
+    const without = figures([before, after]);
+    describe("5 CortexOS, no SSE clients (before and after)", without);
+    const line = clients.lines.findLast((l) => l.startsWith("{"));
+    if (!line) throw new Error("the SSE clients printed no results");
+    const seen = JSON.parse(line) as {
+      events: number;
+      arrivals: Record<string, number>[];
+    };
+    const delays: number[] = [];
+    for (const probe of seen.arrivals) {
+      for (const [jobId, at] of Object.entries(probe)) {
+        const i = Number(jobId.slice(jobId.lastIndexOf("-") + 1));
+        if (arrivals[i] > 0) delays.push(at - arrivals[i]);
+      }
+    }
+    const d = summarize(delays);
+    const r1 = (x: number) => Math.round(x * 10) / 10;
+    return {
+      skipped: false,
+      note:
+        `${seen.events} SSE events read; delay measured on ${sizes.sseProbes} probing clients`,
+      clients: sizes.sseClients,
+      jobs: sizes.sseJobs,
+      without_clients: without,
+      with_clients: withClients,
+      throughput_cost: Math.round(
+        (1 - ratio(withClients.jobs_per_s, without.jobs_per_s)) * 1000,
+      ) / 1000,
+      delivery_p50_ms: r1(d.p50),
+      delivery_p99_ms: r1(d.p99),
+      delivery_max_ms: r1(d.max),
+      delivered: delays.length,
+      expected: sizes.sseJobs * sizes.sseProbes,
+      scheduler_us_per_job_without: Math.round(
+        withoutCpu * 1e6 / (2 * sizes.sseJobs),
+      ),
+      scheduler_us_per_job_with: Math.round(withCpu * 1e6 / sizes.sseJobs),
+    };
+  } finally {
+    await clients.stop();
+  }
+}

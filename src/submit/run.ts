@@ -1,0 +1,175 @@
+/**
+ * The submit CLI's run: publish the jobs with at most `concurrency` in
+ * flight, match each result to its job, give up on a job after its timeout,
+ * and say at once when no scheduler listens.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { type NatsConnection, RequestError } from "@nats-io/nats-core";
+import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
+import {
+  decodePacket,
+  encodePacket,
+  newTraceId,
+  packet,
+} from "../bus/codec.ts";
+import { RESULT, SUBMIT } from "../bus/subjects.ts";
+import { finalState, JobState } from "../contract/mod.ts";
+import type { SubmitOptions } from "./options.ts";
+import {
+  type Counts,
+  MISSING,
+  missingLine,
+  type Outcome,
+  outcomeLine,
+  type Output,
+  submittedLine,
+  summaryLines,
+} from "./output.ts";
+
+/**
+ * Sends the first job as a NATS request. Nobody answers it, but the server
+ * says at once when nothing subscribes to `sys.job.submit`: then no scheduler
+ * runs, and every job would be lost. Resolves false in that case only.
+ */
+async function firstJob(
+  nc: NatsConnection,
+  bytes: Uint8Array,
+  waitMs: number,
+): Promise<boolean> {
+  try {
+    await nc.request(SUBMIT, bytes, { timeout: waitMs });
+  } catch (error) {
+    if (error instanceof RequestError && error.isNoResponders()) return false;
+  }
+  return true;
+}
+
+function noSchedulerError(nc: NatsConnection): number {
+  console.error(
+    `submit: no scheduler is listening on ${SUBMIT} at ${nc.getServer()}: start one with \`deno task scheduler\``,
+  );
+  return 2;
+}
+
+/**
+ * Publishes the jobs `options` describe over `nc` and, unless told not to
+ * wait, prints each result and a summary to `out`.
+ *
+ * @returns the exit code: 0 when every job completed, 1 when any ended
+ * otherwise, 2 when a result never arrived or no scheduler listens.
+ * @example
+ * ```ts
+ * const code = await submitJobs(nc, options, new Output());
+ * ```
+ */
+export async function submitJobs(
+  nc: NatsConnection,
+  options: SubmitOptions,
+  out: Output,
+): Promise<number> {
+  const senderId = `submit-${crypto.randomUUID().slice(0, 8)}`;
+  const prefix = `job-${crypto.randomUUID().slice(0, 8)}`;
+  const jobId = (i: number) =>
+    options.count === 1 ? prefix : `${prefix}-${i + 1}`;
+  const encode = (i: number) =>
+    encodePacket(packet({
+      case: "jobRequest",
+      value: create(JobRequestSchema, {
+        jobId: jobId(i),
+        topic: options.topic,
+        priority: options.priority,
+        payload: options.payload,
+      }),
+    }, { senderId, traceId: newTraceId() }));
+
+  if (!options.wait) {
+    if (!await firstJob(nc, encode(0), 200)) return noSchedulerError(nc);
+    for (let i = 1; i < options.count; i++) nc.publish(SUBMIT, encode(i));
+    await nc.flush();
+    out.line(submittedLine(options.count, options.topic, options.json));
+    return 0;
+  }
+
+  const inflight = new Map<string, number>(); // job id → sent at (ms)
+  const counts: Counts = {};
+  const rtts: number[] = [];
+  let next = 0;
+  let done = 0;
+  let finished!: () => void;
+  const allDone = new Promise<void>((resolve) => finished = resolve);
+  const decoder = new TextDecoder();
+  const started = performance.now();
+
+  const report = (o: Outcome) => {
+    counts[o.status] = (counts[o.status] ?? 0) + 1;
+    out.line(outcomeLine(o, options.json));
+  };
+  const settle = () => {
+    done++;
+    if (next < options.count) send();
+    if (done === options.count) finished();
+  };
+  let noScheduler = false;
+  const send = () => {
+    const i = next++;
+    const bytes = encode(i);
+    inflight.set(jobId(i), performance.now());
+    if (i > 0) return nc.publish(SUBMIT, bytes);
+    firstJob(nc, bytes, 1_000).then((listening) => {
+      if (listening) return;
+      noScheduler = true;
+      finished();
+    });
+  };
+
+  nc.subscribe(RESULT, {
+    callback: (_error, msg) => {
+      const decoded = decodePacket(msg.data);
+      if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
+      const result = decoded.packet.payload.value;
+      const sentAt = inflight.get(result.jobId);
+      if (sentAt === undefined) return;
+      inflight.delete(result.jobId);
+      const rttMs = performance.now() - sentAt;
+      rtts.push(rttMs);
+      report({
+        jobId: result.jobId,
+        status: finalState(result.status),
+        workerId: result.workerId,
+        executionMs: Number(result.executionMs),
+        rttMs,
+        error: result.error,
+        output: result.output.length > 0 ? decoder.decode(result.output) : "",
+      });
+      settle();
+    },
+  });
+  await nc.flush(); // the result subscription is live before the first job goes out
+
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const [id, sentAt] of inflight) {
+      if (now - sentAt < options.timeoutMs) break;
+      inflight.delete(id);
+      counts[MISSING] = (counts[MISSING] ?? 0) + 1;
+      out.line(missingLine(id, options.timeoutMs, options.json));
+      settle();
+    }
+  }, Math.min(250, options.timeoutMs));
+
+  for (let i = 0; i < Math.min(options.concurrency, options.count); i++) send();
+  await allDone;
+  clearInterval(sweep);
+  if (noScheduler) return noSchedulerError(nc);
+  const seconds = (performance.now() - started) / 1000;
+  for (
+    const line of summaryLines(
+      { count: options.count, seconds, counts, rtts },
+      options.json,
+    )
+  ) out.line(line);
+  if ((counts[MISSING] ?? 0) > 0) return 2;
+  return (counts[JobState.COMPLETED] ?? 0) === options.count ? 0 : 1;
+}
