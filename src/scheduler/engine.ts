@@ -1,8 +1,9 @@
 /**
- * The scheduler engine: the bus wiring around the {@linkcode SubmitPipeline}.
- * It takes submissions, results and heartbeats off the bus, publishes what
- * the pipeline decides, records results, and once a second times out jobs
- * that never reported back and re-judges the workers' liveness.
+ * The scheduler engine: the bus wiring around the {@linkcode SubmitPipeline}
+ * and the {@linkcode Fleet}. It takes submissions, results and heartbeats
+ * off the bus, publishes what the pipeline decides, records results, and
+ * once a second times out jobs that never reported back and has the fleet
+ * re-judge the workers' liveness.
  *
  * It knows the {@linkcode Bus} interface, not NATS; its parts (safety,
  * strategy, registry, job table) are passed in, so each can be swapped.
@@ -31,6 +32,7 @@ import {
 } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import type { JobRecord, JobTable } from "./job_table.ts";
+import { Fleet } from "./fleet.ts";
 import { SubmitPipeline } from "./pipeline.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SafetyChecker } from "./safety.ts";
@@ -104,11 +106,10 @@ export class Scheduler implements SchedulerService {
   readonly #jobs: JobTable;
   readonly #registry: WorkerRegistry;
   readonly #pipeline: SubmitPipeline;
+  readonly #fleet: Fleet;
   readonly #observers = new Set<SchedulerObserver>();
   #subscriptions: { unsubscribe(): void }[] = [];
   #ticker?: ReturnType<typeof setInterval>;
-  /** Whether the last heartbeat of a new worker found the registry full. */
-  #registryFull = false;
 
   /** A scheduler over `options`' parts; it does nothing until {@linkcode Scheduler.start}. */
   constructor(options: SchedulerOptions) {
@@ -120,6 +121,12 @@ export class Scheduler implements SchedulerService {
     this.#jobs = options.jobs;
     this.#registry = options.registry;
     this.#pipeline = new SubmitPipeline(options);
+    this.#fleet = new Fleet(
+      options.registry,
+      this.counters,
+      this.#observers,
+      options.log,
+    );
   }
 
   /** The job table, read-only. */
@@ -146,7 +153,10 @@ export class Scheduler implements SchedulerService {
       this.#bus.subscribe(RESULT, (message) => this.#onResult(message)),
       this.#bus.subscribe(
         HEARTBEAT_ALL,
-        (message, _raw, subject) => this.#onHeartbeat(message, subject),
+        (message, _raw, subject) => {
+          if (message.payload.case !== "heartbeat") return;
+          this.#fleet.heartbeat(message.payload.value, subject);
+        },
       ),
     ];
     this.#ticker = setInterval(() => this.tick(), this.#tickMs);
@@ -271,19 +281,7 @@ export class Scheduler implements SchedulerService {
       );
       this.#emitJob(record);
     }
-    const { changed, forgotten } = this.#registry.tick();
-    if (forgotten.length > 0) {
-      this.#registryFull = false;
-      for (const o of this.#observers) o.workersForgotten?.(forgotten);
-    }
-    for (const worker of changed) {
-      this.#log.warn("worker {worker_id} ({pool}) is {state}", {
-        worker_id: worker.workerId,
-        pool: worker.pool,
-        state: worker.state,
-      });
-      for (const o of this.#observers) o.workerChanged?.(worker);
-    }
+    this.#fleet.tick();
   }
 
   #onSubmit(message: BusPacket, raw: Uint8Array): void {
@@ -330,42 +328,6 @@ export class Scheduler implements SchedulerService {
       );
     }
     this.#emitJob(record);
-  }
-
-  #onHeartbeat(message: BusPacket, subject: string): void {
-    if (message.payload.case !== "heartbeat") return;
-    const heartbeat = message.payload.value;
-    if (heartbeat.workerId === "") {
-      this.counters.badHeartbeats++;
-      this.#log.warn("ignored a heartbeat without worker_id on {subject}", {
-        subject,
-      });
-      return;
-    }
-    const sighting = this.#registry.observe(heartbeat);
-    if (!sighting) {
-      this.counters.badHeartbeats++;
-      if (!this.#registryFull) {
-        this.#log.warn(
-          "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): heartbeats of new workers are ignored until offline ones are forgotten",
-          { size: this.#registry.size },
-        );
-      }
-      this.#registryFull = true;
-      return;
-    }
-    const { worker, was } = sighting;
-    if (was !== worker.state) {
-      this.#log.info(
-        worker.left
-          ? "worker {worker_id} ({pool}) left"
-          : was === undefined
-          ? "worker {worker_id} ({pool}) joined"
-          : "worker {worker_id} ({pool}) is back online",
-        { worker_id: worker.workerId, pool: worker.pool },
-      );
-    }
-    for (const o of this.#observers) o.workerChanged?.(worker);
   }
 
   #duplicate(existing: JobRecord, traceId: string): SubmitOutcome {

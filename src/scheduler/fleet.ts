@@ -1,0 +1,104 @@
+/**
+ * The fleet: what the scheduler does with heartbeats and with the passing
+ * of time for workers. It records each heartbeat in the
+ * {@linkcode WorkerRegistry}, says in the log when a worker joins, comes
+ * back, leaves, goes stale or offline, and tells observers; the engine
+ * hands it the heartbeats and calls {@linkcode Fleet.tick} once a second.
+ *
+ * @module
+ */
+import type { Heartbeat } from "../bus/messages.ts";
+import type { Logger } from "../log.ts";
+import type { WorkerRegistry } from "./registry.ts";
+import type { SchedulerCounters, SchedulerObserver } from "./service.ts";
+
+/**
+ * Keeps the registry current and reports its changes.
+ *
+ * @example
+ * ```ts
+ * const fleet = new Fleet(registry, counters, observers, log);
+ * fleet.heartbeat(heartbeat, "sys.heartbeat.echo");
+ * fleet.tick();
+ * ```
+ */
+export class Fleet {
+  readonly #registry: WorkerRegistry;
+  readonly #counters: SchedulerCounters;
+  readonly #observers: ReadonlySet<SchedulerObserver>;
+  readonly #log: Logger;
+  /** Whether the last heartbeat of a new worker found the registry full: warn once, not per beat. */
+  #registryFull = false;
+
+  /**
+   * A fleet over `registry`, counting into `counters`, telling `observers`.
+   *
+   * @param registry where heartbeats are recorded
+   * @param counters the scheduler's counters (`badHeartbeats` is counted here)
+   * @param observers told of every worker change
+   * @param log where joins, departures and liveness changes are said
+   */
+  constructor(
+    registry: WorkerRegistry,
+    counters: SchedulerCounters,
+    observers: ReadonlySet<SchedulerObserver>,
+    log: Logger,
+  ) {
+    this.#registry = registry;
+    this.#counters = counters;
+    this.#observers = observers;
+    this.#log = log;
+  }
+
+  /** Records one heartbeat that arrived on `subject`. */
+  heartbeat(heartbeat: Heartbeat, subject: string): void {
+    if (heartbeat.workerId === "") {
+      this.#counters.badHeartbeats++;
+      this.#log.warn("ignored a heartbeat without worker_id on {subject}", {
+        subject,
+      });
+      return;
+    }
+    const sighting = this.#registry.observe(heartbeat);
+    if (!sighting) {
+      this.#counters.badHeartbeats++;
+      if (!this.#registryFull) {
+        this.#log.warn(
+          "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): heartbeats of new workers are ignored until offline ones are forgotten",
+          { size: this.#registry.size },
+        );
+      }
+      this.#registryFull = true;
+      return;
+    }
+    const { worker, was } = sighting;
+    if (was !== worker.state) {
+      this.#log.info(
+        worker.left
+          ? "worker {worker_id} ({pool}) left"
+          : was === undefined
+          ? "worker {worker_id} ({pool}) joined"
+          : "worker {worker_id} ({pool}) is back online",
+        { worker_id: worker.workerId, pool: worker.pool },
+      );
+    }
+    for (const o of this.#observers) o.workerChanged?.(worker);
+  }
+
+  /** Re-judges every worker's liveness and forgets the long offline. */
+  tick(): void {
+    const { changed, forgotten } = this.#registry.tick();
+    if (forgotten.length > 0) {
+      this.#registryFull = false;
+      for (const o of this.#observers) o.workersForgotten?.(forgotten);
+    }
+    for (const worker of changed) {
+      this.#log.warn("worker {worker_id} ({pool}) is {state}", {
+        worker_id: worker.workerId,
+        pool: worker.pool,
+        state: worker.state,
+      });
+      for (const o of this.#observers) o.workerChanged?.(worker);
+    }
+  }
+}
