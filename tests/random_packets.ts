@@ -64,6 +64,7 @@ export function packetFor(random: () => number): BusPacket {
         adapterId: pick(STRINGS),
         envVars,
         payload: bytes(),
+        maxAttempts: int32(),
       }),
     }
     : kind === "jobResult"
@@ -87,6 +88,7 @@ export function packetFor(random: () => number): BusPacket {
         ]),
         output: bytes(),
         error: pick(STRINGS),
+        attempts: int32(),
       }),
     }
     : kind === "heartbeat"
@@ -117,6 +119,7 @@ export function packetFor(random: () => number): BusPacket {
         pool: pick(STRINGS),
         maxParallelJobs: int32(),
         leaving: random() < 0.5,
+        durable: random() < 0.5,
       }),
     }
     : kind === "alert"

@@ -231,6 +231,7 @@ export class Worker {
       executionMs: BigInt(Math.round(performance.now() - started)),
       output: completed ? outcome.output : EMPTY,
       error: completed ? "" : outcome.error,
+      attempts: 1,
     };
     this.#o.bus.publish(
       RESULT,

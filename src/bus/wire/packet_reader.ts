@@ -149,6 +149,7 @@ function jobRequest(end: number): JobRequest {
     adapterId: "",
     envVars: {},
     payload: EMPTY,
+    maxAttempts: 0,
   };
   while (pos < end) {
     const tag = varint();
@@ -194,6 +195,10 @@ function jobRequest(end: number): JobRequest {
         expect(tag, 2);
         m.payload = bytes();
         break;
+      case 21:
+        expect(tag, 0);
+        m.maxAttempts = varint32();
+        break;
       default:
         throw FALLBACK;
     }
@@ -211,6 +216,7 @@ function jobResult(end: number): JobResult {
     executionMs: 0n,
     output: EMPTY,
     error: "",
+    attempts: 0,
   };
   while (pos < end) {
     const tag = varint();
@@ -243,11 +249,25 @@ function jobResult(end: number): JobResult {
         expect(tag, 2);
         m.error = string();
         break;
+      case 22:
+        expect(tag, 0);
+        m.attempts = varint32();
+        break;
       default:
         throw FALLBACK;
     }
   }
   return m;
+}
+
+/** A bool field's value: any non-zero varint is true. */
+function bool(tag: number): boolean {
+  expect(tag, 0);
+  const start = pos;
+  const v = varint32();
+  // A zero in more than one byte may hide bits above 32: fromBinary decides.
+  if (v === 0 && pos - start > 1) throw FALLBACK;
+  return v !== 0;
 }
 
 function heartbeat(end: number): Heartbeat {
@@ -263,6 +283,7 @@ function heartbeat(end: number): Heartbeat {
     pool: "",
     maxParallelJobs: 0,
     leaving: false,
+    durable: false,
   };
   while (pos < end) {
     const tag = varint();
@@ -303,16 +324,12 @@ function heartbeat(end: number): Heartbeat {
         expect(tag, 0);
         m.maxParallelJobs = varint32();
         break;
-      case 20: {
-        expect(tag, 0);
-        const start = pos;
-        const v = varint32();
-        // Any non-zero varint is true; a zero in more than one byte may
-        // hide bits above 32, so fromBinary decides.
-        if (v === 0 && pos - start > 1) throw FALLBACK;
-        m.leaving = v !== 0;
+      case 20:
+        m.leaving = bool(tag);
         break;
-      }
+      case 21:
+        m.durable = bool(tag);
+        break;
       default:
         throw FALLBACK;
     }

@@ -186,6 +186,7 @@ function jobRequest(m: JobRequest): void {
     w.join(start);
   }
   bytes(20, m.payload);
+  enumOrInt32(21, m.maxAttempts);
 }
 
 function jobResult(m: JobResult): void {
@@ -200,6 +201,7 @@ function jobResult(m: JobResult): void {
   }
   bytes(20, m.output);
   str(21, m.error);
+  enumOrInt32(22, m.attempts);
 }
 
 function heartbeat(m: Heartbeat): void {
@@ -216,10 +218,14 @@ function heartbeat(m: Heartbeat): void {
   }
   str(11, m.pool);
   enumOrInt32(12, m.maxParallelJobs);
-  if (m.leaving) {
-    w.tag(20, VARINT);
-    w.varint(1);
-  }
+  bool(20, m.leaving);
+  bool(21, m.durable);
+}
+
+function bool(field: number, v: boolean): void {
+  if (!v) return;
+  w.tag(field, VARINT);
+  w.varint(1);
 }
 
 function alert(m: SystemAlert): void {

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cortex/v1/cortex.proto.
  */
 export const file_cortex_v1_cortex: GenFile = /*@__PURE__*/
-  fileDesc("ChZjb3J0ZXgvdjEvY29ydGV4LnByb3RvEgljb3J0ZXgudjEihwIKCkpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg0KBXRvcGljGAIgASgJEigKCHByaW9yaXR5GAMgASgOMhYuY29ydGV4LnYxLkpvYlByaW9yaXR5EhMKC2NvbnRleHRfcHRyGAQgASgJEhIKCmFkYXB0ZXJfaWQYBSABKAkSNAoIZW52X3ZhcnMYBiADKAsyIi5jb3J0ZXgudjEuSm9iUmVxdWVzdC5FbnZWYXJzRW50cnkSDwoHcGF5bG9hZBgUIAEoDBouCgxFbnZWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUoECAcQCEoECAgQCUoECAkQCiKvAQoJSm9iUmVzdWx0Eg4KBmpvYl9pZBgBIAEoCRIkCgZzdGF0dXMYAiABKA4yFC5jb3J0ZXgudjEuSm9iU3RhdHVzEhIKCnJlc3VsdF9wdHIYAyABKAkSEQoJd29ya2VyX2lkGAQgASgJEhQKDGV4ZWN1dGlvbl9tcxgFIAEoAxIOCgZvdXRwdXQYFCABKAwSDQoFZXJyb3IYFSABKAlKBAgGEAdKBAgHEAhKBAgIEAki3gEKCUhlYXJ0YmVhdBIRCgl3b3JrZXJfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJEgwKBHR5cGUYAyABKAkSEAoIY3B1X2xvYWQYBCABKAISFwoPZ3B1X3V0aWxpemF0aW9uGAUgASgCEhMKC2FjdGl2ZV9qb2JzGAYgASgFEhQKDGNhcGFiaWxpdGllcxgHIAMoCRIMCgRwb29sGAsgASgJEhkKEW1heF9wYXJhbGxlbF9qb2JzGAwgASgFEg8KB2xlYXZpbmcYFCABKAhKBAgIEAlKBAgJEApKBAgKEAsiQAoLU3lzdGVtQWxlcnQSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCgljb21wb25lbnQYAyABKAkiswIKCUJ1c1BhY2tldBIQCgh0cmFjZV9pZBgBIAEoCRIRCglzZW5kZXJfaWQYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQcHJvdG9jb2xfdmVyc2lvbhgEIAEoDRIsCgtqb2JfcmVxdWVzdBgKIAEoCzIVLmNvcnRleC52MS5Kb2JSZXF1ZXN0SAASKgoKam9iX3Jlc3VsdBgLIAEoCzIULmNvcnRleC52MS5Kb2JSZXN1bHRIABIpCgloZWFydGJlYXQYDCABKAsyFC5jb3J0ZXgudjEuSGVhcnRiZWF0SAASJwoFYWxlcnQYDSABKAsyFi5jb3J0ZXgudjEuU3lzdGVtQWxlcnRIAEIJCgdwYXlsb2FkKnwKC0pvYlByaW9yaXR5EhwKGEpPQl9QUklPUklUWV9VTlNQRUNJRklFRBAAEhYKEkpPQl9QUklPUklUWV9CQVRDSBABEhwKGEpPQl9QUklPUklUWV9JTlRFUkFDVElWRRACEhkKFUpPQl9QUklPUklUWV9DUklUSUNBTBADKqEBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAESFQoRSk9CX1NUQVRVU19GQUlMRUQQAhIWChJKT0JfU1RBVFVTX1RJTUVPVVQQAxIVChFKT0JfU1RBVFVTX0RFTklFRBAEEhgKFEpPQl9TVEFUVVNfQ0FOQ0VMTEVEEAVCM1oxZ2l0aHViLmNvbS9jb3J0ZXhvcy9jb3J0ZXgvZ2VuL2NvcnRleC92MTtjb3J0ZXh2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChZjb3J0ZXgvdjEvY29ydGV4LnByb3RvEgljb3J0ZXgudjEinQIKCkpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg0KBXRvcGljGAIgASgJEigKCHByaW9yaXR5GAMgASgOMhYuY29ydGV4LnYxLkpvYlByaW9yaXR5EhMKC2NvbnRleHRfcHRyGAQgASgJEhIKCmFkYXB0ZXJfaWQYBSABKAkSNAoIZW52X3ZhcnMYBiADKAsyIi5jb3J0ZXgudjEuSm9iUmVxdWVzdC5FbnZWYXJzRW50cnkSDwoHcGF5bG9hZBgUIAEoDBIUCgxtYXhfYXR0ZW1wdHMYFSABKAUaLgoMRW52VmFyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFKBAgHEAhKBAgIEAlKBAgJEAoiwQEKCUpvYlJlc3VsdBIOCgZqb2JfaWQYASABKAkSJAoGc3RhdHVzGAIgASgOMhQuY29ydGV4LnYxLkpvYlN0YXR1cxISCgpyZXN1bHRfcHRyGAMgASgJEhEKCXdvcmtlcl9pZBgEIAEoCRIUCgxleGVjdXRpb25fbXMYBSABKAMSDgoGb3V0cHV0GBQgASgMEg0KBWVycm9yGBUgASgJEhAKCGF0dGVtcHRzGBYgASgFSgQIBhAHSgQIBxAISgQICBAJIu8BCglIZWFydGJlYXQSEQoJd29ya2VyX2lkGAEgASgJEg4KBnJlZ2lvbhgCIAEoCRIMCgR0eXBlGAMgASgJEhAKCGNwdV9sb2FkGAQgASgCEhcKD2dwdV91dGlsaXphdGlvbhgFIAEoAhITCgthY3RpdmVfam9icxgGIAEoBRIUCgxjYXBhYmlsaXRpZXMYByADKAkSDAoEcG9vbBgLIAEoCRIZChFtYXhfcGFyYWxsZWxfam9icxgMIAEoBRIPCgdsZWF2aW5nGBQgASgIEg8KB2R1cmFibGUYFSABKAhKBAgIEAlKBAgJEApKBAgKEAsiQAoLU3lzdGVtQWxlcnQSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCgljb21wb25lbnQYAyABKAkiswIKCUJ1c1BhY2tldBIQCgh0cmFjZV9pZBgBIAEoCRIRCglzZW5kZXJfaWQYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQcHJvdG9jb2xfdmVyc2lvbhgEIAEoDRIsCgtqb2JfcmVxdWVzdBgKIAEoCzIVLmNvcnRleC52MS5Kb2JSZXF1ZXN0SAASKgoKam9iX3Jlc3VsdBgLIAEoCzIULmNvcnRleC52MS5Kb2JSZXN1bHRIABIpCgloZWFydGJlYXQYDCABKAsyFC5jb3J0ZXgudjEuSGVhcnRiZWF0SAASJwoFYWxlcnQYDSABKAsyFi5jb3J0ZXgudjEuU3lzdGVtQWxlcnRIAEIJCgdwYXlsb2FkKnwKC0pvYlByaW9yaXR5EhwKGEpPQl9QUklPUklUWV9VTlNQRUNJRklFRBAAEhYKEkpPQl9QUklPUklUWV9CQVRDSBABEhwKGEpPQl9QUklPUklUWV9JTlRFUkFDVElWRRACEhkKFUpPQl9QUklPUklUWV9DUklUSUNBTBADKqEBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAESFQoRSk9CX1NUQVRVU19GQUlMRUQQAhIWChJKT0JfU1RBVFVTX1RJTUVPVVQQAxIVChFKT0JfU1RBVFVTX0RFTklFRBAEEhgKFEpPQl9TVEFUVVNfQ0FOQ0VMTEVEEAVCM1oxZ2l0aHViLmNvbS9jb3J0ZXhvcy9jb3J0ZXgvZ2VuL2NvcnRleC92MTtjb3J0ZXh2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message cortex.v1.JobRequest
@@ -59,6 +59,15 @@ export type JobRequest = Message<"cortex.v1.JobRequest"> & {
    * @generated from field: bytes payload = 20;
    */
   payload: Uint8Array;
+
+  /**
+   * Added by CortexOS for Deno: how many attempts the job may take in durable
+   * mode before it is dead-lettered; 0 means the scheduler's default
+   * (CORTEX_MAX_ATTEMPTS).
+   *
+   * @generated from field: int32 max_attempts = 21;
+   */
+  maxAttempts: number;
 };
 
 /**
@@ -110,6 +119,14 @@ export type JobResult = Message<"cortex.v1.JobResult"> & {
    * @generated from field: string error = 21;
    */
   error: string;
+
+  /**
+   * Added by CortexOS for Deno: which attempt this result is of (1 for the
+   * first), or, on the final result, how many attempts the job took.
+   *
+   * @generated from field: int32 attempts = 22;
+   */
+  attempts: number;
 };
 
 /**
@@ -175,6 +192,15 @@ export type Heartbeat = Message<"cortex.v1.Heartbeat"> & {
    * @generated from field: bool leaving = 20;
    */
   leaving: boolean;
+
+  /**
+   * Added by CortexOS for Deno: true when the worker takes its jobs from
+   * JetStream (durable mode); a worker that leaves it false takes them from
+   * its topic over core NATS, as the Go MVP's workers do.
+   *
+   * @generated from field: bool durable = 21;
+   */
+  durable: boolean;
 };
 
 /**
