@@ -11,19 +11,24 @@
 
 /** A configuration value that is missing its expected shape. */
 export class ConfigError extends Error {
+  /** Shown before the message in logs and stack traces. */
   override name = "ConfigError";
 }
 
 /** One environment variable: its name, default, parser and documentation. */
 export interface Setting<T> {
+  /** The variable's name, e.g. `CORTEX_JOB_TIMEOUT_MS`. */
   readonly env: string;
+  /** The value when the variable is unset or empty. */
   readonly default: T;
+  /** What it means, for docs/configuration.md. */
   readonly describe: string;
   /** Parses the raw value; throws a message saying what is expected. */
   readonly parse: (raw: string) => T;
 }
 
-type Values<S extends Record<string, Setting<unknown>>> = {
+/** The values a group of settings holds, by the group's keys. */
+export type Values<S extends Record<string, Setting<unknown>>> = {
   [K in keyof S]: S[K] extends Setting<infer T> ? T : never;
 };
 
