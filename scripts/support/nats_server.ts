@@ -91,6 +91,8 @@ export interface NatsServer extends AsyncDisposable {
 export interface StartOptions {
   /** Also serve the HTTP monitoring endpoint (`/varz`, `/connz`). Default false. */
   monitor?: boolean;
+  /** Enable JetStream. Default true. */
+  jetstream?: boolean;
 }
 
 /**
@@ -118,7 +120,12 @@ export async function startNatsServer(
   const spawn = async () => {
     try {
       child = new Deno.Command(binary, {
-        args: [...natsServerArgs(port, store), ...monitorArgs],
+        args: [
+          ...natsServerArgs(port, store).filter((arg) =>
+            options.jetstream !== false || arg !== "--jetstream"
+          ),
+          ...monitorArgs,
+        ],
         stdout: "null",
         stderr: "null",
       }).spawn();

@@ -8,6 +8,11 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connectNats, NatsUnreachable } from "../bus/connect.ts";
+import {
+  type Durability,
+  DurabilityUnavailable,
+  resolveDurability,
+} from "../bus/durable/mode.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { logger, setupLogging } from "../log.ts";
 import { SUBMIT_SETTINGS } from "../submit/config.ts";
@@ -57,9 +62,18 @@ async function main(): Promise<number> {
     console.error(`submit: ${error.message}`);
     return 2;
   }
+  let durability: Durability;
+  try {
+    durability = (await resolveDurability(nc, config.durability)).mode;
+  } catch (error) {
+    if (!(error instanceof DurabilityUnavailable)) throw error;
+    console.error(`submit: ${error.message}`);
+    await nc.close();
+    return 2;
+  }
   const out = new Output();
   try {
-    return await submitJobs(nc, options, out);
+    return await submitJobs(nc, options, out, durability);
   } finally {
     out.flush();
     await nc.close();

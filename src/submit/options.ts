@@ -31,6 +31,8 @@ usage: deno task submit [options]
   --payload-file F   job payload, read from a file
   --priority P       ${PRIORITY_HELP}
   --count N          how many jobs to submit (default 1)
+  --max-attempts N   attempts per job in durable mode, 1-100 (default: the
+                     scheduler's CORTEX_MAX_ATTEMPTS)
   --concurrency C    how many jobs in flight at once (default 1)
   --timeout D        how long to wait for each job's result: 500ms, 30s, 2m
                      (default 65s, past the scheduler's 60 s job timeout)
@@ -38,7 +40,8 @@ usage: deno task submit [options]
   --json             one JSON object per job, then {"summary": …}
   --help             this text
 
-environment: NATS_URL (default nats://127.0.0.1:4222)
+environment: NATS_URL (default nats://127.0.0.1:4222), CORTEX_DURABILITY
+(jetstream: each job is acknowledged once stored; none/auto: core NATS)
 exit code: ${EXIT_HELP}, 2 a result never
 arrived, NATS unreachable, or bad arguments`;
 
@@ -55,6 +58,8 @@ export interface SubmitOptions {
   priority: number;
   /** How many jobs to submit. */
   count: number;
+  /** Attempts per job in durable mode; 0 leaves it to the scheduler. */
+  maxAttempts: number;
   /** How many jobs to keep in flight at once. */
   concurrency: number;
   /** How long to wait for each job's result. */
@@ -82,6 +87,19 @@ function duration(raw: string): number {
   }
   const unit = { ms: 1, s: 1000, m: 60_000 }[match[2] ?? "s"]!;
   return Number(match[1]) * unit;
+}
+
+/** Most attempts a job may ask for. */
+export const MAX_ATTEMPTS = 100;
+
+function attempts(raw: string): number {
+  const n = positiveInt("max-attempts", raw);
+  if (n > MAX_ATTEMPTS) {
+    throw new UsageError(
+      `--max-attempts ${raw}: expected a whole number from 1 to ${MAX_ATTEMPTS}`,
+    );
+  }
+  return n;
 }
 
 /** A priority by name in any case, or by its wire number. */
@@ -120,6 +138,7 @@ export async function parseSubmitArgs(
       "payload-file": { type: "string" },
       priority: { type: "string", default: Priority.UNSPECIFIED },
       count: { type: "string", default: "1" },
+      "max-attempts": { type: "string" },
       concurrency: { type: "string", default: "1" },
       timeout: { type: "string", default: "65s" },
       "no-wait": { type: "boolean", default: false },
@@ -146,6 +165,9 @@ export async function parseSubmitArgs(
     payload,
     priority: priority(values.priority),
     count: positiveInt("count", values.count),
+    maxAttempts: values["max-attempts"] === undefined
+      ? 0
+      : attempts(values["max-attempts"]),
     concurrency: positiveInt("concurrency", values.concurrency),
     timeoutMs: duration(values.timeout),
     wait: !values["no-wait"],

@@ -55,6 +55,8 @@ export interface Outcome {
   error: string;
   /** The job's output, as text. */
   output: string;
+  /** How many attempts it took (0 when it was refused before any). */
+  attempts: number;
 }
 
 /** The line for one job's result. */
@@ -68,6 +70,7 @@ export function outcomeLine(o: Outcome, json: boolean): string {
       rtt_ms: Math.round(o.rttMs * 1000) / 1000,
       error: o.error,
       output: o.output,
+      attempts: o.attempts,
     });
   }
   const parts = [
@@ -77,24 +80,21 @@ export function outcomeLine(o: Outcome, json: boolean): string {
     `exec=${o.executionMs}ms`,
     `rtt=${o.rttMs.toFixed(1)}ms`,
   ];
+  if (o.attempts > 1) parts.push(`attempts=${o.attempts}`);
   if (o.error) parts.push(`error="${o.error}"`);
   if (o.output) parts.push(`output=${JSON.stringify(o.output.slice(0, 80))}`);
   return parts.join("  ");
 }
 
-/** The line for a job whose result did not come within `timeoutMs`. */
+/** The line for a job whose result never came, and `why`. */
 export function missingLine(
   jobId: string,
-  timeoutMs: number,
+  why: string,
   json: boolean,
 ): string {
   return json
-    ? JSON.stringify({
-      job_id: jobId,
-      status: MISSING,
-      error: `no result within ${timeoutMs} ms`,
-    })
-    : `${jobId}  ${MISSING}    no result within ${timeoutMs} ms`;
+    ? JSON.stringify({ job_id: jobId, status: MISSING, error: why })
+    : `${jobId}  ${MISSING}    ${why}`;
 }
 
 /** The line after publishing `count` jobs without waiting for them. */
@@ -113,7 +113,16 @@ export function submittedLine(
  * more than one job) a text paragraph; nothing for a single job as text.
  */
 export function summaryLines(
-  run: { count: number; seconds: number; counts: Counts; rtts: number[] },
+  run: {
+    count: number;
+    seconds: number;
+    counts: Counts;
+    rtts: number[];
+    /** Jobs that took more than one attempt. */
+    retried: number;
+    /** Jobs that failed every attempt they were allowed (durable mode). */
+    dead: number;
+  },
   json: boolean,
 ): string[] {
   const { count, seconds, counts } = run;
@@ -128,6 +137,8 @@ export function summaryLines(
         denied: counts[JobState.DENIED] ?? 0,
         timeout: counts[JobState.TIMEOUT] ?? 0,
         missing: counts[MISSING] ?? 0,
+        retried: run.retried,
+        dead: run.dead,
         jobs_per_s: Math.round(jobsPerS * 10) / 10,
         p50_ms: round(lat.p50),
         p90_ms: round(lat.p90),
@@ -137,9 +148,11 @@ export function summaryLines(
     })];
   }
   if (count <= 1) return [];
-  const byStatus = Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(
-    ", ",
-  );
+  const byStatus = [
+    ...Object.entries(counts).map(([s, n]) => `${n} ${s}`),
+    ...(run.retried > 0 ? [`${run.retried} retried`] : []),
+    ...(run.dead > 0 ? [`${run.dead} dead-lettered`] : []),
+  ].join(", ");
   return [
     `\n${count} jobs in ${seconds.toFixed(2)} s (${
       jobsPerS.toFixed(0)

@@ -6,7 +6,13 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import { type NatsConnection, RequestError } from "@nats-io/nats-core";
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import {
+  delay,
+  type NatsConnection,
+  NoRespondersError,
+  RequestError,
+} from "@nats-io/nats-core";
 import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import {
   decodePacket,
@@ -14,6 +20,8 @@ import {
   newTraceId,
   packet,
 } from "../bus/codec.ts";
+import { SUBMIT_STREAM } from "../bus/durable/layout.ts";
+import type { Durability } from "../bus/durable/mode.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
 import { finalState, JobState } from "../contract/mod.ts";
 import type { SubmitOptions } from "./options.ts";
@@ -46,6 +54,54 @@ async function firstJob(
   return true;
 }
 
+/** Attempts at storing one job before the CLI gives up on it. */
+const STORE_TRIES = 4;
+
+/**
+ * Publishes one job through JetStream and resolves once `CORTEX_SUBMIT`
+ * has stored it: the job is accepted. A publish that is not acknowledged is
+ * retried with the same message id (the job id), so the stream keeps one
+ * copy whatever happened to the earlier tries. Resolves the last error's
+ * message when every try failed.
+ */
+async function store(
+  js: JetStreamClient,
+  jobId: string,
+  bytes: Uint8Array,
+): Promise<string | undefined> {
+  for (let tryNo = 1;; tryNo++) {
+    try {
+      await js.publish(SUBMIT, bytes, { msgID: jobId, timeout: 5_000 });
+      return undefined;
+    } catch (error) {
+      if (noStream(error)) return NO_STREAM;
+      if (tryNo === STORE_TRIES) {
+        return `not stored: ${(error as Error).message}`;
+      }
+      await delay(250 * 2 ** tryNo);
+    }
+  }
+}
+
+const NO_STREAM = `no stream ${SUBMIT_STREAM} stores ${SUBMIT}`;
+
+/**
+ * Whether a JetStream publish failed because no stream takes the subject:
+ * the server has no responder for it, which the client reports as
+ * "jetstream is not enabled" (a class it does not export).
+ */
+function noStream(error: unknown): boolean {
+  return error instanceof NoRespondersError ||
+    (error instanceof Error && error.name === "JetStreamNotEnabled");
+}
+
+function noStreamError(nc: NatsConnection): number {
+  console.error(
+    `submit: ${NO_STREAM} at ${nc.getServer()}: start the scheduler with CORTEX_DURABILITY=jetstream once (it makes the streams), or submit with CORTEX_DURABILITY=none`,
+  );
+  return 2;
+}
+
 function noSchedulerError(nc: NatsConnection): number {
   console.error(
     `submit: no scheduler is listening on ${SUBMIT} at ${nc.getServer()}: start one with \`deno task scheduler\``,
@@ -68,7 +124,9 @@ export async function submitJobs(
   nc: NatsConnection,
   options: SubmitOptions,
   out: Output,
+  durability: Durability = "core",
 ): Promise<number> {
+  const js = durability === "jetstream" ? jetstream(nc) : undefined;
   const senderId = `submit-${crypto.randomUUID().slice(0, 8)}`;
   const prefix = `job-${crypto.randomUUID().slice(0, 8)}`;
   const jobId = (i: number) =>
@@ -81,13 +139,25 @@ export async function submitJobs(
         topic: options.topic,
         priority: options.priority,
         payload: options.payload,
+        maxAttempts: options.maxAttempts,
       }),
     }, { senderId, traceId: newTraceId() }));
 
   if (!options.wait) {
-    if (!await firstJob(nc, encode(0), 200)) return noSchedulerError(nc);
-    for (let i = 1; i < options.count; i++) nc.publish(SUBMIT, encode(i));
-    await nc.flush();
+    if (js) {
+      for (let i = 0; i < options.count; i++) {
+        const failed = await store(js, jobId(i), encode(i));
+        if (failed === NO_STREAM) return noStreamError(nc);
+        if (failed) {
+          console.error(`submit: job ${jobId(i)} ${failed}`);
+          return 2;
+        }
+      }
+    } else {
+      if (!await firstJob(nc, encode(0), 200)) return noSchedulerError(nc);
+      for (let i = 1; i < options.count; i++) nc.publish(SUBMIT, encode(i));
+      await nc.flush();
+    }
     out.line(submittedLine(options.count, options.topic, options.json));
     return 0;
   }
@@ -95,6 +165,8 @@ export async function submitJobs(
   const inflight = new Map<string, number>(); // job id → sent at (ms)
   const counts: Counts = {};
   const rtts: number[] = [];
+  let retried = 0;
+  let dead = 0;
   let next = 0;
   let done = 0;
   let finished!: () => void;
@@ -112,10 +184,27 @@ export async function submitJobs(
     if (done === options.count) finished();
   };
   let noScheduler = false;
+  let noStream = false;
+  const missing = (id: string, why: string) => {
+    inflight.delete(id);
+    counts[MISSING] = (counts[MISSING] ?? 0) + 1;
+    out.line(missingLine(id, why, options.json));
+    settle();
+  };
   const send = () => {
     const i = next++;
     const bytes = encode(i);
-    inflight.set(jobId(i), performance.now());
+    const id = jobId(i);
+    inflight.set(id, performance.now());
+    if (js) {
+      store(js, id, bytes).then((failed) => {
+        if (failed === NO_STREAM && i === 0) {
+          noStream = true;
+          finished();
+        } else if (failed && inflight.has(id)) missing(id, failed);
+      });
+      return;
+    }
     if (i > 0) return nc.publish(SUBMIT, bytes);
     firstJob(nc, bytes, 1_000).then((listening) => {
       if (listening) return;
@@ -134,14 +223,18 @@ export async function submitJobs(
       inflight.delete(result.jobId);
       const rttMs = performance.now() - sentAt;
       rtts.push(rttMs);
+      const status = finalState(result.status);
+      if (result.attempts > 1) retried++;
+      if (js && status === JobState.FAILED && result.attempts > 0) dead++;
       report({
         jobId: result.jobId,
-        status: finalState(result.status),
+        status,
         workerId: result.workerId,
         executionMs: Number(result.executionMs),
         rttMs,
         error: result.error,
         output: result.output.length > 0 ? decoder.decode(result.output) : "",
+        attempts: result.attempts,
       });
       settle();
     },
@@ -152,10 +245,7 @@ export async function submitJobs(
     const now = performance.now();
     for (const [id, sentAt] of inflight) {
       if (now - sentAt < options.timeoutMs) break;
-      inflight.delete(id);
-      counts[MISSING] = (counts[MISSING] ?? 0) + 1;
-      out.line(missingLine(id, options.timeoutMs, options.json));
-      settle();
+      missing(id, `no result within ${options.timeoutMs} ms`);
     }
   }, Math.min(250, options.timeoutMs));
 
@@ -163,10 +253,11 @@ export async function submitJobs(
   await allDone;
   clearInterval(sweep);
   if (noScheduler) return noSchedulerError(nc);
+  if (noStream) return noStreamError(nc);
   const seconds = (performance.now() - started) / 1000;
   for (
     const line of summaryLines(
-      { count: options.count, seconds, counts, rtts },
+      { count: options.count, seconds, counts, rtts, retried, dead },
       options.json,
     )
   ) out.line(line);

@@ -22,6 +22,7 @@ Deno.test("submit output: a result line as text and as JSON", () => {
     rttMs: 4.25,
     error: "",
     output: "hi",
+    attempts: 1,
   } as const;
   assertEquals(
     outcomeLine(outcome, false),
@@ -37,7 +38,12 @@ Deno.test("submit output: a result line as text and as JSON", () => {
       rtt_ms: 4.25,
       error: "",
       output: "hi",
+      attempts: 1,
     },
+  );
+  assertEquals(
+    outcomeLine({ ...outcome, status: "FAILED", attempts: 3 }, false),
+    'job-1  FAILED     worker=w  exec=3ms  rtt=4.3ms  attempts=3  output="hi"',
   );
   const summary = JSON.parse(
     summaryLines({
@@ -45,7 +51,10 @@ Deno.test("submit output: a result line as text and as JSON", () => {
       seconds: 1,
       counts: { COMPLETED: 1, MISSING: 1 },
       rtts: [1],
+      retried: 1,
+      dead: 0,
     }, true)[0],
   ).summary;
   assertEquals([summary.completed, summary.missing, summary.failed], [1, 1, 0]);
+  assertEquals([summary.retried, summary.dead], [1, 0]);
 });
