@@ -4,7 +4,7 @@
  */
 import { assertEquals, assertOk } from "../assert.ts";
 import { launchChromium } from "../../scripts/support/chromium.ts";
-import { descendantPid } from "../process_tree.ts";
+import { descendantPid } from "../../scripts/support/process_tree.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import { freePort } from "../../scripts/support/ports.ts";
 import { runTask, startTask } from "../processes.ts";

@@ -1,5 +1,6 @@
 /**
- * Finds processes below a test's child, to crash one of them on purpose.
+ * Finds processes below a child of ours, to crash one of them on purpose
+ * (tests, deno task chaos).
  *
  * @module
  */
