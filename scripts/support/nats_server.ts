@@ -83,8 +83,12 @@ export interface NatsServer extends AsyncDisposable {
   monitorUrl?: string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
-  /** Stops the server and starts it again on the same port. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server and starts it again on the same port and store:
+   * politely (SIGTERM, the default), or as a crash (SIGKILL), after
+   * `downMs` (default 0) without a server.
+   */
+  restart(signal?: "SIGTERM" | "SIGKILL", downMs?: number): Promise<void>;
 }
 
 /** Options of {@linkcode startNatsServer}. */
@@ -139,9 +143,9 @@ export async function startNatsServer(
     }
     await waitForPort(port);
   };
-  const kill = async () => {
+  const kill = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
     try {
-      child.kill("SIGTERM");
+      child.kill(signal);
     } catch {
       return; // already gone
     }
@@ -170,8 +174,9 @@ export async function startNatsServer(
     },
     monitorUrl: monitorPort ? `http://127.0.0.1:${monitorPort}` : undefined,
     stop,
-    async restart() {
-      await kill();
+    async restart(signal = "SIGTERM", downMs = 0) {
+      await kill(signal);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       await spawn();
     },
     [Symbol.asyncDispose]: stop,
