@@ -1,6 +1,6 @@
 /**
  * The one way a CortexOS process connects to NATS: a named connection that
- * reconnects forever with capped exponential backoff and logs its lifecycle.
+ * reconnects forever, every quarter second with jitter, and logs its lifecycle.
  *
  * @module
  */
@@ -24,8 +24,12 @@ export interface ConnectOptions {
    * once with {@linkcode NatsUnreachable} (CLIs: false). Default true.
    */
   waitForServer?: boolean;
-  /** Ceiling of the reconnect backoff, in ms. Default 5,000. */
-  maxBackoffMs?: number;
+  /**
+   * Wait between reconnect attempts, in ms, ±40 % jitter so a fleet does not
+   * return in step. Default 250: a server back from a restart has everyone
+   * again within about a second (exponential growth to 5 s took 3.4 s).
+   */
+  reconnectWaitMs?: number;
 }
 
 /** NATS could not be reached at `url`. */
@@ -47,9 +51,9 @@ export class NatsUnreachable extends Error {
 }
 
 /**
- * Connects to NATS. A lost connection is retried forever, waiting 100 ms,
- * 200 ms, 400 ms… up to `maxBackoffMs` (plus jitter) between attempts;
- * disconnect, reconnect and close are logged.
+ * Connects to NATS. A lost connection is retried forever, every
+ * `reconnectWaitMs` (with jitter); disconnect, reconnect and close are
+ * logged.
  *
  * @throws {NatsUnreachable} when `waitForServer` is false and the first
  * connection fails.
@@ -62,13 +66,9 @@ export class NatsUnreachable extends Error {
 export async function connectNats(
   options: ConnectOptions,
 ): Promise<NatsConnection> {
-  const { url, name, log, waitForServer = true, maxBackoffMs = 5_000 } =
+  const { url, name, log, waitForServer = true, reconnectWaitMs = 250 } =
     options;
-  let attempt = 0;
-  const backoff = () => {
-    const base = Math.min(100 * 2 ** attempt++, maxBackoffMs);
-    return base + Math.random() * base * 0.2;
-  };
+  const backoff = () => reconnectWaitMs * (0.6 + Math.random() * 0.8);
   const servers = url.split(",").map((s) => s.trim());
 
   let waiting: ReturnType<typeof setInterval> | undefined;
@@ -101,20 +101,15 @@ export async function connectNats(
   } finally {
     clearInterval(waiting);
   }
-  attempt = 0;
   log.info("connected to NATS at {server} as {name}", {
     server: nc.getServer(),
     name,
   });
-  watchStatus(nc, log, () => attempt = 0);
+  watchStatus(nc, log);
   return nc;
 }
 
-async function watchStatus(
-  nc: NatsConnection,
-  log: Logger,
-  onReconnect: () => void,
-): Promise<void> {
+async function watchStatus(nc: NatsConnection, log: Logger): Promise<void> {
   for await (const status of nc.status()) {
     switch (status.type) {
       case "disconnect":
@@ -123,7 +118,6 @@ async function watchStatus(
         });
         break;
       case "reconnect":
-        onReconnect();
         log.info("reconnected to NATS at {server}", { server: status.server });
         break;
       case "error":
