@@ -348,3 +348,42 @@ Deno.test("a job redelivered past its max attempts is reported FAILED and acked"
     { what: "the job acked" },
   );
 });
+
+Deno.test("SIGTERM in durable mode: the job in flight is reported and acked, the next left for others, then it leaves", async () => {
+  await using nats = await startNatsServer();
+  await using s = await scheduler(nats);
+  await using worker = await durableWorker(nats, {
+    CORTEX_ECHO_MIN_MS: "1000",
+    CORTEX_ECHO_MAX_MS: "1000",
+  });
+  await s.dispatch("first");
+  await s.dispatch("second");
+  await eventually(async () => (await s.consumerInfo()).num_ack_pending === 1, {
+    what: "the first job taken",
+  });
+  const status = await worker.stop("SIGTERM");
+  assertEquals(status.code, 0);
+  assertEquals(s.of("first").map((r) => [r.status, r.attempts]), [[
+    JobStatus.COMPLETED,
+    1,
+  ]]);
+  assertEquals(s.of("second").length, 0);
+  const info = await s.consumerInfo();
+  assertEquals([info.num_pending, info.num_ack_pending], [1, 0]);
+  await eventually(() => s.heartbeats.some((h) => h.leaving && h.durable), {
+    what: "the leaving heartbeat",
+  });
+
+  await using _next = await durableWorker(nats);
+  const second = await eventually(() => s.of("second")[0], {
+    what: "the second job reported by the next worker",
+  });
+  assertEquals([second.status, second.attempts], [JobStatus.COMPLETED, 1]);
+});
+
+Deno.test("without CORTEX_DURABILITY the worker says durability: core and takes the core topic", async () => {
+  await using nats = await startNatsServer();
+  await using worker = startTask("worker:echo", [], { NATS_URL: nats.url });
+  await worker.waitFor(/taking job\.echo in queue group/);
+  assertOk(worker.lines.some((l) => /durability: core$/.test(l)));
+});
