@@ -387,3 +387,34 @@ Deno.test("without CORTEX_DURABILITY the worker says durability: core and takes 
   await worker.waitFor(/taking job\.echo in queue group/);
   assertOk(worker.lines.some((l) => /durability: core$/.test(l)));
 });
+
+Deno.test("nats-server restarted: the durable worker pulls again and every job is reported", async () => {
+  await using nats = await startNatsServer();
+  await using s = await scheduler(nats);
+  await using worker = await durableWorker(nats, {
+    CORTEX_WORKER_CONCURRENCY: "4",
+  });
+  for (let i = 0; i < 10; i++) await s.dispatch(`before-${i}`);
+  await eventually(() => s.reports.length === 10, { what: "10 reports" });
+
+  await nats.restart();
+  await worker.waitFor(/reconnected to NATS/, 15_000);
+  await eventually(() => !s.nc.isClosed() && s.nc.info !== undefined, {
+    what: "the test client back",
+  });
+  for (let i = 0; i < 10; i++) {
+    await eventually(
+      () => s.dispatch(`after-${i}`).then(() => true, () => false),
+      {
+        what: `job after-${i} dispatched`,
+      },
+    );
+  }
+  await eventually(() => s.reports.length >= 20, {
+    timeoutMs: 15_000,
+    what: "the 10 later jobs reported",
+  });
+  for (let i = 0; i < 10; i++) {
+    assertEquals(s.of(`after-${i}`)[0].status, JobStatus.COMPLETED);
+  }
+});

@@ -147,7 +147,9 @@ export class JetStreamWorkQueue implements WorkQueue {
     let said = false;
     while (!signal.aborted) {
       try {
-        this.#jsm ??= await jetstreamManager(this.#nc);
+        // A short request timeout: a request lost to a reconnect is asked
+        // again after 2 s, not the client's default 5 s.
+        this.#jsm ??= await jetstreamManager(this.#nc, { timeout: 2_000 });
         await this.#jsm.streams.info(WORK_STREAM);
         await this.#ensureConsumer(this.#jsm);
         if (said) log.info("stream {stream} is there", { stream: WORK_STREAM });
