@@ -56,6 +56,37 @@ export function int(
   };
 }
 
+/**
+ * A number from 0 to 1 (a probability, a share), written as a decimal:
+ * `0`, `0.25`, `1`.
+ *
+ * @example
+ * ```ts
+ * const settings = { failRate: fraction("CORTEX_ECHO_FAIL_RATE", 0, "chance of failure") };
+ * loadConfig(settings, () => "0.5").failRate; // 0.5
+ * ```
+ */
+export function fraction(
+  env: string,
+  defaultValue: number,
+  describe: string,
+): Setting<number> {
+  return {
+    env,
+    default: defaultValue,
+    describe,
+    parse(raw) {
+      const text = raw.trim();
+      const value = Number(text);
+      // Number() accepts "", "0x1" and "1e-1": a decimal is what the doc shows.
+      if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || !(value >= 0 && value <= 1)) {
+        throw new ConfigError("expected a number from 0 to 1, such as 0.25");
+      }
+      return value;
+    },
+  };
+}
+
 /** Free text; a value of only white space is refused. */
 export function text(
   env: string,

@@ -6,6 +6,12 @@
 import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
+import {
+  DURABILITY,
+  DurabilityUnavailable,
+  resolveDurability,
+} from "../bus/durable/mode.ts";
+import { JetStreamWorkQueue } from "../bus/durable/work_queue.ts";
 import { ECHO_TOPIC } from "../bus/subjects.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
 import { logger, setupLogging } from "../log.ts";
@@ -31,10 +37,29 @@ await logHeldPermissions(log, {
 
 const nc = await connectNats({ url: config.natsUrl, name: workerId, log });
 const bus = new NatsBus(nc, logger("bus"));
+let durability;
+try {
+  durability = await resolveDurability(nc, config.durability);
+} catch (error) {
+  if (!(error instanceof DurabilityUnavailable)) throw error;
+  console.error(`configuration error: ${error.message}`);
+  await nc.close();
+  Deno.exit(2);
+}
+// Exactly `durability: jetstream` or `durability: core`, as the scheduler
+// says it: operators and tests look for the line.
+log.info("durability: {mode}", {
+  mode: durability.mode,
+  setting: `${DURABILITY.env}=${config.durability}`,
+});
 const worker = new Worker({
   bus,
   log,
-  handler: echoHandler({ minMs: config.minMs, maxMs: config.maxMs }),
+  handler: echoHandler({
+    minMs: config.minMs,
+    maxMs: config.maxMs,
+    failRate: config.failRate,
+  }),
   workerId,
   pool: "echo",
   topic: ECHO_TOPIC,
@@ -43,6 +68,18 @@ const worker = new Worker({
   capabilities: config.capabilities,
   concurrency: config.concurrency,
   heartbeatMs: config.heartbeatMs,
+  durable: durability.mode === "jetstream"
+    ? {
+      queue: new JetStreamWorkQueue(nc, {
+        topic: ECHO_TOPIC,
+        ackWaitMs: config.ackWaitMs,
+        log,
+      }),
+      ackWaitMs: config.ackWaitMs,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
+    }
+    : undefined,
 });
 await worker.start();
 

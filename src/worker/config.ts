@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { COMMON, int, list, text } from "../config.ts";
+import { COMMON, fraction, int, list, text } from "../config.ts";
+import { DURABILITY, RETRY_SETTINGS } from "../bus/durable/mode.ts";
 import { EXIT_WITH_PARENT } from "../shutdown.ts";
 
 /** Every variable the echo worker process reads. */
@@ -45,11 +46,25 @@ export const WORKER_SETTINGS = {
     0,
     3_600_000,
   ),
+  failRate: fraction(
+    "CORTEX_ECHO_FAIL_RATE",
+    0,
+    'chance (0 to 1) that an echo attempt fails with "simulated failure", to watch retries',
+  ),
   heartbeatMs: int(
     "CORTEX_HEARTBEAT_MS",
     5_000,
     "heartbeat interval, in ms",
     1,
   ),
+  durability: DURABILITY,
+  ackWaitMs: int(
+    "CORTEX_ACK_WAIT_MS",
+    5_000,
+    "durable mode: how long a job's lease lasts without a sign of life from its worker, in ms (a dead worker's jobs go elsewhere after it)",
+    1_000,
+    3_600_000,
+  ),
+  ...RETRY_SETTINGS,
   exitWithParent: EXIT_WITH_PARENT,
 };

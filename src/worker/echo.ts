@@ -1,9 +1,10 @@
 /**
- * The echo job: waits a random time in a range, then returns its input.
+ * The echo job: waits a random time in a range, then returns its input, or
+ * fails now and then when asked to (to watch retries and dead letters).
  *
  * @module
  */
-import type { JobHandler } from "./runtime.ts";
+import type { JobHandler, JobOutcome } from "./runtime.ts";
 
 /** Options for {@linkcode echoHandler}. */
 export interface EchoOptions {
@@ -11,9 +12,17 @@ export interface EchoOptions {
   minMs: number;
   /** Longest work time in ms (default 500). */
   maxMs: number;
+  /**
+   * The chance, from 0 to 1, that an attempt fails with "simulated failure"
+   * after its work time. Default 0.
+   */
+  failRate?: number;
   /** Random source in [0, 1), for tests. Default `Math.random`. */
   random?: () => number;
 }
+
+/** The error of an attempt that {@linkcode EchoOptions.failRate} made fail. */
+export const SIMULATED_FAILURE = "simulated failure";
 
 /**
  * A handler that echoes the job's payload after a uniform random delay.
@@ -24,10 +33,14 @@ export interface EchoOptions {
  * ```
  */
 export function echoHandler(options: EchoOptions): JobHandler {
-  const { minMs, maxMs, random = Math.random } = options;
+  const { minMs, maxMs, failRate = 0, random = Math.random } = options;
   return (job) => {
     const delay = minMs + random() * (maxMs - minMs);
-    const done = { status: "completed" as const, output: job.payload };
+    // Drawn only when failures are asked for, so a test's random source
+    // sees the same sequence as before for the work time.
+    const done: JobOutcome = failRate > 0 && random() < failRate
+      ? { status: "failed", error: SIMULATED_FAILURE }
+      : { status: "completed", output: job.payload };
     if (maxMs <= 0) return done;
     return new Promise((resolve) => setTimeout(() => resolve(done), delay));
   };

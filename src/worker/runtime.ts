@@ -1,6 +1,7 @@
 /**
- * The worker runtime: takes jobs from a queue group, runs them with bounded
- * concurrency, reports results, heartbeats, and drains on shutdown.
+ * The worker runtime: takes jobs (from a queue group in core mode, from its
+ * topic's work queue in durable mode), runs them with bounded concurrency,
+ * reports results, heartbeats, and drains on shutdown.
  *
  * A job type is just a {@linkcode JobHandler}; the echo worker is one.
  *
@@ -9,41 +10,34 @@
 import { create } from "@bufbuild/protobuf";
 import { cpuUsage } from "node:process";
 import { HeartbeatSchema, JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
-import type {
-  BusPacket,
-  Heartbeat,
-  JobRequest,
-  JobResult,
-} from "../bus/messages.ts";
+import type { BusPacket, Heartbeat, JobRequest } from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { packet } from "../bus/codec.ts";
 import { heartbeatSubject, RESULT, workerQueue } from "../bus/subjects.ts";
+import { WORK_STREAM, workConsumer } from "../bus/durable/layout.ts";
+import type { WorkQueue } from "../bus/durable/work_queue.ts";
 import type { Logger } from "../log.ts";
+import { DurableFeed } from "./durable.ts";
+import {
+  failure,
+  isPromise,
+  type JobHandler,
+  type JobOutcome,
+  jobResult,
+} from "./job.ts";
 
-/** The output of a failed job: none, one shared empty array. */
-const EMPTY = new Uint8Array(0);
+export type { JobHandler, JobOutcome } from "./job.ts";
 
-/** What a handler produces: output bytes, or a failure. */
-export type JobOutcome =
-  | { status: "completed"; output: Uint8Array }
-  | { status: "failed"; error: string };
-
-/** Runs one job. A thrown error or rejection becomes a FAILED result. */
-export type JobHandler = (
-  job: JobRequest,
-) => JobOutcome | Promise<JobOutcome>;
-
-function failure(error: unknown): JobOutcome {
-  return {
-    status: "failed",
-    error: error instanceof Error ? error.message : String(error),
-  };
-}
-
-function isPromise(
-  value: JobOutcome | Promise<JobOutcome>,
-): value is Promise<JobOutcome> {
-  return typeof (value as { then?: unknown }).then === "function";
+/** What a worker needs in durable mode (docs/durability.md). */
+export interface DurableWorkerOptions {
+  /** The topic's work queue, which jobs are pulled from and attempts reported to. */
+  queue: WorkQueue;
+  /** `CORTEX_ACK_WAIT_MS`: the consumer's ack wait; the lease is renewed every third of it. */
+  ackWaitMs: number;
+  /** `CORTEX_RETRY_BASE_MS`: the delay before a second attempt. */
+  retryBaseMs: number;
+  /** `CORTEX_RETRY_MAX_MS`: the longest delay between attempts. */
+  retryMaxMs: number;
 }
 
 /** Options for {@linkcode Worker}. */
@@ -70,10 +64,17 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Heartbeat interval in ms. Default 5,000. */
   heartbeatMs?: number;
+  /**
+   * Durable mode: jobs come from this work queue instead of a queue
+   * subscription on `topic`, each attempt is reported there, and no result
+   * goes to `sys.job.result` (the scheduler publishes the final one).
+   */
+  durable?: DurableWorkerOptions;
 }
 
 /**
- * A worker: one queue-group subscription and a heartbeat.
+ * A worker: a heartbeat, and one queue-group subscription (core mode) or a
+ * {@linkcode DurableFeed} on its topic's work queue (durable mode).
  *
  * @example
  * ```ts
@@ -90,6 +91,8 @@ export class Worker {
   #subscription?: { unsubscribe(): void };
   #beat?: ReturnType<typeof setInterval>;
   #idle?: () => void;
+  #feed?: DurableFeed;
+  #stopped = false;
   #cpu = cpuUsage();
   #cpuAt = performance.now();
   #completed = 0;
@@ -103,28 +106,61 @@ export class Worker {
 
   /** Jobs running now. */
   get active(): number {
-    return this.#active;
+    return this.#feed?.active ?? this.#active;
   }
 
   /**
    * Subscribes to the topic and sends the first heartbeat at once; resolves
    * when the server has the subscription, so jobs published after it arrive.
+   *
+   * In durable mode it sends the first heartbeat and starts the feed, which
+   * waits for the work stream if there is none yet (logging so) and says
+   * `taking <topic>` once it serves; this resolves without waiting for it.
    */
   async start(): Promise<void> {
-    const { bus, topic, pool } = this.#o;
-    this.#subscription = bus.subscribe(
-      topic,
-      (message) => this.#accept(message),
-      {
-        queue: workerQueue(pool),
-      },
-    );
+    const { bus, topic, pool, durable } = this.#o;
+    if (durable) {
+      this.#feed = new DurableFeed({
+        ...durable,
+        log: this.#o.log,
+        handler: this.#o.handler,
+        workerId: this.#o.workerId,
+        topic,
+        concurrency: this.#concurrency,
+        onAttempt: (result) => {
+          if (result.status === JobStatus.COMPLETED) this.#completed++;
+          else this.#failed++;
+        },
+      });
+      this.#feed.start().then(() => {
+        if (!this.#feed || this.#stopped) return;
+        this.#o.log.info(
+          "worker {worker_id} taking {topic} from stream {stream} (consumer {consumer}), {concurrency} at a time",
+          {
+            worker_id: this.#o.workerId,
+            topic,
+            stream: WORK_STREAM,
+            consumer: workConsumer(topic),
+            concurrency: this.#concurrency,
+          },
+        );
+      });
+    } else {
+      this.#subscription = bus.subscribe(
+        topic,
+        (message) => this.#accept(message),
+        {
+          queue: workerQueue(pool),
+        },
+      );
+    }
     this.#heartbeat(false);
     this.#beat = setInterval(
       () => this.#heartbeat(false),
       this.#o.heartbeatMs ?? 5_000,
     );
     await bus.flush();
+    if (durable) return;
     this.#o.log.info(
       "worker {worker_id} taking {topic} in queue group {queue}, {concurrency} at a time",
       {
@@ -141,9 +177,17 @@ export class Worker {
    * says it is leaving with a last heartbeat.
    */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
-    if (this.#active > 0 || this.#queue.length > 0) {
+    if (this.#feed) {
+      if (this.#feed.active > 0) {
+        this.#o.log.info("finishing {count} jobs in flight", {
+          count: this.#feed.active,
+        });
+      }
+      await this.#feed.stop();
+    } else if (this.#active > 0 || this.#queue.length > 0) {
       this.#o.log.info("finishing {count} jobs in flight", {
         count: this.#active + this.#queue.length,
       });
@@ -217,22 +261,15 @@ export class Worker {
     started: number,
     outcome: JobOutcome,
   ): void {
-    const completed = outcome.status === "completed";
-    if (completed) this.#completed++;
+    if (outcome.status === "completed") this.#completed++;
     else this.#failed++;
-    // A literal rather than create(JobResultSchema, …): one per job, and the
-    // compiler checks it names every field.
-    const result: JobResult = {
-      $typeName: "cortex.v1.JobResult",
-      jobId: job.jobId,
-      status: completed ? JobStatus.COMPLETED : JobStatus.FAILED,
-      resultPtr: "",
-      workerId: this.#o.workerId,
-      executionMs: BigInt(Math.round(performance.now() - started)),
-      output: completed ? outcome.output : EMPTY,
-      error: completed ? "" : outcome.error,
-      attempts: 1,
-    };
+    const result = jobResult(
+      job,
+      this.#o.workerId,
+      performance.now() - started,
+      outcome,
+      1,
+    );
     this.#o.bus.publish(
       RESULT,
       packet({ case: "jobResult", value: result }, {
@@ -250,10 +287,11 @@ export class Worker {
       region: o.region,
       type: o.type,
       capabilities: o.capabilities,
-      activeJobs: leaving ? 0 : this.#active,
+      activeJobs: leaving ? 0 : this.active,
       maxParallelJobs: this.#concurrency,
       cpuLoad: this.#cpuLoad(),
       leaving,
+      durable: o.durable !== undefined,
     });
     o.bus.publish(
       heartbeatSubject(o.pool),

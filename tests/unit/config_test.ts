@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  fraction,
   int,
   list,
   loadConfig,
@@ -58,4 +59,22 @@ Deno.test("lists split on commas and NATS URLs yield host:port for permissions",
   ]);
   assertThrows(() => natsHostPorts("nats://"), /not a URL/);
   assertEquals(new ConfigError("x").name, "ConfigError");
+});
+
+Deno.test("a fraction is a decimal from 0 to 1; anything else names what is expected", () => {
+  const settings = { rate: fraction("CORTEX_RATE", 0, "a chance") };
+  for (
+    const [raw, value] of [["0", 0], ["1", 1], ["0.25", 0.25], [".5", 0.5]]
+  ) {
+    assertEquals(
+      loadConfig(settings, env({ CORTEX_RATE: raw as string })).rate,
+      value,
+    );
+  }
+  for (const raw of ["1.5", "-0.1", "half", "1e-1", "0x1", "50%"]) {
+    assertThrows(
+      () => loadConfig(settings, env({ CORTEX_RATE: raw })),
+      /CORTEX_RATE=.*: expected a number from 0 to 1/,
+    );
+  }
 });

@@ -163,3 +163,21 @@ Deno.test("echo work time is uniform in [min, max]", async () => {
   assertEquals(outcome.status, "completed");
   assertOk(performance.now() - started >= 15, "waited about (10 + 30) / 2 ms");
 });
+
+Deno.test('the echo job fails with "simulated failure" at its fail rate', async () => {
+  const draws = [0.5, 0.2, 0.5, 0.9]; // work time, fail draw; work time, fail draw
+  const handler = echoHandler({
+    minMs: 0,
+    maxMs: 0,
+    failRate: 0.5,
+    random: () => draws.shift()!,
+  });
+  const job = create(JobRequestSchema, { jobId: "x", topic: "job.echo" });
+  assertEquals(await handler(job), {
+    status: "failed",
+    error: "simulated failure",
+  });
+  assertEquals((await handler(job)).status, "completed");
+  const never = echoHandler({ minMs: 0, maxMs: 0, random: () => 0 });
+  assertEquals((await never(job)).status, "completed");
+});

@@ -1,0 +1,426 @@
+/**
+ * How a worker takes jobs in durable mode: pulled from its topic's work
+ * queue only as many as it has free slots, its lease kept while each
+ * handler runs, and each attempt reported (stored) before the job is acked
+ * or handed back for a later attempt. docs/durability.md tells the whole
+ * flow.
+ *
+ * @module
+ */
+import { decodePacket, encodePacket, packet } from "../bus/codec.ts";
+import type { JobRequest, JobResult } from "../bus/messages.ts";
+import {
+  attemptMessageId,
+  isFinalAttempt,
+  retryDelayMs,
+} from "../bus/durable/layout.ts";
+import {
+  MAX_DELIVER,
+  type WorkMessage,
+  type WorkQueue,
+} from "../bus/durable/work_queue.ts";
+import type { Logger } from "../log.ts";
+import {
+  failure,
+  isPromise,
+  type JobHandler,
+  type JobOutcome,
+  jobResult,
+} from "./job.ts";
+
+/** The error of a job whose every delivery ended with its worker gone. */
+export const NO_ATTEMPT_FINISHED =
+  "no attempt finished: the worker running it stopped each time";
+
+/**
+ * How long one pull request waits for jobs, in ms: the least nats.js
+ * allows. It bounds how long a graceful stop waits for the requests it has
+ * open (messages they still bring are handed back at once); an idle worker
+ * asks again once a second, which costs the server next to nothing.
+ */
+const PULL_EXPIRES_MS = 1_000;
+
+/**
+ * A pull request that has not ended this long after it expired is given up
+ * on (closed, and its slots asked for again): a connection lost at the
+ * wrong moment must not leave the worker waiting for it forever.
+ */
+const PULL_GUARD_MS = 10_000;
+
+/** Tries to store one attempt report before the job is handed back instead. */
+const REPORT_TRIES = 3;
+
+/** Options of {@linkcode DurableFeed}. */
+export interface DurableFeedOptions {
+  /** The topic's work queue. */
+  queue: WorkQueue;
+  /** Where it says what happened. */
+  log: Logger;
+  /** Runs each job. */
+  handler: JobHandler;
+  /** This worker's id, in each report. */
+  workerId: string;
+  /** The topic served, for the logs. */
+  topic: string;
+  /** Jobs held at once: never more are pulled. */
+  concurrency: number;
+  /** The consumer's ack wait; the lease is renewed every third of it. */
+  ackWaitMs: number;
+  /** `CORTEX_RETRY_BASE_MS`: the delay before a second attempt. */
+  retryBaseMs: number;
+  /** `CORTEX_RETRY_MAX_MS`: the longest delay between attempts. */
+  retryMaxMs: number;
+  /** Told of every attempt once it is reported and its job settled. */
+  onAttempt?: (result: JobResult, final: boolean) => void;
+  /** Random source in [0, 1) for the retry jitter. Default `Math.random`. */
+  random?: () => number;
+  /** {@linkcode PULL_EXPIRES_MS} unless a test says otherwise. */
+  pullExpiresMs?: number;
+}
+
+/**
+ * Pulls jobs from a {@linkcode WorkQueue} and runs them durably.
+ *
+ * Slots are counted as credit: jobs running plus jobs asked for in open
+ * pull requests never exceed the concurrency, so the worker never holds a
+ * job it cannot start (another worker may take it meanwhile). A new pull
+ * request is opened when at least a quarter of the slots are free, or when
+ * none is open, so a busy worker asks in batches and an idle one always
+ * has one request waiting.
+ *
+ * @example
+ * ```ts
+ * const feed = new DurableFeed({ queue, log, handler, workerId, topic: "job.echo",
+ *   concurrency: 4, ackWaitMs: 5_000, retryBaseMs: 1_000, retryMaxMs: 30_000 });
+ * await feed.start();
+ * await feed.stop();
+ * ```
+ */
+export class DurableFeed {
+  readonly #o: DurableFeedOptions;
+  readonly #abort = new AbortController();
+  readonly #leases = new Set<WorkMessage>();
+  readonly #warnings: BoundedWarnings;
+  #ready = false;
+  #stopping = false;
+  #active = 0;
+  #credit = 0;
+  #pulls = 0;
+  #recovering?: Promise<void>;
+  #backoffMs = 0;
+  #leaseTimer?: ReturnType<typeof setInterval>;
+  #starting?: Promise<void>;
+  #idle?: () => void;
+
+  /** A feed over `options`; it does nothing until {@linkcode DurableFeed.start}. */
+  constructor(options: DurableFeedOptions) {
+    this.#o = { ...options, concurrency: Math.max(1, options.concurrency) };
+    this.#warnings = new BoundedWarnings(options.log);
+  }
+
+  /** Jobs held now (running, or being reported). */
+  get active(): number {
+    return this.#active;
+  }
+
+  /**
+   * Starts taking jobs once the queue is ready (the work stream may not
+   * exist yet: it waits for it, logging once). Resolves once the queue is
+   * ready, or when {@linkcode DurableFeed.stop} is called first.
+   */
+  start(): Promise<void> {
+    this.#starting ??= (async () => {
+      await this.#o.queue.ready(this.#abort.signal);
+      if (this.#stopping) return;
+      this.#ready = true;
+      this.#leaseTimer = setInterval(
+        () => this.#renewLeases(),
+        Math.max(1, Math.floor(this.#o.ackWaitMs / 3)),
+      );
+      this.#pump();
+    })();
+    return this.#starting;
+  }
+
+  /**
+   * Stops asking for jobs (those its open requests still bring are handed
+   * back at once), then finishes the jobs it holds: each is reported and
+   * settled before this resolves.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort();
+    await this.#starting;
+    if (this.#active > 0 || this.#pulls > 0) {
+      await new Promise<void>((resolve) => this.#idle = resolve);
+    }
+    clearInterval(this.#leaseTimer);
+  }
+
+  /** Opens pull requests for the free slots, by the rule in the class doc. */
+  #pump(): void {
+    if (!this.#ready || this.#stopping || this.#recovering) return;
+    const { concurrency } = this.#o;
+    const free = concurrency - this.#active - this.#credit;
+    if (free <= 0) return;
+    if (this.#credit > 0 && free < Math.ceil(concurrency / 4)) return;
+    this.#pull(free);
+  }
+
+  async #pull(max: number): Promise<void> {
+    this.#credit += max;
+    this.#pulls++;
+    let received = 0;
+    let failed: unknown;
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const expires = this.#o.pullExpiresMs ?? PULL_EXPIRES_MS;
+      const messages = await this.#o.queue.pull(max, expires);
+      const closable = messages as { close?: () => unknown };
+      guard = setTimeout(
+        () => closable.close?.(),
+        expires + PULL_GUARD_MS,
+      );
+      for await (const message of messages) {
+        received++;
+        this.#credit--;
+        this.#take(message);
+        // A request never brings more than it asked for; if a server ever
+        // did, the slots are not there: stop counting credit below zero.
+        if (received >= max) break;
+      }
+      this.#backoffMs = 0;
+    } catch (error) {
+      failed = error;
+    } finally {
+      clearTimeout(guard);
+      this.#credit -= max - received;
+      this.#pulls--;
+    }
+    if (failed !== undefined && !this.#stopping) {
+      this.#warnings.warn(
+        "pulling jobs for {topic} failed, trying again: {error}",
+        { topic: this.#o.topic, error: message(failed) },
+      );
+      await this.#recover();
+    }
+    this.#pump();
+    this.#settleIdle();
+  }
+
+  /**
+   * After a failed pull (server gone, consumer or stream deleted): waits a
+   * growing while (250 ms up to 2 s), then makes sure the stream and the
+   * consumer are there again. Failed pulls share one recovery.
+   */
+  #recover(): Promise<void> {
+    this.#recovering ??= (async () => {
+      this.#backoffMs = Math.min(2_000, Math.max(250, this.#backoffMs * 2));
+      await sleep(this.#backoffMs, this.#abort.signal);
+      try {
+        await this.#o.queue.ready(this.#abort.signal);
+      } catch (error) {
+        this.#warnings.warn("cannot reach the work queue of {topic}: {error}", {
+          topic: this.#o.topic,
+          error: message(error),
+        });
+      }
+      this.#recovering = undefined;
+    })();
+    return this.#recovering;
+  }
+
+  #take(msg: WorkMessage): void {
+    if (this.#stopping) {
+      // Handed back at once rather than left to its ack wait: another
+      // worker gets it now.
+      msg.nak();
+      return;
+    }
+    const decoded = decodePacket(msg.data);
+    if (!decoded.ok || decoded.packet.payload.case !== "jobRequest") {
+      this.#warnings.warn(
+        "dropped a message on the work queue of {topic} that is not a job ({size} bytes): {reason}",
+        {
+          topic: this.#o.topic,
+          size: msg.data.length,
+          reason: decoded.ok
+            ? `a ${decoded.packet.payload.case} packet`
+            : decoded.reason,
+        },
+      );
+      // No attempt can ever run it: terminated, never redelivered.
+      msg.term();
+      return;
+    }
+    const job = decoded.packet.payload.value;
+    this.#active++;
+    this.#leases.add(msg);
+    this.#attempt(msg, job, decoded.packet.traceId);
+  }
+
+  /** Runs one attempt, reports it, settles its message. Never rejects. */
+  async #attempt(
+    msg: WorkMessage,
+    job: JobRequest,
+    traceId: string,
+  ): Promise<void> {
+    const o = this.#o;
+    const attempt = msg.info.deliveryCount;
+    // 0 is "not said": the scheduler fills its default before dispatch, so
+    // a 0 here came from elsewhere and gets one attempt. JetStream stops
+    // redelivering after MAX_DELIVER, so no job may count on more.
+    const maxAttempts = Math.min(Math.max(1, job.maxAttempts), MAX_DELIVER);
+    const started = performance.now();
+    let outcome: JobOutcome;
+    if (attempt > maxAttempts) {
+      // Every allowed delivery was taken by a worker that never reported
+      // (killed mid-job): end it rather than run it once more than allowed.
+      outcome = { status: "failed", error: NO_ATTEMPT_FINISHED };
+    } else {
+      try {
+        const running = o.handler(job);
+        outcome = isPromise(running)
+          ? await running.then(undefined, failure)
+          : running;
+      } catch (error) {
+        outcome = failure(error);
+      }
+    }
+    const failed = outcome.status !== "completed";
+    const final = isFinalAttempt(failed, attempt, maxAttempts);
+    const result = jobResult(
+      job,
+      o.workerId,
+      attempt > maxAttempts ? 0 : performance.now() - started,
+      outcome,
+      attempt,
+    );
+    const stored = await this.#report(
+      encodePacket(packet({ case: "jobResult", value: result }, {
+        traceId,
+        senderId: o.workerId,
+      })),
+      attemptMessageId(job.jobId, attempt),
+    );
+    this.#leases.delete(msg);
+    try {
+      if (stored && final) msg.ack();
+      else {
+        // A failed attempt waits its backoff; an attempt whose report was
+        // not stored is handed back too (never acked unreported, so never
+        // lost), after the same backoff so a missing attempt stream does
+        // not spin the job through its deliveries.
+        msg.nak(retryDelayMs(attempt, o.retryBaseMs, o.retryMaxMs, o.random));
+      }
+    } catch (error) {
+      // The connection is closed: unacked, the job is redelivered after
+      // its ack wait.
+      this.#warnings.warn("cannot settle job {job_id}: {error}", {
+        job_id: job.jobId,
+        error: message(error),
+      });
+    }
+    this.#active--;
+    if (stored) o.onAttempt?.(result, final);
+    this.#pump();
+    this.#settleIdle();
+  }
+
+  /**
+   * Publishes a report until the attempt stream has stored it, up to
+   * {@linkcode REPORT_TRIES} times (the message id makes a repeat harmless);
+   * the job's lease is kept meanwhile. Whether it was stored.
+   */
+  async #report(bytes: Uint8Array, msgId: string): Promise<boolean> {
+    for (let tried = 1;; tried++) {
+      try {
+        await this.#o.queue.report(bytes, msgId);
+        return true;
+      } catch (error) {
+        this.#warnings.warn(
+          "cannot store the report {msg_id} (try {tried} of {tries}): {error}",
+          { msg_id: msgId, tried, tries: REPORT_TRIES, error: message(error) },
+        );
+        if (tried >= REPORT_TRIES) return false;
+        await new Promise((resolve) => setTimeout(resolve, 250 * tried));
+      }
+    }
+  }
+
+  /** Tells JetStream each held job is still being worked on (`+WPI`). */
+  #renewLeases(): void {
+    for (const msg of this.#leases) {
+      try {
+        msg.working();
+      } catch {
+        // Closed connection: nothing to renew; the stop or the reconnect
+        // sorts it out.
+      }
+    }
+  }
+
+  #settleIdle(): void {
+    if (this.#stopping && this.#active === 0 && this.#pulls === 0) {
+      this.#idle?.();
+    }
+  }
+}
+
+const WARN_WINDOW_MS = 10_000;
+const WARNINGS_PER_WINDOW = 5;
+
+/**
+ * Warnings logged at most five per 10 s, then counted and summarised, so a
+ * stream of bad messages or a long outage cannot flood the log.
+ */
+class BoundedWarnings {
+  readonly #log: Logger;
+  #windowStart = 0;
+  #warned = 0;
+  #suppressed = 0;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  warn(template: string, properties: Record<string, unknown>): void {
+    const now = Date.now();
+    if (now - this.#windowStart >= WARN_WINDOW_MS) {
+      if (this.#suppressed > 0) {
+        this.#log.warn(
+          "{count} more warnings were not logged in the last window",
+          {
+            count: this.#suppressed,
+          },
+        );
+      }
+      this.#windowStart = now;
+      this.#warned = 0;
+      this.#suppressed = 0;
+    }
+    if (this.#warned < WARNINGS_PER_WINDOW) {
+      this.#warned++;
+      this.#log.warn(template, properties);
+    } else {
+      this.#suppressed++;
+    }
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
