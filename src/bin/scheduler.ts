@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
+import {
+  envNames,
+  hostPort,
+  loadConfigOrExit,
+  natsHostPorts,
+} from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
 import { type Dashboard, startDashboard } from "../dashboard/server.ts";
@@ -38,9 +43,7 @@ const senderId = config.schedulerId ||
 await logHeldPermissions(log, {
   net: [
     ...natsHostPorts(config.natsUrl),
-    config.dashboardPort === 0
-      ? config.dashboardHost
-      : `${config.dashboardHost}:${config.dashboardPort}`,
+    hostPort(config.dashboardHost, config.dashboardPort),
   ],
   read: [DEFAULT_DIST_DIR],
   env: envNames(SCHEDULER_SETTINGS),
@@ -85,6 +88,7 @@ if (config.dashboard) {
       host: config.dashboardHost,
       port: config.dashboardPort,
       token: config.dashboardToken,
+      allowedHosts: config.dashboardAllowedHosts,
     });
   } catch (error) {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;

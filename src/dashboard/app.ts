@@ -17,7 +17,12 @@ import type { Logger } from "../log.ts";
 import { DEFAULT_DIST_DIR, serveAsset } from "./assets.ts";
 import type { EventHub } from "./event_hub.ts";
 import type { DashboardMetrics } from "./metrics.ts";
-import { requireToken, sameOriginJson, securityHeaders } from "./security.ts";
+import {
+  allowHosts,
+  requireToken,
+  sameOriginJson,
+  securityHeaders,
+} from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";
 import { jobDetail, jobSummary, workerSummary } from "./views.ts";
 
@@ -43,6 +48,11 @@ export interface DashboardAppOptions {
   log: Logger;
   /** Required on every API, event and metrics request when not empty. Default "". */
   token?: string;
+  /**
+   * Host names requests may be addressed to, besides loopback names
+   * (see {@linkcode allowHosts}). Default: none.
+   */
+  allowedHosts?: readonly string[];
   /** Where the built UI is. Default `<project>/dashboard/dist`. */
   distDir?: string;
   /** Epoch ms the process started, for `/healthz`. Default: now. */
@@ -70,6 +80,9 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   const app = new Hono();
 
   app.use("*", securityHeaders());
+  // First of all (the headers above are only added on the way out): a
+  // request for another name gets nothing, not even /healthz.
+  app.use("*", allowHosts(options.allowedHosts ?? []));
   const auth = requireToken(options.token ?? "");
   app.use("/api/*", auth);
   app.use("/metrics", auth);

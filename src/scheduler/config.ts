@@ -11,6 +11,13 @@ import { EXIT_WITH_PARENT } from "../shutdown.ts";
 const pattern = (item: string) =>
   subjectProblem(item, { wildcards: true }) && `not a NATS subject pattern`;
 
+/** A host name, IPv4 or IPv6 address, with or without `:port`. */
+const hostPattern = (item: string) =>
+  /^(\[[0-9a-fA-F:.]+\]|[^\s/:@\[\]]+)(:\d{1,5})?$/.test(item) ||
+    /^[0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:.]*$/.test(item)
+    ? undefined
+    : "not a host name, address or host:port";
+
 /** Every variable the scheduler process reads. */
 export const SCHEDULER_SETTINGS = {
   ...COMMON,
@@ -103,4 +110,10 @@ export const SCHEDULER_SETTINGS = {
     "bearer token the API requires; needed to listen beyond loopback",
   ),
   exitWithParent: EXIT_WITH_PARENT,
+  dashboardAllowedHosts: list(
+    "CORTEX_DASHBOARD_ALLOWED_HOSTS",
+    [],
+    "Host names the dashboard answers to besides loopback and its own (comma-separated, port optional); others get 421",
+    hostPattern,
+  ),
 };
