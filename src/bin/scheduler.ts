@@ -19,7 +19,7 @@ import { logger, setupLogging } from "../log.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
 import { onShutdown } from "../shutdown.ts";
 import { Scheduler } from "../scheduler/engine.ts";
-import { SCHEDULER_SETTINGS } from "../scheduler/config.ts";
+import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
 import { WorkerRegistry } from "../scheduler/registry.ts";
 import { SubjectPolicy } from "../scheduler/safety.ts";
@@ -70,7 +70,7 @@ const scheduler = new Scheduler({
     capacity: config.jobTableSize,
     timeoutMs: config.jobTimeoutMs,
   }),
-  limits: { maxPayloadBytes: config.maxPayloadBytes },
+  limits: validationLimits(config),
   senderId,
   log,
 });

@@ -5,6 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import {
   type HealthResponse,
   JOB_STATES,
@@ -61,6 +62,13 @@ export interface DashboardAppOptions {
 
 /** Most jobs one `GET /api/jobs` returns. */
 export const MAX_LIST = 1000;
+
+/**
+ * Largest `POST /api/jobs` body read: 1 MiB, the NATS server's default
+ * `max_payload`, so no form submits what the bus could not carry, and a
+ * request cannot make the scheduler buffer more.
+ */
+export const MAX_SUBMIT_BODY_BYTES = 1024 * 1024;
 
 /**
  * Builds the dashboard app. It holds no state of its own: everything comes
@@ -172,7 +180,15 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     return c.json(jobDetail(record));
   });
 
-  app.post("/api/jobs", sameOriginJson(), async (c) => {
+  const submitLimit = bodyLimit({
+    maxSize: MAX_SUBMIT_BODY_BYTES,
+    onError: (c) =>
+      c.json({
+        error:
+          `the body is over ${MAX_SUBMIT_BODY_BYTES} bytes; send a smaller payload`,
+      }, 413),
+  });
+  app.post("/api/jobs", submitLimit, sameOriginJson(), async (c) => {
     let body: unknown;
     try {
       body = await c.req.json();

@@ -228,3 +228,15 @@ Deno.test("IPv6: ::1 needs no token, :: does, like 127.0.0.1 and 0.0.0.0", () =>
   assertOk(error instanceof DashboardConfigError);
   assertMatch(error.message, /CORTEX_DASHBOARD_TOKEN/);
 });
+
+Deno.test("POST /api/jobs reads at most 1 MiB of body", async () => {
+  using f = dashboardFixture();
+  const res = await f.app.request("/api/jobs", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ topic: "job.echo", payload: "x".repeat(2 << 20) }),
+  });
+  assertStrictEquals(res.status, 413);
+  assertMatch((await res.json()).error, /over 1048576 bytes/);
+  assertEquals(f.bus.on("job.echo").length, 0);
+});
