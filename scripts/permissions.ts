@@ -8,7 +8,12 @@
  *
  * @module
  */
-import { envNames, natsHostPorts, type Setting } from "../src/config.ts";
+import {
+  envNames,
+  hostPort,
+  natsHostPorts,
+  type Setting,
+} from "../src/config.ts";
 import { DEFAULT_DIST_DIR } from "../src/dashboard/assets.ts";
 import { SCHEDULER_SETTINGS } from "../src/scheduler/config.ts";
 import { WORKER_SETTINGS } from "../src/worker/config.ts";
@@ -114,11 +119,7 @@ export function permissionFlags(
   switch (process) {
     case "scheduler": {
       if (env.dashboard) {
-        net.push(
-          env.dashboardPort === 0
-            ? env.dashboardHost
-            : `${env.dashboardHost}:${env.dashboardPort}`,
-        );
+        net.push(hostPort(env.dashboardHost, env.dashboardPort));
         flags.push(`--allow-read=${DASHBOARD_DIST}`);
       }
       flags.push(`--allow-env=${envNames(SCHEDULER_SETTINGS).join(",")}`);

@@ -219,6 +219,22 @@ export function natsHostPort(url: string): string {
   return `${parsed.hostname}:${parsed.port || "4222"}`;
 }
 
+/**
+ * `host:port` (or `host` alone when `port` is 0 or unset), with an IPv6
+ * address in brackets, as `--allow-net`, permission queries and URLs want
+ * it: `::1` and 8080 make `[::1]:8080`, not the ambiguous `::1:8080`.
+ *
+ * @example
+ * ```ts
+ * hostPort("::1", 8080); // "[::1]:8080"
+ * hostPort("127.0.0.1"); // "127.0.0.1"
+ * ```
+ */
+export function hostPort(host: string, port = 0): string {
+  const h = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return port === 0 ? h : `${h}:${port}`;
+}
+
 /** Every host:port of a comma-separated `NATS_URL`. */
 export function natsHostPorts(urls: string): string[] {
   return urls.split(",").map((s) => natsHostPort(s.trim()));

@@ -28,6 +28,8 @@ import { MemoryBus } from "./memory_bus.ts";
 /** Options for {@linkcode dashboardFixture}. */
 export interface FixtureOptions {
   token?: string;
+  /** Names the app answers to besides loopback names. */
+  allowedHosts?: string[];
   distDir?: string;
   /** Default: a flush interval long enough that only `hub.flush()` flushes. */
   events?: EventHubOptions;
@@ -108,6 +110,7 @@ export function dashboardFixture(options: FixtureOptions = {}): Fixture {
     metrics,
     log: logger("test"),
     token: options.token,
+    allowedHosts: options.allowedHosts,
     distDir: options.distDir,
   });
   return {

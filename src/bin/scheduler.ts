@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
+import {
+  envNames,
+  hostPort,
+  loadConfigOrExit,
+  natsHostPorts,
+} from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { connectNats } from "../bus/connect.ts";
 import { type Dashboard, startDashboard } from "../dashboard/server.ts";
@@ -14,7 +19,7 @@ import { logger, setupLogging } from "../log.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
 import { onShutdown } from "../shutdown.ts";
 import { Scheduler } from "../scheduler/engine.ts";
-import { SCHEDULER_SETTINGS } from "../scheduler/config.ts";
+import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
 import { WorkerRegistry } from "../scheduler/registry.ts";
 import { SubjectPolicy } from "../scheduler/safety.ts";
@@ -38,9 +43,7 @@ const senderId = config.schedulerId ||
 await logHeldPermissions(log, {
   net: [
     ...natsHostPorts(config.natsUrl),
-    config.dashboardPort === 0
-      ? config.dashboardHost
-      : `${config.dashboardHost}:${config.dashboardPort}`,
+    hostPort(config.dashboardHost, config.dashboardPort),
   ],
   read: [DEFAULT_DIST_DIR],
   env: envNames(SCHEDULER_SETTINGS),
@@ -67,7 +70,7 @@ const scheduler = new Scheduler({
     capacity: config.jobTableSize,
     timeoutMs: config.jobTimeoutMs,
   }),
-  limits: { maxPayloadBytes: config.maxPayloadBytes },
+  limits: validationLimits(config),
   senderId,
   log,
 });
@@ -85,6 +88,7 @@ if (config.dashboard) {
       host: config.dashboardHost,
       port: config.dashboardPort,
       token: config.dashboardToken,
+      allowedHosts: config.dashboardAllowedHosts,
     });
   } catch (error) {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;

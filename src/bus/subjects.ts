@@ -26,6 +26,37 @@ export function workerQueue(pool: string): string {
 /** The topic of the echo worker. */
 export const ECHO_TOPIC = "job.echo";
 
+const encoder = new TextEncoder();
+
+/**
+ * The longest subject CortexOS accepts as a job topic or pattern: 256 bytes
+ * of UTF-8. Far beyond any real topic, and small enough that a topic kept
+ * with each job, logged and remembered per topic costs little.
+ */
+export const MAX_SUBJECT_BYTES = 256;
+
+/**
+ * Subject prefixes no job may be sent to: `sys.` (CortexOS's own subjects:
+ * submissions, results, heartbeats), `$` (the NATS server's and JetStream's
+ * APIs: `$JS.API.…`, `$SYS.…`, `$KV.…`) and `_INBOX` (reply subjects of
+ * requests in flight, which a job would answer falsely).
+ */
+export const RESERVED_PREFIXES = ["sys.", "$", "_INBOX"] as const;
+
+/**
+ * The reserved prefix `subject` starts with, or `undefined`: see
+ * {@linkcode RESERVED_PREFIXES}.
+ *
+ * @example
+ * ```ts
+ * reservedPrefix("$JS.API.INFO"); // "$"
+ * reservedPrefix("job.echo"); // undefined
+ * ```
+ */
+export function reservedPrefix(subject: string): string | undefined {
+  return RESERVED_PREFIXES.find((prefix) => subject.startsWith(prefix));
+}
+
 /**
  * Why `subject` is not a valid NATS subject, or `undefined` when it is.
  *
@@ -44,7 +75,12 @@ export function subjectProblem(
   { wildcards = false }: { wildcards?: boolean } = {},
 ): string | undefined {
   if (subject.length === 0) return "is empty";
-  if (subject.length > 256) return "is longer than 256 characters";
+  if (subject.length > MAX_SUBJECT_BYTES) {
+    return `is longer than ${MAX_SUBJECT_BYTES} bytes`;
+  }
+  if (encoder.encode(subject).length > MAX_SUBJECT_BYTES) {
+    return `is longer than ${MAX_SUBJECT_BYTES} bytes`;
+  }
   if (/\s/.test(subject)) return "contains white space";
   const tokens = subject.split(".");
   for (let i = 0; i < tokens.length; i++) {

@@ -5,6 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import {
   type HealthResponse,
   JOB_STATES,
@@ -17,7 +18,12 @@ import type { Logger } from "../log.ts";
 import { DEFAULT_DIST_DIR, serveAsset } from "./assets.ts";
 import type { EventHub } from "./event_hub.ts";
 import type { DashboardMetrics } from "./metrics.ts";
-import { requireToken, sameOriginJson, securityHeaders } from "./security.ts";
+import {
+  allowHosts,
+  requireToken,
+  sameOriginJson,
+  securityHeaders,
+} from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";
 import { jobDetail, jobSummary, workerSummary } from "./views.ts";
 
@@ -43,6 +49,11 @@ export interface DashboardAppOptions {
   log: Logger;
   /** Required on every API, event and metrics request when not empty. Default "". */
   token?: string;
+  /**
+   * Host names requests may be addressed to, besides loopback names
+   * (see {@linkcode allowHosts}). Default: none.
+   */
+  allowedHosts?: readonly string[];
   /** Where the built UI is. Default `<project>/dashboard/dist`. */
   distDir?: string;
   /** Epoch ms the process started, for `/healthz`. Default: now. */
@@ -51,6 +62,13 @@ export interface DashboardAppOptions {
 
 /** Most jobs one `GET /api/jobs` returns. */
 export const MAX_LIST = 1000;
+
+/**
+ * Largest `POST /api/jobs` body read: 1 MiB, the NATS server's default
+ * `max_payload`, so no form submits what the bus could not carry, and a
+ * request cannot make the scheduler buffer more.
+ */
+export const MAX_SUBMIT_BODY_BYTES = 1024 * 1024;
 
 /**
  * Builds the dashboard app. It holds no state of its own: everything comes
@@ -70,6 +88,9 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   const app = new Hono();
 
   app.use("*", securityHeaders());
+  // First of all (the headers above are only added on the way out): a
+  // request for another name gets nothing, not even /healthz.
+  app.use("*", allowHosts(options.allowedHosts ?? []));
   const auth = requireToken(options.token ?? "");
   app.use("/api/*", auth);
   app.use("/metrics", auth);
@@ -159,7 +180,15 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     return c.json(jobDetail(record));
   });
 
-  app.post("/api/jobs", sameOriginJson(), async (c) => {
+  const submitLimit = bodyLimit({
+    maxSize: MAX_SUBMIT_BODY_BYTES,
+    onError: (c) =>
+      c.json({
+        error:
+          `the body is over ${MAX_SUBMIT_BODY_BYTES} bytes; send a smaller payload`,
+      }, 413),
+  });
+  app.post("/api/jobs", submitLimit, sameOriginJson(), async (c) => {
     let body: unknown;
     try {
       body = await c.req.json();

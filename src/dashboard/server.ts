@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import { type BusStatus, createDashboardApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./event_hub.ts";
 import { DashboardMetrics } from "./metrics.ts";
-import { checkBinding } from "./security.ts";
+import { checkBinding, isLoopback } from "./security.ts";
 
 /** Options for {@linkcode startDashboard}. */
 export interface DashboardOptions {
@@ -24,6 +24,11 @@ export interface DashboardOptions {
   port?: number;
   /** Bearer token; required when `host` is not loopback. Default "". */
   token?: string;
+  /**
+   * Host names the dashboard answers to besides loopback names and `host`
+   * (`CORTEX_DASHBOARD_ALLOWED_HOSTS`). Default: none.
+   */
+  allowedHosts?: readonly string[];
   /** Where the built UI is. Default `<project>/dashboard/dist`. */
   distDir?: string;
   /** Event stream tuning. */
@@ -47,7 +52,8 @@ export interface Dashboard extends AsyncDisposable {
 /**
  * Listens and serves the dashboard.
  *
- * @throws {DashboardConfigError} when `host` is not loopback and there is no token.
+ * @throws {DashboardConfigError} when `host` is not loopback and there is
+ * no token, or the token is shorter than 16 characters.
  * @throws {Deno.errors.AddrInUse} when the port is taken.
  * @example
  * ```ts
@@ -60,6 +66,16 @@ export function startDashboard(options: DashboardOptions): Dashboard {
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? "";
   checkBinding(host, token);
+  const allowedHosts = [host, ...options.allowedHosts ?? []];
+  if (
+    (host === "0.0.0.0" || host === "::") &&
+    allowedHosts.every((name) => name === host || isLoopback(name))
+  ) {
+    options.log.warn(
+      "the dashboard listens on every interface ({host}) but answers only to loopback names: list the names other machines reach it by in CORTEX_DASHBOARD_ALLOWED_HOSTS",
+      { host },
+    );
+  }
   const startedAt = Date.now();
   const hub = new EventHub(options.scheduler, options.events);
   const metrics = new DashboardMetrics({
@@ -75,6 +91,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     metrics,
     log: options.log,
     token,
+    allowedHosts,
     distDir: options.distDir,
     startedAt,
   });

@@ -3,13 +3,26 @@
  *
  * @module
  */
-import { COMMON, flag, int, list, text } from "../config.ts";
+import { COMMON, flag, int, list, text, type Values } from "../config.ts";
 import { subjectProblem } from "../bus/subjects.ts";
-import { DEFAULT_MAX_PAYLOAD_BYTES } from "./validation.ts";
+import {
+  DEFAULT_MAX_ENV_BYTES,
+  DEFAULT_MAX_ENV_VARS,
+  DEFAULT_MAX_JOB_ID_BYTES,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type ValidationLimits,
+} from "./validation.ts";
 import { EXIT_WITH_PARENT } from "../shutdown.ts";
 
 const pattern = (item: string) =>
   subjectProblem(item, { wildcards: true }) && `not a NATS subject pattern`;
+
+/** A host name, IPv4 or IPv6 address, with or without `:port`. */
+const hostPattern = (item: string) =>
+  /^(\[[0-9a-fA-F:.]+\]|[^\s/:@\[\]]+)(:\d{1,5})?$/.test(item) ||
+    /^[0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:.]*$/.test(item)
+    ? undefined
+    : "not a host name, address or host:port";
 
 /** Every variable the scheduler process reads. */
 export const SCHEDULER_SETTINGS = {
@@ -103,4 +116,50 @@ export const SCHEDULER_SETTINGS = {
     "bearer token the API requires; needed to listen beyond loopback",
   ),
   exitWithParent: EXIT_WITH_PARENT,
+  dashboardAllowedHosts: list(
+    "CORTEX_DASHBOARD_ALLOWED_HOSTS",
+    [],
+    "Host names the dashboard answers to besides loopback and its own (comma-separated, port optional); others get 421",
+    hostPattern,
+  ),
+  maxJobIdBytes: int(
+    "CORTEX_MAX_JOB_ID_BYTES",
+    DEFAULT_MAX_JOB_ID_BYTES,
+    "longest job id accepted, in UTF-8 bytes",
+    1,
+    64 * 1024,
+  ),
+  maxEnvVars: int(
+    "CORTEX_MAX_ENV_VARS",
+    DEFAULT_MAX_ENV_VARS,
+    "most environment variables a job may carry",
+    0,
+    100_000,
+  ),
+  maxEnvBytes: int(
+    "CORTEX_MAX_ENV_BYTES",
+    DEFAULT_MAX_ENV_BYTES,
+    "most bytes of environment (names and values) a job may carry",
+    0,
+    64 * 1024 * 1024,
+  ),
 };
+
+/**
+ * The {@linkcode ValidationLimits} of a loaded configuration.
+ *
+ * @example
+ * ```ts
+ * const limits = validationLimits(loadConfig(SCHEDULER_SETTINGS));
+ * ```
+ */
+export function validationLimits(
+  config: Values<typeof SCHEDULER_SETTINGS>,
+): ValidationLimits {
+  return {
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxJobIdBytes: config.maxJobIdBytes,
+    maxEnvVars: config.maxEnvVars,
+    maxEnvBytes: config.maxEnvBytes,
+  };
+}

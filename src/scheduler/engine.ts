@@ -46,7 +46,11 @@ import type {
   WorkersView,
 } from "./service.ts";
 import type { Strategy } from "./strategy.ts";
-import type { ValidationLimits } from "./validation.ts";
+import {
+  clipped,
+  MAX_PACKET_ID_BYTES,
+  type ValidationLimits,
+} from "./validation.ts";
 
 /** The parts and settings a {@linkcode Scheduler} is built from. */
 export interface SchedulerOptions {
@@ -209,20 +213,22 @@ export class Scheduler implements SchedulerService {
     });
     switch (decision.kind) {
       case "refuse": {
-        const { state, reason, record } = decision;
+        // The decision's job and trace id are clipped to their limits: a
+        // refusal's log line and result cost the same whatever it sent.
+        const { state, reason, record, job: kept, traceId: shown } = decision;
         this.#log.info(
           `job {job_id} ${
             state === JobState.DENIED ? "denied" : "refused"
           }: {reason} (trace {trace_id}, topic {topic})`,
-          { job_id: job.jobId, trace_id: traceId, topic: job.topic, reason },
+          { job_id: kept.jobId, trace_id: shown, topic: kept.topic, reason },
         );
         if (record) this.#emitJob(record);
         this.counters[finalCountKey(state)]++;
-        this.#publishResult(decision.result, traceId);
+        this.#publishResult(decision.result, shown);
         return {
           status: state === JobState.DENIED ? "denied" : "failed",
-          jobId: job.jobId,
-          traceId,
+          jobId: kept.jobId,
+          traceId: shown,
           reason,
         };
       }
@@ -291,7 +297,7 @@ export class Scheduler implements SchedulerService {
         {
           kind: message.payload.case,
           subject: SUBMIT,
-          sender: message.senderId,
+          sender: clipped(message.senderId, MAX_PACKET_ID_BYTES),
         },
       );
       return;

@@ -11,6 +11,12 @@ import type { Heartbeat } from "../bus/messages.ts";
 import type { Logger } from "../log.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SchedulerCounters, SchedulerObserver } from "./service.ts";
+import { clipped, heartbeatProblem } from "./validation.ts";
+
+/** Bad heartbeats logged per window, then summarised: a flood cannot flood the log. */
+const BAD_BEATS_PER_WINDOW = 5;
+/** The window of {@linkcode BAD_BEATS_PER_WINDOW}, in ms. */
+const BAD_BEATS_WINDOW_MS = 10_000;
 
 /**
  * Keeps the registry current and reports its changes.
@@ -29,6 +35,9 @@ export class Fleet {
   readonly #log: Logger;
   /** Whether the last heartbeat of a new worker found the registry full: warn once, not per beat. */
   #registryFull = false;
+  #windowStart = Number.NEGATIVE_INFINITY;
+  #logged = 0;
+  #unlogged = 0;
 
   /**
    * A fleet over `registry`, counting into `counters`, telling `observers`.
@@ -52,11 +61,10 @@ export class Fleet {
 
   /** Records one heartbeat that arrived on `subject`. */
   heartbeat(heartbeat: Heartbeat, subject: string): void {
-    if (heartbeat.workerId === "") {
+    const problem = heartbeatProblem(heartbeat);
+    if (problem) {
       this.#counters.badHeartbeats++;
-      this.#log.warn("ignored a heartbeat without worker_id on {subject}", {
-        subject,
-      });
+      this.#badHeartbeat(subject, heartbeat.workerId, problem);
       return;
     }
     const sighting = this.#registry.observe(heartbeat);
@@ -64,7 +72,7 @@ export class Fleet {
       this.#counters.badHeartbeats++;
       if (!this.#registryFull) {
         this.#log.warn(
-          "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): heartbeats of new workers are ignored until offline ones are forgotten",
+          "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): a new worker gets in on its second heartbeat in place of one that beat only once, or once offline ones are forgotten",
           { size: this.#registry.size },
         );
       }
@@ -83,6 +91,38 @@ export class Fleet {
       );
     }
     for (const o of this.#observers) o.workerChanged?.(worker);
+  }
+
+  /**
+   * Logs a refused heartbeat, at most {@linkcode BAD_BEATS_PER_WINDOW} per
+   * 10 s and then how many were not logged, with its worker id clipped.
+   */
+  #badHeartbeat(subject: string, workerId: string, problem: string): void {
+    const now = Date.now();
+    if (now - this.#windowStart >= BAD_BEATS_WINDOW_MS) {
+      if (this.#unlogged > 0) {
+        this.#log.warn(
+          "{count} more bad heartbeats were ignored in the last {seconds} s and not logged",
+          { count: this.#unlogged, seconds: BAD_BEATS_WINDOW_MS / 1000 },
+        );
+      }
+      this.#windowStart = now;
+      this.#logged = 0;
+      this.#unlogged = 0;
+    }
+    if (this.#logged >= BAD_BEATS_PER_WINDOW) {
+      this.#unlogged++;
+      return;
+    }
+    this.#logged++;
+    this.#log.warn(
+      "ignored a heartbeat on {subject} (worker_id {worker_id}): {problem}",
+      {
+        subject: clipped(subject, 256),
+        worker_id: clipped(workerId, 64),
+        problem,
+      },
+    );
   }
 
   /** Re-judges every worker's liveness and forgets the long offline. */

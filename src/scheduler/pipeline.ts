@@ -13,7 +13,14 @@ import { JobState, statusNumber } from "../contract/mod.ts";
 import type { JobRecord, JobTable } from "./job_table.ts";
 import type { SafetyChecker } from "./safety.ts";
 import type { Strategy } from "./strategy.ts";
-import { validateJob, type ValidationLimits } from "./validation.ts";
+import {
+  boundedJob,
+  clipped,
+  MAX_PACKET_ID_BYTES,
+  validateJob,
+  validateSender,
+  type ValidationLimits,
+} from "./validation.ts";
 
 /** Who sent a submission, and when; recorded with the job. */
 export interface SubmissionMeta {
@@ -42,7 +49,14 @@ export type Decision =
     state: typeof JobState.FAILED | typeof JobState.DENIED;
     /** Why, in words the submitter can act on. */
     reason: string;
-    /** The result to publish for it. */
+    /**
+     * The job as it may be kept, logged and shown: every field over its
+     * limit clipped (see `boundedJob`); `job` itself when it kept them all.
+     */
+    job: JobRequest;
+    /** The trace id to log and answer with, clipped like the job's fields. */
+    traceId: string;
+    /** The result to publish for it, carrying `job.jobId`. */
     result: JobResult;
     /** Its record, when the table could take it (its id was free). */
     record?: JobRecord;
@@ -91,7 +105,7 @@ export class SubmitPipeline {
    */
   decide(job: JobRequest, meta: SubmissionMeta): Decision {
     const { safety, strategy, jobs, limits } = this.#parts;
-    const invalid = validateJob(job, limits);
+    const invalid = validateJob(job, limits) ?? validateSender(meta);
     if (invalid) return this.#refuse(job, meta, JobState.FAILED, invalid);
     const verdict = safety.check(job);
     if (!verdict.allowed) {
@@ -122,17 +136,35 @@ export class SubmitPipeline {
     state: typeof JobState.FAILED | typeof JobState.DENIED,
     reason: string,
   ): Decision {
+    // What a refusal keeps is bounded whatever the job sent: the record,
+    // the log line and the result carry clipped fields only. An id over
+    // the limit is answered clipped too: the submitter matches it by its
+    // first 64 bytes and its size, which the clipped id says.
+    const kept = boundedJob(job, this.#parts.limits);
+    const bounded: SubmissionMeta = {
+      traceId: clipped(meta.traceId, MAX_PACKET_ID_BYTES),
+      submitter: clipped(meta.submitter, MAX_PACKET_ID_BYTES),
+      createdAt: meta.createdAt,
+    };
     const result = create(JobResultSchema, {
-      jobId: job.jobId,
+      jobId: kept.jobId,
       status: statusNumber(state),
       error: reason,
     });
     let record: JobRecord | undefined;
-    if (job.jobId !== "") {
+    if (kept.jobId !== "") {
       // Unless the id is held by a job that must not be disturbed.
-      const admission = this.#parts.jobs.admit(job, meta);
+      const admission = this.#parts.jobs.admit(kept, bounded);
       if (admission.admitted) record = this.#parts.jobs.finish(result);
     }
-    return { kind: "refuse", state, reason, result, record };
+    return {
+      kind: "refuse",
+      state,
+      reason,
+      job: kept,
+      traceId: bounded.traceId,
+      result,
+      record,
+    };
   }
 }

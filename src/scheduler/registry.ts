@@ -54,6 +54,11 @@ export interface RegistryOptions {
    * scheduler without bound. Default 10,000.
    */
   capacity?: number;
+  /**
+   * Most new ids held on probation while the registry is full (see
+   * {@linkcode WorkerRegistry}). Default: `capacity`.
+   */
+  probation?: number;
   /** The clock, for tests. Default `Date.now`. */
   clock?: () => number;
 }
@@ -63,6 +68,8 @@ interface Entry {
   firstSeen: number;
   lastSeen: number;
   left: boolean;
+  /** It has beaten once only, so it is the first to make room when full. */
+  once: boolean;
   /** The state last reported, by {@linkcode WorkerRegistry.observe} or {@linkcode WorkerRegistry.tick}. */
   reported: WorkerState;
 }
@@ -86,6 +93,17 @@ export interface RegistryTick {
 /**
  * Latest heartbeat per worker, with liveness derived from the time since it.
  *
+ * Bounded against a peer inventing worker ids, at O(1) per heartbeat. While
+ * it holds fewer than `capacity` workers, a new id is recorded at once.
+ * When it is full nothing is scanned: a new id's first beat puts it on
+ * probation (a bounded first-in first-out set), and its next beat, if it is
+ * still there, takes the place of the oldest worker that has beaten only
+ * once. So ids that beat once can displace only each other: a real worker,
+ * which beats again within its interval, gets in on its second beat as long
+ * as fewer than `probation` new ids arrive in between. Workers that have
+ * beaten twice are never displaced; offline ones are forgotten at
+ * {@linkcode WorkerRegistry.tick}, once a second.
+ *
  * @example
  * ```ts
  * const registry = new WorkerRegistry({ heartbeatMs: 5_000 });
@@ -102,6 +120,13 @@ export class WorkerRegistry {
   readonly #clock: () => number;
   /** Ids forgotten to make room for a new worker, reported at the next tick. */
   #forgottenSinceTick: string[] = [];
+  /**
+   * Ids recorded on their first beat, oldest first: the ones to displace
+   * when full. Entries that beat again or went are skipped when reached.
+   */
+  #once = new Ring<string>();
+  /** New ids that beat while the registry was full, oldest first. */
+  readonly #probation: Probation;
 
   /** An empty registry. */
   constructor(options: RegistryOptions = {}) {
@@ -110,21 +135,29 @@ export class WorkerRegistry {
     this.#offlineMs = beat * (options.offlineAfterBeats ?? 3);
     this.#forgetMs = options.forgetAfterMs ?? 5 * 60_000;
     this.#capacity = options.capacity ?? 10_000;
+    this.#probation = new Probation(options.probation ?? this.#capacity);
     this.#clock = options.clock ?? Date.now;
   }
 
   /**
    * Records a heartbeat; one marked `leaving` takes the worker offline at once.
    * Returns the worker and its state before, or `undefined`, recording
-   * nothing, for a new worker while the registry holds `capacity` workers
-   * none of which can be forgotten yet.
+   * nothing, for a new worker while the registry is full: on its first beat
+   * (it goes on probation), and on a later one while no worker that has
+   * beaten only once is left to make room. Constant time (amortised).
    */
   observe(heartbeat: Heartbeat): Sighting | undefined {
     const now = this.#clock();
-    const known = this.#entries.get(heartbeat.workerId);
+    const id = heartbeat.workerId;
+    const known = this.#entries.get(id);
+    // A new id is on its first beat, unless it comes off probation.
+    let once = known === undefined;
     if (!known && this.#entries.size >= this.#capacity) {
-      this.#forgottenSinceTick.push(...this.#forget(now));
-      if (this.#entries.size >= this.#capacity) return undefined;
+      if (!this.#probation.delete(id) || !this.#displaceOnce()) {
+        this.#probation.add(id);
+        return undefined;
+      }
+      once = false;
     }
     const was = known && this.#state(known, now);
     const entry: Entry = {
@@ -132,12 +165,34 @@ export class WorkerRegistry {
       firstSeen: known?.firstSeen ?? now,
       lastSeen: now,
       left: heartbeat.leaving,
+      once,
       reported: "online",
     };
     const worker = this.#view(entry, now);
     entry.reported = worker.state;
-    this.#entries.set(heartbeat.workerId, entry);
+    this.#entries.set(id, entry);
+    if (once) this.#once.push(id);
     return { worker, was };
+  }
+
+  /**
+   * Forgets the oldest worker that has beaten only once, to make room;
+   * false when there is none. Each id is taken off the queue once, so the
+   * ids skipped here cost nothing more than their push.
+   */
+  #displaceOnce(): boolean {
+    for (
+      let id = this.#once.shift();
+      id !== undefined;
+      id = this.#once.shift()
+    ) {
+      if (this.#entries.get(id)?.once) {
+        this.#entries.delete(id);
+        this.#forgottenSinceTick.push(id);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Every known worker, by pool then id. */
@@ -180,6 +235,20 @@ export class WorkerRegistry {
     const now = this.#clock();
     const forgotten = this.#forgottenSinceTick.concat(this.#forget(now));
     this.#forgottenSinceTick = [];
+    // Ids that beat again or went are left in the queue; drop them here,
+    // where every worker is visited anyway, so it holds at most the
+    // registry's own workers plus one tick's new ones.
+    if (this.#once.size > this.#entries.size) {
+      const once = new Ring<string>();
+      for (
+        let id = this.#once.shift();
+        id !== undefined;
+        id = this.#once.shift()
+      ) {
+        if (this.#entries.get(id)?.once) once.push(id);
+      }
+      this.#once = once;
+    }
     const changed: WorkerView[] = [];
     for (const entry of this.#entries.values()) {
       const state = this.#state(entry, now);
@@ -230,5 +299,84 @@ export class WorkerRegistry {
       lastSeen: entry.lastSeen,
       left: entry.left,
     };
+  }
+}
+
+/** A first-in first-out queue: a growable ring buffer, O(1) each way. */
+class Ring<T> {
+  #items: (T | undefined)[] = new Array(16);
+  #head = 0;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  push(item: T): void {
+    if (this.#size === this.#items.length) {
+      const items = new Array<T | undefined>(this.#items.length * 2);
+      for (let i = 0; i < this.#size; i++) {
+        items[i] = this.#items[(this.#head + i) % this.#items.length];
+      }
+      this.#items = items;
+      this.#head = 0;
+    }
+    this.#items[(this.#head + this.#size) % this.#items.length] = item;
+    this.#size++;
+  }
+
+  /** The oldest item, removed; `undefined` when empty. */
+  shift(): T | undefined {
+    if (this.#size === 0) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#items.length;
+    this.#size--;
+    return item;
+  }
+}
+
+/**
+ * A set of at most `limit` ids that forgets its oldest when full, each step
+ * O(1) amortised. The order is kept in a ring of tickets; a ticket whose id
+ * was deleted (or added again since) is skipped when it is reached.
+ */
+class Probation {
+  readonly #limit: number;
+  readonly #tickets = new Map<string, object>();
+  #order = new Ring<[string, object]>();
+
+  constructor(limit: number) {
+    this.#limit = Math.max(0, limit);
+  }
+
+  /** Adds `id` as the newest, forgetting the oldest if full. */
+  add(id: string): void {
+    if (this.#limit === 0) return;
+    while (this.#tickets.size >= this.#limit) {
+      const [oldest, ticket] = this.#order.shift()!;
+      if (this.#tickets.get(oldest) === ticket) this.#tickets.delete(oldest);
+    }
+    const ticket = {};
+    this.#tickets.set(id, ticket);
+    this.#order.push([id, ticket]);
+    // Deleted ids leave their tickets behind: compact before they outnumber
+    // the live ones twice, which costs O(1) per add amortised.
+    if (this.#order.size > 2 * this.#limit) {
+      const order = new Ring<[string, object]>();
+      for (
+        let t = this.#order.shift();
+        t !== undefined;
+        t = this.#order.shift()
+      ) {
+        if (this.#tickets.get(t[0]) === t[1]) order.push(t);
+      }
+      this.#order = order;
+    }
+  }
+
+  /** Removes `id`; whether it was there. */
+  delete(id: string): boolean {
+    return this.#tickets.delete(id);
   }
 }

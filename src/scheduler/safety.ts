@@ -4,7 +4,7 @@
  * @module
  */
 import type { JobRequest } from "../bus/messages.ts";
-import { subjectMatches } from "../bus/subjects.ts";
+import { reservedPrefix, subjectMatches } from "../bus/subjects.ts";
 import { remembered } from "./remembered.ts";
 
 /** A safety decision: allowed, or denied with a reason. */
@@ -15,6 +15,12 @@ export interface SafetyChecker {
   /** The verdict on `job`; a denial's reason becomes the DENIED result's error. */
   check(job: JobRequest): Verdict;
 }
+
+/** Why the NATS namespaces are reserved, for the denial's reason. */
+const RESERVED_WHY: Record<string, string> = {
+  "$": " (the NATS server's and JetStream's APIs)",
+  "_INBOX": " (replies to requests in flight)",
+};
 
 /** Topics denied whatever the configuration says. */
 export const ALWAYS_DENIED = ["sys.destroy"];
@@ -29,7 +35,8 @@ export interface SubjectPolicyOptions {
 
 /**
  * A policy over the job's topic: `sys.destroy` and every other topic in the
- * reserved `sys.` namespace are denied, then the configured deny patterns,
+ * reserved namespaces (`sys.`, `$`, `_INBOX`: see `RESERVED_PREFIXES`) are
+ * denied, then the configured deny patterns,
  * then (if any are configured) everything outside the allow patterns.
  *
  * @example
@@ -65,10 +72,13 @@ export class SubjectPolicy implements SafetyChecker {
         };
       }
     }
-    if (subjectMatches("sys.>", topic)) {
+    const reserved = reservedPrefix(topic);
+    if (reserved) {
       return {
         allowed: false,
-        reason: `topic "${topic}" is in the reserved sys. namespace`,
+        reason: `topic "${topic}" is in the reserved ${reserved} namespace${
+          RESERVED_WHY[reserved] ?? ""
+        }`,
       };
     }
     if (

@@ -110,11 +110,28 @@ function noSchedulerError(nc: NatsConnection): number {
 }
 
 /**
+ * Why the jobs cannot go over `nc` at all, or `undefined`: a packet larger
+ * than the server's `max_payload` would make the client throw on publish.
+ * `largest` is the size of the largest packet to send.
+ */
+export function oversizeProblem(
+  largest: number,
+  maxPayload: number | undefined,
+  server: string,
+): string | undefined {
+  if (maxPayload === undefined || maxPayload <= 0 || largest <= maxPayload) {
+    return undefined;
+  }
+  return `each job is a ${largest}-byte packet, over the ${maxPayload}-byte limit (max_payload) of the NATS server at ${server}; send a smaller payload (the scheduler itself accepts at most CORTEX_MAX_PAYLOAD_BYTES, 64 KiB by default)`;
+}
+
+/**
  * Publishes the jobs `options` describe over `nc` and, unless told not to
  * wait, prints each result and a summary to `out`.
  *
  * @returns the exit code: 0 when every job completed, 1 when any ended
- * otherwise, 2 when a result never arrived or no scheduler listens.
+ * otherwise, 2 when a result never arrived, no scheduler listens, or a job
+ * is too large for the server to carry.
  * @example
  * ```ts
  * const code = await submitJobs(nc, options, new Output());
@@ -142,6 +159,17 @@ export async function submitJobs(
         maxAttempts: options.maxAttempts,
       }),
     }, { senderId, traceId: newTraceId() }));
+
+  // The last job's id is the longest, so its packet is the largest.
+  const tooLarge = oversizeProblem(
+    encode(options.count - 1).length,
+    nc.info?.max_payload,
+    nc.getServer(),
+  );
+  if (tooLarge) {
+    console.error(`submit: ${tooLarge}`);
+    return 2;
+  }
 
   if (!options.wait) {
     if (js) {

@@ -49,7 +49,7 @@ Deno.test("security: only loopback may listen without a token", () => {
     }
     assertOk(error instanceof DashboardConfigError, host);
     assertMatch(error.message, /CORTEX_DASHBOARD_TOKEN/);
-    checkBinding(host, "a-long-secret");
+    checkBinding(host, "a-long-secret-of-32-characters!!");
   }
 });
 

@@ -58,3 +58,19 @@ Deno.test("permissions: a process without permissions holds none", async () => {
     Object.fromEntries(PERMISSION_KINDS.map((kind) => [kind, "none"])),
   );
 });
+
+Deno.test("permissions: an IPv6 dashboard address is bracketed, so Deno can parse it", () => {
+  const net = (dashboardHost: string, dashboardPort: number) =>
+    /--allow-net=(\S+)/.exec(
+      permissionFlags("scheduler", {
+        natsUrl: "nats://127.0.0.1:4222",
+        dashboard: true,
+        dashboardHost,
+        dashboardPort,
+      }).join(" "),
+    )?.[1].split(",").slice(1);
+  assertEquals(net("::1", 8080), ["[::1]:8080"]);
+  assertEquals(net("::1", 0), ["[::1]"]);
+  assertEquals(net("::", 8080), ["[::]:8080"]);
+  assertEquals(net("127.0.0.1", 8080), ["127.0.0.1:8080"]);
+});

@@ -118,3 +118,89 @@ Deno.test("the registry reports each state change once: by heartbeat, or at the 
   assertEquals([leaving?.was, leaving?.worker.state], ["online", "offline"]);
   assertEquals(registry.tick().changed, []); // the heartbeat said it already
 });
+
+Deno.test("a flood of 50,000 ids that beat once does not lock out a worker that beats steadily", () => {
+  let now = 0;
+  const registry = new WorkerRegistry({ heartbeatMs: 1_000, clock: () => now });
+  const beat = (workerId: string) =>
+    registry.observe(create(HeartbeatSchema, { workerId, pool: "echo" }));
+  beat("steady-old"); // a worker that was there before the flood
+  beat("steady-old");
+  for (let i = 0; i < 50_000; i++) beat(`flood-${i}`);
+  assertEquals(registry.size, 10_000);
+  // Known workers still beat during and after the flood.
+  assertEquals(beat("steady-old")?.worker.state, "online");
+  // A new worker: its first beat waits on probation, its second gets it in,
+  // in the place of an id that beat only once.
+  now += 1_000;
+  assertEquals(beat("steady-new"), undefined);
+  now += 1_000;
+  assertEquals(beat("steady-new")?.was, undefined);
+  assertEquals(registry.get("steady-new")?.state, "online");
+  assertEquals(registry.get("steady-old")?.state, "online");
+  assertEquals(registry.size, 10_000);
+  // The one displaced is reported as forgotten at the next tick.
+  assertEquals(registry.tick().forgotten.length, 1);
+  // And it stays: more flooding displaces only ids that beat once.
+  for (let i = 50_000; i < 80_000; i++) beat(`flood-${i}`);
+  now += 1_000;
+  beat("steady-new");
+  assertEquals(registry.get("steady-new")?.state, "online");
+});
+
+Deno.test("a flood interleaved with a steady worker: it gets in on its second beat", () => {
+  let now = 0;
+  const registry = new WorkerRegistry({
+    heartbeatMs: 1_000,
+    capacity: 100,
+    clock: () => now,
+  });
+  const beat = (workerId: string) =>
+    registry.observe(create(HeartbeatSchema, { workerId, pool: "echo" }));
+  let flood = 0;
+  while (flood < 100) beat(`flood-${flood++}`); // full of ids that beat once
+  let admitted = -1;
+  for (let second = 0; second < 10 && admitted < 0; second++) {
+    // 99 new ids a second: fewer than the probation set holds.
+    for (let i = 0; i < 99; i++) beat(`flood-${flood++}`);
+    if (beat("steady")) admitted = second;
+    now += 1_000;
+  }
+  assertEquals(admitted, 1);
+});
+
+Deno.test("a full registry of workers that beat twice refuses new ones until the tick forgets the offline", () => {
+  let now = 0;
+  const registry = new WorkerRegistry({
+    heartbeatMs: 1_000,
+    forgetAfterMs: 5_000,
+    capacity: 3,
+    clock: () => now,
+  });
+  const beat = (workerId: string) =>
+    registry.observe(create(HeartbeatSchema, { workerId, pool: "echo" }));
+  for (const id of ["a", "b", "c"]) {
+    beat(id);
+    beat(id);
+  }
+  assertEquals(beat("d"), undefined); // probation
+  assertEquals(beat("d"), undefined); // nobody to displace: every worker beat twice
+  now += 3_001 + 5_001;
+  beat("a");
+  assertEquals(beat("d"), undefined); // forgetting happens at the tick, not here
+  assertEquals(registry.tick().forgotten, ["b", "c"]);
+  assertEquals(beat("d")?.worker.state, "online");
+});
+
+Deno.test("probation is bounded: its oldest ids are forgotten first", () => {
+  const registry = new WorkerRegistry({ capacity: 1, probation: 2 });
+  const beat = (workerId: string) =>
+    registry.observe(create(HeartbeatSchema, { workerId, pool: "echo" }));
+  beat("a");
+  beat("p1"); // probation: p1
+  beat("p2"); // probation: p1, p2
+  beat("p3"); // probation: p2, p3 (p1 forgotten)
+  assertEquals(beat("p1"), undefined); // back on probation, not in
+  assertEquals(beat("p3")?.worker.workerId, "p3"); // second beat: displaces a
+  assertEquals(registry.list().map((w) => w.workerId), ["p3"]);
+});
