@@ -7,6 +7,7 @@ import { COMMON, flag, int, list, text } from "../config.ts";
 import { subjectProblem } from "../bus/subjects.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./validation.ts";
 import { EXIT_WITH_PARENT } from "../shutdown.ts";
+import { DURABILITY, STREAM_SETTINGS } from "../bus/durable/mode.ts";
 
 const pattern = (item: string) =>
   subjectProblem(item, { wildcards: true }) && `not a NATS subject pattern`;
@@ -101,6 +102,15 @@ export const SCHEDULER_SETTINGS = {
     "CORTEX_DASHBOARD_TOKEN",
     "",
     "bearer token the API requires; needed to listen beyond loopback",
+  ),
+  durability: DURABILITY,
+  ...STREAM_SETTINGS,
+  maxAttempts: int(
+    "CORTEX_MAX_ATTEMPTS",
+    3,
+    "attempts of a job that does not say (max_attempts 0), in durable mode",
+    1,
+    100,
   ),
   exitWithParent: EXIT_WITH_PARENT,
 };
