@@ -41,6 +41,8 @@ import {
   type NatsServer,
   startNatsServer,
 } from "../../scripts/support/nats_server.ts";
+import { Child } from "../../scripts/support/child.ts";
+import { freePort } from "../../scripts/support/ports.ts";
 import { assertEquals, assertOk, eventually } from "../assert.ts";
 import { startTask, type TaskProcess } from "../processes.ts";
 
@@ -444,4 +446,122 @@ Deno.test("durable: two replicas' job details agree", async () => {
   } finally {
     await Promise.all([stop(one.process), stop(two.process)]);
   }
+});
+
+Deno.test("durable: with only a core worker of the pool online, jobs go to it on core NATS and its result completes them", async () => {
+  await using nats = await startNatsServer();
+  const scheduler = await startScheduler(nats);
+  try {
+    await using client = await resultWatcher(nats.url);
+    // The Go MVP's echo worker, in miniature: a queue subscription on
+    // job.echo, heartbeats without `durable`, results on sys.job.result.
+    const ran: string[] = [];
+    client.nc.subscribe(TOPIC, {
+      queue: "workers-echo",
+      callback: (_e, msg) => {
+        const d = decodePacket(msg.data);
+        if (!d.ok || d.packet.payload.case !== "jobRequest") return;
+        ran.push(d.packet.payload.value.jobId);
+        client.nc.publish(
+          RESULT,
+          encodePacket(packet({
+            case: "jobResult",
+            value: create(JobResultSchema, {
+              jobId: d.packet.payload.value.jobId,
+              status: JobStatus.COMPLETED,
+              workerId: "core-1",
+            }),
+          }, { senderId: "core-1" })),
+        );
+      },
+    });
+    client.nc.publish(
+      "sys.heartbeat.echo",
+      encodePacket(packet({
+        case: "heartbeat",
+        value: create(HeartbeatSchema, { workerId: "core-1", pool: "echo" }),
+      }, { senderId: "core-1" })),
+    );
+    await client.nc.flush();
+    await eventually(
+      async () =>
+        (await (await fetch(`${scheduler.url}/api/workers`)).json()).workers
+          .length === 1,
+      { what: "the core worker known" },
+    );
+    await client.js.publish(SUBMIT, submission("g-1"), { msgID: "g-1" });
+    const detail = await eventually(async () => {
+      const d: JobDetail = await (await fetch(`${scheduler.url}/api/jobs/g-1`))
+        .json();
+      return d.state === "COMPLETED" ? d : undefined;
+    }, { what: "g-1 COMPLETED in the ledger" });
+    assertEquals(detail.attempts.map((a) => a.workerId), ["core-1"]);
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(ran, ["g-1"]);
+    assertEquals(client.results.get("g-1")!.length, 1); // the worker's own
+  } finally {
+    await stop(scheduler.process);
+  }
+});
+
+Deno.test("durable: a job past its deadline is TIMEOUT once, across two replicas", async () => {
+  await using nats = await startNatsServer();
+  const env = { CORTEX_JOB_TIMEOUT_MS: "1500" };
+  const one = await startScheduler(nats, env);
+  const two = await startScheduler(nats, env);
+  try {
+    await using client = await resultWatcher(nats.url);
+    await client.js.publish(SUBMIT, submission("h-1"), { msgID: "h-1" });
+    const [result] = await eventually(() => client.results.get("h-1"), {
+      what: "the TIMEOUT of h-1",
+    });
+    assertEquals(result.status, JobStatus.TIMEOUT);
+    await new Promise((r) => setTimeout(r, 2_000));
+    assertEquals(client.results.get("h-1")!.length, 1);
+  } finally {
+    await Promise.all([stop(one.process), stop(two.process)]);
+  }
+});
+
+Deno.test("durable: CORTEX_DURABILITY=jetstream on a server without JetStream exits 2, saying so", async () => {
+  const port = freePort();
+  await using _nats = new Child("nats-server", "nats-server", [
+    "-a",
+    "127.0.0.1",
+    "-p",
+    String(port),
+  ]);
+  await _nats.waitFor(/Server is ready/);
+  const scheduler = startTask("scheduler", [], {
+    NATS_URL: `nats://127.0.0.1:${port}`,
+    CORTEX_DURABILITY: "jetstream",
+    CORTEX_DASHBOARD: "off",
+  });
+  const status = await scheduler.status;
+  assertEquals(status.code, 2);
+  assertOk(
+    scheduler.lines.some((l) => /does not offer JetStream/.test(l)),
+    scheduler.lines.join("\n"),
+  );
+});
+
+Deno.test("durable: a stream of CortexOS's name made otherwise stops the start (exit 2) with what to do", async () => {
+  await using nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: SUBMIT_STREAM, subjects: [SUBMIT] });
+  } finally {
+    await nc.close();
+  }
+  const scheduler = startTask("scheduler", [], {
+    NATS_URL: nats.url,
+    CORTEX_DURABILITY: "jetstream",
+    CORTEX_DASHBOARD: "off",
+  });
+  assertEquals((await scheduler.status).code, 2);
+  assertOk(
+    scheduler.lines.some((l) => l.includes("nats stream rm CORTEX_SUBMIT")),
+    scheduler.lines.join("\n"),
+  );
 });
