@@ -91,6 +91,26 @@ export function JobDetailPanel(
               </li>
             ))}
           </ol>
+          {d.attempts.length > 0 && (
+            <>
+              <h3>
+                {`Attempts (${d.attempts.length} of ${d.maxAttempts})`}
+                {d.deadLettered && <span class="muted">· dead-lettered</span>}
+              </h3>
+              <ol class="history" data-attempts>
+                {d.attempts.map((a) => (
+                  <li key={a.attempt}>
+                    <StatusBadge state={a.state} />
+                    <span class="mono">{clock(a.at)}</span>
+                    <span class="mono">{a.workerId || "—"}</span>
+                    <span class="muted">
+                      {a.error || duration(a.executionMs)}
+                    </span>
+                  </li>
+                ))}
+              </ol>
+            </>
+          )}
           <h3>Timings</h3>
           <dl>
             <Field label="Dispatch">{duration(d.timings.dispatchMs)}</Field>

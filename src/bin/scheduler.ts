@@ -19,6 +19,15 @@ import { logger, setupLogging } from "../log.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
 import { onShutdown } from "../shutdown.ts";
 import { Scheduler } from "../scheduler/engine.ts";
+import { DurableScheduler } from "../scheduler/durable_engine.ts";
+import { LedgerStore } from "../scheduler/ledger_store.ts";
+import {
+  DurabilityUnavailable,
+  resolveDurability,
+} from "../bus/durable/mode.ts";
+import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
+import { ensureSchedulerConsumers } from "../bus/durable/scheduler_consumers.ts";
+import { jetstream } from "@nats-io/jetstream";
 import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
 import { WorkerRegistry } from "../scheduler/registry.ts";
@@ -52,7 +61,26 @@ await logHeldPermissions(log, {
 
 const nc = await connectNats({ url: config.natsUrl, name: senderId, log });
 const bus = new NatsBus(nc, logger("bus"));
-const scheduler = new Scheduler({
+
+/** Exits 2 with `error`'s message when it is one of `kinds`; rethrows otherwise. */
+function exitOnConfigError(
+  error: unknown,
+  kind: new (message: string) => Error,
+): never {
+  if (!(error instanceof kind)) throw error;
+  log.error(error.message);
+  Deno.exit(2);
+}
+
+let durability;
+try {
+  durability = await resolveDurability(nc, config.durability);
+} catch (error) {
+  exitOnConfigError(error, DurabilityUnavailable);
+}
+log.info(`durability: ${durability.mode}`);
+
+const parts = {
   bus,
   safety: new SubjectPolicy({
     deny: config.safetyDeny,
@@ -73,7 +101,26 @@ const scheduler = new Scheduler({
   limits: validationLimits(config),
   senderId,
   log,
-});
+};
+let scheduler: Scheduler | DurableScheduler;
+if (durability.mode === "jetstream") {
+  try {
+    await ensureStreams(durability.jsm, config);
+  } catch (error) {
+    exitOnConfigError(error, StreamMismatch);
+  }
+  await ensureSchedulerConsumers(durability.jsm);
+  const js = jetstream(nc);
+  const ledger = await LedgerStore.open(js, config);
+  scheduler = new DurableScheduler({
+    ...parts,
+    js,
+    ledger,
+    maxAttempts: config.maxAttempts,
+  });
+} else {
+  scheduler = new Scheduler(parts);
+}
 await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 

@@ -47,6 +47,22 @@ export interface JobStep {
   note: string;
 }
 
+/** One attempt of a job at a worker (durable mode). */
+export interface JobAttempt {
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number;
+  /** The worker that made it. */
+  workerId: string;
+  /** How it ended. */
+  state: JobState;
+  /** Why it failed; "" when it completed. */
+  error: string;
+  /** Run time the worker measured, in ms. */
+  executionMs: number;
+  /** Epoch ms the scheduler recorded it. */
+  at: number;
+}
+
 /** Everything known of one job: `GET /api/jobs/:id`. */
 export interface JobDetail {
   /** The submitter's id for the job. */
@@ -91,6 +107,12 @@ export interface JobDetail {
   } | null;
   /** Its steps so far, oldest first. */
   history: JobStep[];
+  /** Its attempts at workers, oldest first; empty in core mode, which keeps none. */
+  attempts: JobAttempt[];
+  /** How many attempts it may take; 0 in core mode. */
+  maxAttempts: number;
+  /** It failed every attempt it was allowed: on the dead-letter list. */
+  deadLettered: boolean;
   /** When each step happened (epoch ms) and how long each took (ms); `null` until known. */
   timings: {
     /** Submitter's `created_at`, when it sent one. */

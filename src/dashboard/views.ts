@@ -111,6 +111,16 @@ export function jobDetail(record: JobRecord): JobDetail {
       }
       : null,
     history,
+    attempts: record.attempts.map((a) => ({
+      attempt: a.attempt,
+      workerId: a.workerId,
+      state: a.state,
+      error: a.error,
+      executionMs: a.executionMs,
+      at: a.at,
+    })),
+    maxAttempts: record.maxAttempts,
+    deadLettered: record.deadLettered,
     timings: {
       createdAt: record.createdAt ?? null,
       submittedAt: record.submittedAt,

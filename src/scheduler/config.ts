@@ -13,6 +13,7 @@ import {
   type ValidationLimits,
 } from "./validation.ts";
 import { EXIT_WITH_PARENT } from "../shutdown.ts";
+import { DURABILITY, STREAM_SETTINGS } from "../bus/durable/mode.ts";
 
 const pattern = (item: string) =>
   subjectProblem(item, { wildcards: true }) && `not a NATS subject pattern`;
@@ -114,6 +115,15 @@ export const SCHEDULER_SETTINGS = {
     "CORTEX_DASHBOARD_TOKEN",
     "",
     "bearer token the API requires; needed to listen beyond loopback",
+  ),
+  durability: DURABILITY,
+  ...STREAM_SETTINGS,
+  maxAttempts: int(
+    "CORTEX_MAX_ATTEMPTS",
+    3,
+    "attempts of a job that does not say (max_attempts 0), in durable mode",
+    1,
+    100,
   ),
   exitWithParent: EXIT_WITH_PARENT,
   dashboardAllowedHosts: list(

@@ -6,6 +6,7 @@
  */
 import type { JobRequest, JobResult } from "../bus/messages.ts";
 import {
+  type FinalState,
   finalState,
   type JobPriorityName,
   JobState,
@@ -16,6 +17,25 @@ export type { JobState };
 
 /** How much of a payload or output the table keeps for display. */
 export const PREVIEW_BYTES = 1024;
+
+/** One attempt of a job at a worker (durable mode), as the ledger keeps it. */
+export interface AttemptRecord {
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number;
+  /** The worker that made it. */
+  workerId: string;
+  /** How it ended. */
+  state: FinalState;
+  /** Why it failed; "" when it completed. */
+  error: string;
+  /** Run time the worker measured, in ms. */
+  executionMs: number;
+  /** Epoch ms the scheduler recorded it. */
+  at: number;
+}
+
+/** The attempts of a job in core mode, which keeps none: one shared empty list. */
+export const NO_ATTEMPTS: readonly AttemptRecord[] = Object.freeze([]);
 
 /** One job as the table knows it. Times are epoch ms. */
 export interface JobRecord {
@@ -63,6 +83,12 @@ export interface JobRecord {
   outputPreview: string;
   /** Why it failed, was denied or timed out. */
   error: string;
+  /** Its attempts so far, oldest first (durable mode; none in core mode). */
+  attempts: readonly AttemptRecord[];
+  /** How many attempts it may take (durable mode); 0 in core mode. */
+  maxAttempts: number;
+  /** It failed every attempt it was allowed and waits on the dead-letter list. */
+  deadLettered: boolean;
 }
 
 /** Options for {@linkcode JobTable}. */
@@ -220,6 +246,55 @@ export class JobTable {
     return expired;
   }
 
+  /**
+   * Holds `fresh` as the job's record, as the durable ledger says it is now:
+   * the record already held is updated in place (observers may hold it),
+   * or a new one is taken in, evicting the oldest finished job when the
+   * table is full. Returns the record held, or `undefined` when the table
+   * is full of jobs in flight and the job is not held (it is still in the
+   * ledger; the table is only the view of its most recent part).
+   */
+  upsert(fresh: JobRecord): JobRecord | undefined {
+    let record = this.#records.get(fresh.jobId);
+    const existed = record !== undefined;
+    const wasInflight = existed && this.#inflight.has(fresh.jobId);
+    if (record) {
+      Object.assign(record, fresh);
+    } else {
+      if (this.#records.size >= this.#capacity && !this.#evictOne()) {
+        return undefined;
+      }
+      record = fresh;
+      this.#records.set(record.jobId, record);
+    }
+    const final = record.finishedAt !== undefined;
+    if (final && (wasInflight || !existed)) {
+      this.#inflight.delete(record.jobId);
+      this.#finished.push(record.jobId);
+    } else if (!final && !wasInflight) {
+      // New, or final before and started again (a retry by hand).
+      this.#inflight.set(record.jobId, record);
+    }
+    return record;
+  }
+
+  /**
+   * The in-flight jobs whose deadline has passed, oldest first, without
+   * changing them: in durable mode the ledger decides (one replica wins
+   * the compare-and-set) and the table follows it.
+   */
+  overdue(limit = 1_000): JobRecord[] {
+    const now = this.#clock();
+    const out: JobRecord[] = [];
+    for (const record of this.#inflight.values()) {
+      if (out.length >= limit || now - record.submittedAt < this.#timeoutMs) {
+        break;
+      }
+      out.push(record);
+    }
+    return out;
+  }
+
   /** One job, or `undefined`. */
   get(jobId: string): JobRecord | undefined {
     return this.#records.get(jobId);
@@ -236,10 +311,14 @@ export class JobTable {
   }
 
   #evictOne(): boolean {
-    const oldest = this.#finished.shift();
-    if (oldest === undefined) return false;
-    this.#records.delete(oldest);
-    return true;
+    for (;;) {
+      const oldest = this.#finished.shift();
+      if (oldest === undefined) return false;
+      // A job started again after it finished (durable mode) is in flight
+      // again: not evicted, and its id is queued again when it ends.
+      if (this.#inflight.has(oldest)) continue;
+      if (this.#records.delete(oldest)) return true;
+    }
   }
 
   /**
@@ -273,6 +352,9 @@ export class JobTable {
       outputBytes: 0,
       outputPreview: "",
       error: "",
+      attempts: NO_ATTEMPTS,
+      maxAttempts: 0,
+      deadLettered: false,
     };
   }
 }

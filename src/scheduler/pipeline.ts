@@ -68,6 +68,39 @@ export type Decision =
     existing: JobRecord;
   };
 
+/** Why a job may not run: invalid (FAILED) or against the safety policy (DENIED). */
+export interface Refusal {
+  /** Which of the two. */
+  state: typeof JobState.FAILED | typeof JobState.DENIED;
+  /** Why, in words the submitter can act on. */
+  reason: string;
+}
+
+/**
+ * The checks every submission passes before it is admitted, in core and
+ * durable mode alike: validation against `limits`, then `safety`.
+ * `undefined` when the job may run.
+ *
+ * @example
+ * ```ts
+ * checkJob(job, { safety, limits })?.state; // "DENIED" for sys.destroy
+ * ```
+ */
+export function checkJob(
+  job: JobRequest,
+  parts: Pick<PipelineParts, "safety" | "limits">,
+  sender?: { traceId: string; submitter: string },
+): Refusal | undefined {
+  const invalid = validateJob(job, parts.limits) ??
+    (sender && validateSender(sender));
+  if (invalid) return { state: JobState.FAILED, reason: invalid };
+  const verdict = parts.safety.check(job);
+  if (!verdict.allowed) {
+    return { state: JobState.DENIED, reason: verdict.reason };
+  }
+  return undefined;
+}
+
 /** The parts a {@linkcode SubmitPipeline} consults. */
 export interface PipelineParts {
   /** Decides which topics may run. */
@@ -104,13 +137,9 @@ export class SubmitPipeline {
    * so the table and the dashboard show the refusal too.
    */
   decide(job: JobRequest, meta: SubmissionMeta): Decision {
-    const { safety, strategy, jobs, limits } = this.#parts;
-    const invalid = validateJob(job, limits) ?? validateSender(meta);
-    if (invalid) return this.#refuse(job, meta, JobState.FAILED, invalid);
-    const verdict = safety.check(job);
-    if (!verdict.allowed) {
-      return this.#refuse(job, meta, JobState.DENIED, verdict.reason);
-    }
+    const { strategy, jobs } = this.#parts;
+    const refusal = checkJob(job, this.#parts, meta);
+    if (refusal) return this.#refuse(job, meta, refusal.state, refusal.reason);
     const admission = jobs.admit(job, meta);
     if (admission.admitted) {
       return {

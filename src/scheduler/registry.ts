@@ -90,6 +90,14 @@ export interface RegistryTick {
   forgotten: string[];
 }
 
+/** How many workers of a pool are online, by kind (see {@linkcode WorkerRegistry.onlineInPool}). */
+export interface PoolOnline {
+  /** Online workers that take jobs from JetStream (`Heartbeat.durable`). */
+  durable: number;
+  /** Online workers that take jobs on core NATS (the Go MVP's, core mode's). */
+  core: number;
+}
+
 /**
  * Latest heartbeat per worker, with liveness derived from the time since it.
  *
@@ -113,6 +121,8 @@ export interface RegistryTick {
  */
 export class WorkerRegistry {
   readonly #entries = new Map<string, Entry>();
+  /** Worker ids by pool, so a pool is looked at without a scan of the registry. */
+  readonly #pools = new Map<string, Set<string>>();
   readonly #staleMs: number;
   readonly #offlineMs: number;
   readonly #forgetMs: number;
@@ -172,6 +182,12 @@ export class WorkerRegistry {
     entry.reported = worker.state;
     this.#entries.set(id, entry);
     if (once) this.#once.push(id);
+    if (known && known.heartbeat.pool !== heartbeat.pool) {
+      this.#leavePool(known.heartbeat.pool, id);
+    }
+    let pool = this.#pools.get(heartbeat.pool);
+    if (!pool) this.#pools.set(heartbeat.pool, pool = new Set());
+    pool.add(id);
     return { worker, was };
   }
 
@@ -186,8 +202,10 @@ export class WorkerRegistry {
       id !== undefined;
       id = this.#once.shift()
     ) {
-      if (this.#entries.get(id)?.once) {
+      const entry = this.#entries.get(id);
+      if (entry?.once) {
         this.#entries.delete(id);
+        this.#leavePool(entry.heartbeat.pool, id);
         this.#forgottenSinceTick.push(id);
         return true;
       }
@@ -219,6 +237,24 @@ export class WorkerRegistry {
       counts[this.#state(entry, now)]++;
     }
     return counts;
+  }
+
+  /**
+   * How many workers of `pool` are online, durable and core: what durable
+   * mode routes a job by. Costs the pool's size, not the registry's.
+   */
+  onlineInPool(pool: string): PoolOnline {
+    const online = { durable: 0, core: 0 };
+    const ids = this.#pools.get(pool);
+    if (!ids) return online;
+    const now = this.#clock();
+    for (const id of ids) {
+      const entry = this.#entries.get(id);
+      if (!entry || this.#state(entry, now) !== "online") continue;
+      if (entry.heartbeat.durable) online.durable++;
+      else online.core++;
+    }
+    return online;
   }
 
   /** Workers held now, offline ones included until forgotten. */
@@ -268,10 +304,17 @@ export class WorkerRegistry {
         : entry.lastSeen + this.#offlineMs;
       if (now - offlineSince > this.#forgetMs) {
         this.#entries.delete(id);
+        this.#leavePool(entry.heartbeat.pool, id);
         forgotten.push(id);
       }
     }
     return forgotten;
+  }
+
+  #leavePool(pool: string, workerId: string): void {
+    const ids = this.#pools.get(pool);
+    ids?.delete(workerId);
+    if (ids?.size === 0) this.#pools.delete(pool);
   }
 
   #state(entry: Entry, now: number): WorkerState {

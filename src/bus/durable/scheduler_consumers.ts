@@ -1,0 +1,67 @@
+/**
+ * The scheduler replicas' two shared pull consumers: of submissions
+ * ({@linkcode SUBMIT_CONSUMER} on {@linkcode SUBMIT_STREAM}) and of attempt
+ * reports ({@linkcode ATTEMPT_CONSUMER} on {@linkcode ATTEMPT_STREAM}),
+ * made or brought to these settings at every start (idempotent: every
+ * replica runs it).
+ *
+ * @module
+ */
+import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+import {
+  ATTEMPT_CONSUMER,
+  ATTEMPT_STREAM,
+  type JetStreamManager,
+  SUBMIT_CONSUMER,
+  SUBMIT_STREAM,
+} from "./layout.ts";
+
+/**
+ * How long a replica may hold a submission or a report before JetStream
+ * gives it to another: each needs one or two stored writes, milliseconds
+ * even under load, so this matters only for a replica that died, whose
+ * messages in hand wait this long. Taking longer is harmless (a second
+ * handling is idempotent), so it is short: 30 s made a scheduler killed
+ * mid-load take 30 s to finish its jobs after restarting.
+ */
+export const SCHEDULER_ACK_WAIT_MS = 5_000;
+
+/**
+ * Most submissions (and, apart, reports) held unacknowledged across all
+ * replicas: what a replica works on at once, so a burst of 100,000
+ * submissions is taken in steps rather than all into memory.
+ */
+export const SCHEDULER_MAX_ACK_PENDING = 1_024;
+
+/** Makes the two consumers, or updates them to these settings when they exist. */
+export async function ensureSchedulerConsumers(
+  jsm: JetStreamManager,
+): Promise<void> {
+  for (
+    const [stream, name] of [
+      [SUBMIT_STREAM, SUBMIT_CONSUMER],
+      [ATTEMPT_STREAM, ATTEMPT_CONSUMER],
+    ]
+  ) {
+    const settings = {
+      ack_wait: nanos(SCHEDULER_ACK_WAIT_MS),
+      max_ack_pending: SCHEDULER_MAX_ACK_PENDING,
+      max_deliver: -1,
+    };
+    const exists = await jsm.consumers.info(stream, name).then(
+      () => true,
+      () => false,
+    );
+    if (exists) {
+      await jsm.consumers.update(stream, name, settings);
+    } else {
+      await jsm.consumers.add(stream, {
+        ...settings,
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+    }
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The scheduler in durable mode: the same {@linkcode SchedulerService} as
+ * the core engine, so the dashboard works unchanged, but its jobs live in
+ * JetStream. It pulls submissions and attempt reports through the shared
+ * consumers and hands them to the {@linkcode DurableIntake}; it watches
+ * the ledger and keeps its job table and counters from it (every replica
+ * does, so they agree); it still hears heartbeats and core workers'
+ * results on core NATS; and once a second it times out jobs past their
+ * deadline and re-judges the workers' liveness.
+ *
+ * docs/durability.md tells the design; `src/bus/durable/layout.ts` names
+ * the streams.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import type { JetStreamClient, JsMsg } from "../bus/durable/client_types.ts";
+import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
+import type { Bus } from "../bus/bus.ts";
+import type { JobResult } from "../bus/messages.ts";
+import { encodePacket, newTraceId, packet } from "../bus/codec.ts";
+import { HEARTBEAT_ALL, RESULT, SUBMIT } from "../bus/subjects.ts";
+import {
+  ATTEMPT_CONSUMER,
+  ATTEMPT_STREAM,
+  SUBMIT_CONSUMER,
+  SUBMIT_STREAM,
+  workSubject,
+} from "../bus/durable/layout.ts";
+import { isFinal, JobState } from "../contract/mod.ts";
+import type { Logger } from "../log.ts";
+import { Fleet } from "./fleet.ts";
+import { DurableIntake, type Route } from "./intake.ts";
+import type { JobTable } from "./job_table.ts";
+import type { LedgerStore } from "./ledger_store.ts";
+import { type DurableCounters, LedgerView } from "./ledger_view.ts";
+import { checkJob } from "./pipeline.ts";
+import type { WorkerRegistry } from "./registry.ts";
+import type { SafetyChecker } from "./safety.ts";
+import type {
+  JobSubmission,
+  JobsView,
+  SchedulerCounters,
+  SchedulerObserver,
+  SchedulerService,
+  SubmitOutcome,
+  WorkersView,
+} from "./service.ts";
+import type { Strategy } from "./strategy.ts";
+import type { ValidationLimits } from "./validation.ts";
+
+/** The parts and settings a {@linkcode DurableScheduler} is built from. */
+export interface DurableSchedulerOptions {
+  /** Core NATS: heartbeats and results in, results out. */
+  bus: Bus;
+  /** JetStream, on the same connection. */
+  js: JetStreamClient;
+  /** The job ledger. */
+  ledger: LedgerStore;
+  /** Decides which topics may run. */
+  safety: SafetyChecker;
+  /** Picks each job's subject. */
+  strategy: Strategy;
+  /** The workers' latest heartbeats. */
+  registry: WorkerRegistry;
+  /** The view of the ledger's recent jobs. */
+  jobs: JobTable;
+  /** Limits every job must keep. */
+  limits: ValidationLimits;
+  /** Attempts of a job that does not say (`CORTEX_MAX_ATTEMPTS`). */
+  maxAttempts: number;
+  /** This scheduler's sender id on the bus. */
+  senderId: string;
+  /** Where it says what happened. */
+  log: Logger;
+  /** How often deadlines and worker liveness are checked, in ms. Default 1,000. */
+  tickMs?: number;
+}
+
+/** How long a pool's route is reused before the registry is asked again, in ms. */
+const ROUTE_CACHE_MS = 250;
+
+/** Messages a replica asks JetStream for per pull. */
+const PULL_BATCH = 256;
+
+/** How long before a submission or report that failed on a lost connection is tried again, in ms. */
+const RETRY_DELAY_MS = 1_000;
+
+/**
+ * The durable scheduler engine.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new DurableScheduler({ bus, js, ledger, safety, strategy, registry, jobs, limits, maxAttempts: 3, senderId, log });
+ * await scheduler.start();
+ * ```
+ */
+export class DurableScheduler implements SchedulerService {
+  /** The ledger's totals over its history (see `ledger_view.ts`). */
+  readonly counters: SchedulerCounters = {
+    submitted: 0,
+    dispatched: 0,
+    completed: 0,
+    failed: 0,
+    denied: 0,
+    timeout: 0,
+    cancelled: 0,
+    duplicates: 0,
+    lateResults: 0,
+    badHeartbeats: 0,
+  };
+  /** Retries, dead letters, and duplicate deliveries fenced. */
+  readonly durableCounters: DurableCounters = {
+    retries: 0,
+    deadLettered: 0,
+    duplicateDeliveries: 0,
+  };
+  readonly #o: DurableSchedulerOptions;
+  readonly #jobs: JobTable;
+  readonly #fleet: Fleet;
+  readonly #view: LedgerView;
+  readonly #intake: DurableIntake;
+  readonly #observers = new Set<SchedulerObserver>();
+  readonly #routes = new Map<string, { at: number; route: Route }>();
+  /** Jobs whose timeout is being written now: tried once at a time. */
+  readonly #timingOut = new Set<string>();
+  readonly #stopped = new AbortController();
+  #subscriptions: { unsubscribe(): void }[] = [];
+  #ticker?: ReturnType<typeof setInterval>;
+  #pulls: { stop(): void }[] = [];
+
+  /** A scheduler over `options`' parts; it does nothing until {@linkcode DurableScheduler.start}. */
+  constructor(options: DurableSchedulerOptions) {
+    this.#o = options;
+    this.#jobs = options.jobs;
+    this.#fleet = new Fleet(
+      options.registry,
+      this.counters,
+      this.#observers,
+      options.log,
+    );
+    this.#view = new LedgerView(
+      options.jobs,
+      this.counters,
+      this.durableCounters,
+      this.#observers,
+    );
+    this.#intake = new DurableIntake({
+      ...options,
+      route: (topic) => this.#route(topic),
+      timeoutMs: options.jobs.timeoutMs,
+      counters: this.counters,
+      durable: this.durableCounters,
+    });
+  }
+
+  /** The job table (the ledger's recent jobs), read-only. */
+  get jobs(): JobsView {
+    return this.#jobs;
+  }
+
+  /** The worker registry, read-only. */
+  get workers(): WorkersView {
+    return this.#o.registry;
+  }
+
+  /**
+   * Subscribes to heartbeats and results, starts watching the ledger and
+   * pulling submissions and reports, and starts the clock. Resolves once
+   * the ledger's entries held now are in the job table (or after 2 s,
+   * whichever is first), so a restarted replica shows its jobs at once.
+   */
+  async start(): Promise<void> {
+    const { bus, log } = this.#o;
+    this.#subscriptions = [
+      bus.subscribe(RESULT, (message) => {
+        if (message.payload.case !== "jobResult") return;
+        if (message.senderId === this.#o.senderId) return; // our own
+        this.#onCoreResult(message.payload.value);
+      }),
+      bus.subscribe(HEARTBEAT_ALL, (message, _raw, subject) => {
+        if (message.payload.case !== "heartbeat") return;
+        this.#fleet.heartbeat(message.payload.value, subject);
+      }),
+    ];
+    await bus.flush();
+    const loaded = Promise.withResolvers<void>();
+    await this.#o.ledger.watch(
+      (entry, initial) => this.#view.apply(entry, { initial }),
+      {
+        signal: this.#stopped.signal,
+        onLoaded: (count) => {
+          log.info("ledger loaded: {count} jobs", { count });
+          loaded.resolve();
+        },
+        onError: (error) =>
+          log.error("the ledger watch ended: {error}", { error }),
+      },
+    );
+    await Promise.race([
+      loaded.promise,
+      new Promise((resolve) => setTimeout(resolve, 2_000)),
+    ]);
+    this.#pulls = [
+      await this.#pull(
+        SUBMIT_STREAM,
+        SUBMIT_CONSUMER,
+        (m) => this.#intake.admit(m),
+      ),
+      await this.#pull(
+        ATTEMPT_STREAM,
+        ATTEMPT_CONSUMER,
+        (m) => this.#intake.record(m),
+      ),
+    ];
+    this.#ticker = setInterval(() => this.tick(), this.#o.tickMs ?? 1_000);
+  }
+
+  /** Stops pulling, watching and the clock. Unacknowledged messages go to other replicas. */
+  stop(): void {
+    for (const sub of this.#subscriptions) sub.unsubscribe();
+    this.#subscriptions = [];
+    for (const pull of this.#pulls) pull.stop();
+    this.#pulls = [];
+    this.#stopped.abort();
+    clearInterval(this.#ticker);
+  }
+
+  /** Registers an observer; returns a function that removes it. */
+  observe(observer: SchedulerObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  /**
+   * Submits one job given in plain terms (the dashboard's form) the way a
+   * client does: into `CORTEX_SUBMIT` with its id as message id. The
+   * outcome is what the intake will decide, judged now; the job shows in
+   * the table once the ledger has it.
+   */
+  submit(job: JobSubmission): SubmitOutcome {
+    const traceId = newTraceId();
+    const request = create(JobRequestSchema, {
+      jobId: job.jobId,
+      topic: job.topic,
+      priority: job.priority ?? 0,
+      payload: job.payload,
+    });
+    const held = this.#jobs.get(job.jobId);
+    const refusal = checkJob(request, this.#o);
+    const bytes = encodePacket(
+      packet({ case: "jobRequest", value: request }, {
+        traceId,
+        senderId: job.submitter,
+      }),
+    );
+    this.#o.js.publish(SUBMIT, bytes, { msgID: job.jobId }).catch((error) =>
+      this.#o.log.error("cannot submit job {job_id}: {error}", {
+        job_id: job.jobId,
+        error: error instanceof Error ? error.message : String(error),
+      })
+    );
+    if (held && !refusal) {
+      return {
+        status: "duplicate",
+        jobId: job.jobId,
+        traceId,
+        state: held.state,
+      };
+    }
+    if (refusal) {
+      return {
+        status: refusal.state === JobState.DENIED ? "denied" : "failed",
+        jobId: job.jobId,
+        traceId,
+        reason: refusal.reason,
+      };
+    }
+    const subject = this.#o.strategy.route(request);
+    return {
+      status: "dispatched",
+      jobId: job.jobId,
+      traceId,
+      subject: this.#route(job.topic).durable ? workSubject(subject) : subject,
+    };
+  }
+
+  /** Times out jobs past their deadline (through the ledger) and re-judges worker liveness. */
+  tick(): void {
+    for (const record of this.#jobs.overdue()) {
+      if (this.#timingOut.has(record.jobId)) continue;
+      this.#timingOut.add(record.jobId);
+      this.#intake.timeOut(record.jobId)
+        .catch((error) =>
+          this.#o.log.warn("cannot time out job {job_id} yet: {error}", {
+            job_id: record.jobId,
+            error: error instanceof Error ? error.message : String(error),
+          })
+        )
+        .finally(() => this.#timingOut.delete(record.jobId));
+    }
+    this.#fleet.tick();
+  }
+
+  #onCoreResult(result: JobResult): void {
+    if (result.jobId === "") return;
+    const held = this.#jobs.get(result.jobId);
+    if (held && isFinal(held.state)) {
+      this.counters.lateResults++;
+      return;
+    }
+    this.#intake.coreResult(result).catch((error) =>
+      this.#o.log.error("cannot record the result of job {job_id}: {error}", {
+        job_id: result.jobId,
+        error: error instanceof Error ? error.message : String(error),
+      })
+    );
+  }
+
+  /**
+   * The route of a topic's jobs: durable when a durable worker of its pool
+   * (the topic's last token) is online or no worker of it is (the job
+   * waits in the stream), core when only core workers of it are online.
+   */
+  #route(topic: string): Route {
+    const now = Date.now();
+    const cached = this.#routes.get(topic);
+    if (cached && now - cached.at < ROUTE_CACHE_MS) return cached.route;
+    const pool = topic.slice(topic.lastIndexOf(".") + 1);
+    const online = this.#o.registry.onlineInPool(pool);
+    const route: Route = { durable: online.durable > 0 || online.core === 0 };
+    if (this.#routes.size > 1_024) this.#routes.clear();
+    this.#routes.set(topic, { at: now, route });
+    return route;
+  }
+
+  /**
+   * Pulls from a shared consumer and handles each message without waiting
+   * for the one before (the consumer's max ack pending bounds how many are
+   * in hand); a message whose handling fails is nak'ed, to come back.
+   */
+  async #pull(
+    stream: string,
+    name: string,
+    handle: (m: JsMsg) => Promise<void>,
+  ): Promise<{ stop(): void }> {
+    const consumer = await this.#o.js.consumers.get(stream, name);
+    const messages = await consumer.consume({ max_messages: PULL_BATCH });
+    (async () => {
+      for await (const m of messages) {
+        handle(m).catch((error) => {
+          this.#o.log.warn(
+            "{stream} message {seq} is tried again: {error}",
+            {
+              stream,
+              seq: m.seq,
+              error: error instanceof Error ? error.message : String(error),
+            },
+          );
+          m.nak(RETRY_DELAY_MS);
+        });
+      }
+    })().catch((error) =>
+      this.#o.log.error("pulling from {stream} ended: {error}", {
+        stream,
+        error,
+      })
+    );
+    return { stop: () => messages.stop() };
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * Durable mode's intake: what a scheduler replica does with each
+ * submission pulled from `CORTEX_SUBMIT`, each attempt report pulled from
+ * `CORTEX_ATTEMPTS`, each result that arrives on core NATS, and each job
+ * past its deadline. Every outcome goes through the ledger first (a create,
+ * or a compare-and-set), so replicas and redeliveries record it once; only
+ * then is anything published or acknowledged.
+ *
+ * A submission is acknowledged only once its job is stored in
+ * `CORTEX_WORK` (or refused and recorded): a replica that dies before
+ * leaves it to be redelivered, and the ledger entry, which keeps the
+ * submission's stream sequence, tells the redelivery from a duplicate.
+ *
+ * @module
+ */
+import type { JetStreamClient, JsMsg } from "../bus/durable/client_types.ts";
+import type { Bus } from "../bus/bus.ts";
+import { decodePacket, encodePacket, packet } from "../bus/codec.ts";
+import type { BusPacket, JobRequest, JobResult } from "../bus/messages.ts";
+import { RESULT } from "../bus/subjects.ts";
+import { workMessageId, workSubject } from "../bus/durable/layout.ts";
+import { isFinal, JobState } from "../contract/mod.ts";
+import type { Logger } from "../log.ts";
+import {
+  type Admission,
+  admittedEntry,
+  duplicateSubmission,
+  type LedgerEntry,
+  recordAttempt,
+  recordCoreResult,
+  refusedEntry,
+  resultOf,
+  timeOut,
+} from "./ledger.ts";
+import type { LedgerStore } from "./ledger_store.ts";
+import type { DurableCounters } from "./ledger_view.ts";
+import { checkJob } from "./pipeline.ts";
+import type { SafetyChecker } from "./safety.ts";
+import type { SchedulerCounters } from "./service.ts";
+import type { Strategy } from "./strategy.ts";
+import type { ValidationLimits } from "./validation.ts";
+
+/** Where a job goes: the durable work stream, or a core-NATS subject. */
+export type Route = { durable: true } | { durable: false };
+
+/** The parts and settings of a {@linkcode DurableIntake}. */
+export interface IntakeParts {
+  /** Core NATS: results out, the core route out. */
+  bus: Bus;
+  /** JetStream: dispatches into `CORTEX_WORK`. */
+  js: JetStreamClient;
+  /** The job ledger. */
+  ledger: LedgerStore;
+  /** Decides which topics may run. */
+  safety: SafetyChecker;
+  /** Picks each job's subject. */
+  strategy: Strategy;
+  /** Limits every job must keep. */
+  limits: ValidationLimits;
+  /** How a topic's jobs go now, by the workers of its pool online. */
+  route: (topic: string) => Route;
+  /** Attempts of a job that does not say (`CORTEX_MAX_ATTEMPTS`). */
+  maxAttempts: number;
+  /** A job not final this long after admission is TIMEOUT, in ms. */
+  timeoutMs: number;
+  /** This replica's sender id. */
+  senderId: string;
+  /** The per-replica counters (`lateResults`). */
+  counters: SchedulerCounters;
+  /** The per-replica durable counters (`duplicateDeliveries`). */
+  durable: DurableCounters;
+  /** Where it says what happened. */
+  log: Logger;
+  /** The clock, for tests. Default `Date.now`. */
+  clock?: () => number;
+}
+
+function millis(message: BusPacket): number | undefined {
+  const ts = message.createdAt;
+  return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : undefined;
+}
+
+/**
+ * Handles the messages of durable mode's intake.
+ *
+ * @example
+ * ```ts
+ * const intake = new DurableIntake(parts);
+ * for await (const m of submissions) intake.admit(m).catch(() => m.nak(1_000));
+ * ```
+ */
+export class DurableIntake {
+  readonly #p: IntakeParts;
+  readonly #clock: () => number;
+
+  /** An intake over `parts`. */
+  constructor(parts: IntakeParts) {
+    this.#p = parts;
+    this.#clock = parts.clock ?? Date.now;
+  }
+
+  /**
+   * One submission: refused (recorded, its result published), admitted
+   * and dispatched, dispatched again (a redelivery of the submission that
+   * admitted it), or a duplicate; then acknowledged. Throws when the
+   * ledger or the stream cannot be reached: the caller naks it, to be
+   * tried again.
+   */
+  async admit(m: JsMsg): Promise<void> {
+    const decoded = decodePacket(m.data);
+    if (!decoded.ok || decoded.packet.payload.case !== "jobRequest") {
+      this.#p.log.warn(
+        "dropped submission {seq}: {reason}",
+        {
+          seq: m.seq,
+          reason: decoded.ok
+            ? `a ${decoded.packet.payload.case} packet, not a job_request`
+            : decoded.reason,
+        },
+      );
+      m.term();
+      return;
+    }
+    const message = decoded.packet;
+    const job = message.payload.value as JobRequest;
+    const now = this.#clock();
+    const subject = this.#p.strategy.route(job);
+    const admission: Admission = {
+      traceId: message.traceId,
+      submitter: message.senderId,
+      createdAt: millis(message),
+      submitSeq: m.seq,
+      now,
+      subject: this.#p.route(job.topic).durable
+        ? workSubject(subject)
+        : subject,
+      maxAttempts: job.maxAttempts > 0 ? job.maxAttempts : this.#p.maxAttempts,
+      deadline: now + this.#p.timeoutMs,
+    };
+    const refusal = checkJob(job, this.#p, {
+      traceId: message.traceId,
+      submitter: message.senderId,
+    });
+    if (refusal) {
+      const entry = refusedEntry(job, admission, refusal.state, refusal.reason);
+      this.#p.log.info(
+        `job {job_id} ${
+          refusal.state === JobState.DENIED ? "denied" : "refused"
+        }: {reason} (trace {trace_id}, topic {topic})`,
+        {
+          job_id: job.jobId,
+          trace_id: message.traceId,
+          topic: job.topic,
+          reason: refusal.reason,
+        },
+      );
+      // Recorded when its id is free; published either way, as core mode does.
+      if (job.jobId !== "") await this.#p.ledger.create(entry);
+      this.#publish(resultOf(entry), message.traceId);
+      m.ack();
+      return;
+    }
+    const entry = admittedEntry(job, admission);
+    if (await this.#p.ledger.create(entry)) {
+      await this.#dispatch(entry, message, m.data);
+      m.ack();
+      return;
+    }
+    const held = await this.#p.ledger.get(job.jobId);
+    if (held && held.entry.submitSeq === m.seq) {
+      // This very submission admitted it: a replica died before the ack.
+      if (!isFinal(held.entry.state)) {
+        await this.#dispatch(held.entry, message, m.data);
+      } else if (held.entry.subject === "") {
+        this.#publish(resultOf(held.entry), message.traceId);
+      }
+      m.ack();
+      return;
+    }
+    const changed = await this.#p.ledger.change(
+      job.jobId,
+      duplicateSubmission,
+    );
+    const existing = changed?.entry ?? held?.entry;
+    const final = existing && isFinal(existing.state);
+    this.#p.log.info(
+      final
+        ? "job {job_id} submitted again after it ended {state}: not run twice; its result is sent again (trace {trace_id})"
+        : "job {job_id} submitted again while {state}: not run twice (trace {trace_id})",
+      {
+        job_id: job.jobId,
+        state: existing?.state ?? "unknown",
+        trace_id: message.traceId,
+      },
+    );
+    if (existing && final) {
+      this.#publish(resultOf(existing), existing.traceId || message.traceId);
+    }
+    m.ack();
+  }
+
+  /**
+   * One attempt report from a durable worker: recorded once (fenced by job
+   * and attempt), its result published only when it ends the job, then
+   * acknowledged. Throws when the ledger cannot be reached.
+   */
+  async record(m: JsMsg): Promise<void> {
+    const decoded = decodePacket(m.data);
+    if (!decoded.ok || decoded.packet.payload.case !== "jobResult") {
+      this.#p.log.warn("dropped attempt report {seq}: {reason}", {
+        seq: m.seq,
+        reason: decoded.ok ? "not a job_result" : decoded.reason,
+      });
+      m.term();
+      return;
+    }
+    const report = decoded.packet.payload.value as JobResult;
+    const attempt = Math.max(1, report.attempts);
+    const now = this.#clock();
+    const outcome = await this.#p.ledger.change(
+      report.jobId,
+      (entry) => recordAttempt(entry, report, now),
+    );
+    if (!outcome) {
+      this.#p.counters.lateResults++;
+      this.#p.log.warn(
+        "attempt {attempt} of job {job_id} reported, but the ledger does not hold the job (expired after CORTEX_HISTORY_MS?)",
+        { attempt, job_id: report.jobId },
+      );
+      m.ack();
+      return;
+    }
+    const { entry, changed } = outcome;
+    if (!changed) {
+      this.#p.durable.duplicateDeliveries++;
+      // A replica that died after recording the final attempt but before
+      // its acknowledgement may not have published the result either:
+      // the redelivered report publishes it (once more at worst).
+      const last = entry.attempts.at(-1);
+      if (
+        m.info.deliveryCount > 1 && isFinal(entry.state) &&
+        last?.attempt === attempt && last.workerId === report.workerId
+      ) {
+        this.#publishFinal(entry, report, attempt);
+      }
+      m.ack();
+      return;
+    }
+    if (isFinal(entry.state)) this.#publishFinal(entry, report, attempt);
+    m.ack();
+  }
+
+  /**
+   * A result that arrived on core NATS (a core worker's): ends its job in
+   * the ledger unless the job is final (then it is a late result). Nothing
+   * is published: the worker published it.
+   */
+  async coreResult(result: JobResult): Promise<void> {
+    const now = this.#clock();
+    const outcome = await this.#p.ledger.change(
+      result.jobId,
+      (entry) => recordCoreResult(entry, result, now),
+    );
+    if (!outcome?.changed) this.#p.counters.lateResults++;
+  }
+
+  /**
+   * Ends `jobId` as TIMEOUT when it is past its deadline and not final: a
+   * compare-and-set, so of the replicas trying one wins and publishes.
+   */
+  async timeOut(jobId: string): Promise<void> {
+    const now = this.#clock();
+    const outcome = await this.#p.ledger.change(
+      jobId,
+      (entry) => timeOut(entry, now, this.#p.timeoutMs),
+    );
+    if (!outcome?.changed) return;
+    const { entry } = outcome;
+    this.#p.log.warn(
+      "job {job_id} timed out after {timeout_ms} ms on {subject} (trace {trace_id}, topic {topic})",
+      {
+        job_id: entry.jobId,
+        trace_id: entry.traceId,
+        topic: entry.topic,
+        subject: entry.subject,
+        timeout_ms: this.#p.timeoutMs,
+      },
+    );
+    this.#publish(resultOf(entry), entry.traceId);
+  }
+
+  /**
+   * Sends the job to its subject: into `CORTEX_WORK` with message id
+   * `<id>#work` (a second dispatch of it is dropped by the stream), awaited
+   * until stored; or, on the core route, to its topic on core NATS. The
+   * packet carries the job's max attempts, so workers need not know the
+   * default.
+   */
+  async #dispatch(
+    entry: LedgerEntry,
+    message: BusPacket,
+    raw: Uint8Array,
+  ): Promise<void> {
+    const job = message.payload.value as JobRequest;
+    let bytes = raw;
+    if (job.maxAttempts !== entry.maxAttempts) {
+      job.maxAttempts = entry.maxAttempts;
+      bytes = encodePacket(message);
+    }
+    if (entry.subject.startsWith(workSubject(""))) {
+      await this.#p.js.publish(entry.subject, bytes, {
+        msgID: workMessageId(entry.jobId),
+      });
+    } else {
+      this.#p.bus.publishRaw(entry.subject, bytes);
+    }
+  }
+
+  #publishFinal(entry: LedgerEntry, report: JobResult, attempt: number): void {
+    const result = resultOf(entry);
+    result.output = report.output;
+    result.attempts = attempt;
+    this.#publish(result, entry.traceId);
+  }
+
+  #publish(result: JobResult, traceId: string): void {
+    this.#p.bus.publish(
+      RESULT,
+      packet({ case: "jobResult", value: result }, {
+        traceId,
+        senderId: this.#p.senderId,
+      }),
+    );
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The ledger in its KV bucket ({@linkcode LEDGER_BUCKET}): create an entry
+ * once, read it with its revision, change it with a compare-and-set (read
+ * again and retry when another replica wrote in between), and watch every
+ * entry. The changes themselves are the pure functions of `ledger.ts`.
+ *
+ * @module
+ */
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { JetStreamClient, KV } from "../bus/durable/client_types.ts";
+import { LEDGER_BUCKET, ledgerKey } from "../bus/durable/layout.ts";
+import { decodeEntry, encodeEntry, type LedgerEntry } from "./ledger.ts";
+
+/** What the bucket is made with. */
+export interface LedgerSettings {
+  /** How long an entry is kept after its last write, in ms (`CORTEX_HISTORY_MS`). */
+  historyMs: number;
+  /** Replicas of the bucket (`CORTEX_STREAM_REPLICAS`). */
+  replicas: number;
+}
+
+/** An entry with the revision it was read at. */
+export interface Revised {
+  /** The entry. */
+  entry: LedgerEntry;
+  /** Its revision: what a compare-and-set expects. */
+  revision: number;
+}
+
+/** The answer of {@linkcode LedgerStore.change}. */
+export interface Changed {
+  /** The entry as it is now. */
+  entry: LedgerEntry;
+  /** Whether this call wrote it (false: the change was fenced). */
+  changed: boolean;
+}
+
+/** Compare-and-set rounds before giving up: replicas rarely write one job at once. */
+const CAS_ROUNDS = 20;
+
+function isWrongSequence(error: unknown): boolean {
+  return error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+}
+
+/**
+ * The job ledger.
+ *
+ * @example
+ * ```ts
+ * const ledger = await LedgerStore.open(js, { historyMs: 86_400_000, replicas: 1 });
+ * if (!(await ledger.create(entry))) console.log("admitted before");
+ * ```
+ */
+export class LedgerStore {
+  /** The bucket. */
+  readonly kv: KV;
+
+  /** A store over an open bucket. */
+  constructor(kv: KV) {
+    this.kv = kv;
+  }
+
+  /** Opens the bucket, making it (history 1, entries kept `historyMs`) when missing. */
+  static async open(
+    js: JetStreamClient,
+    settings: LedgerSettings,
+  ): Promise<LedgerStore> {
+    const kv = await new Kvm(js).create(LEDGER_BUCKET, {
+      history: 1,
+      ttl: settings.historyMs,
+      replicas: settings.replicas,
+    });
+    return new LedgerStore(kv);
+  }
+
+  /** Writes a new entry; false when its job id has one already. */
+  async create(entry: LedgerEntry): Promise<boolean> {
+    try {
+      await this.kv.create(ledgerKey(entry.jobId), encodeEntry(entry));
+      return true;
+    } catch (error) {
+      if (isWrongSequence(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The entry of `jobId` with its revision, or `undefined`. */
+  async get(jobId: string): Promise<Revised | undefined> {
+    const got = await this.kv.get(ledgerKey(jobId));
+    if (!got || got.operation !== "PUT") return undefined;
+    const entry = decodeEntry(got.value);
+    return entry && { entry, revision: got.revision };
+  }
+
+  /**
+   * Applies `change` to the entry of `jobId` with a compare-and-set: when
+   * another writer got there first, reads again and applies `change` to
+   * what it wrote. `change` returning `undefined` (fenced) writes nothing.
+   * `undefined` when the ledger has no entry for `jobId`.
+   */
+  async change(
+    jobId: string,
+    change: (entry: LedgerEntry) => LedgerEntry | undefined,
+  ): Promise<Changed | undefined> {
+    for (let round = 0; round < CAS_ROUNDS; round++) {
+      const got = await this.get(jobId);
+      if (!got) return undefined;
+      const next = change(got.entry);
+      if (!next) return { entry: got.entry, changed: false };
+      try {
+        await this.kv.update(
+          ledgerKey(jobId),
+          encodeEntry(next),
+          got.revision,
+        );
+        return { entry: next, changed: true };
+      } catch (error) {
+        if (!isWrongSequence(error)) throw error;
+      }
+    }
+    throw new Error(
+      `the ledger entry of job ${jobId} changed under each of ${CAS_ROUNDS} attempts to update it`,
+    );
+  }
+
+  /**
+   * Calls `apply` with every entry: first those in the bucket now
+   * (`initial`), then each write as it happens, until `signal` aborts.
+   * Resolves once the watch is set up; `onLoaded` is called when the
+   * entries held at the start have all been applied.
+   */
+  async watch(
+    apply: (entry: LedgerEntry, initial: boolean) => void,
+    options: {
+      signal: AbortSignal;
+      onLoaded?: (count: number) => void;
+      onError?: (error: unknown) => void;
+    },
+  ): Promise<void> {
+    const status = await this.kv.status();
+    const initialThrough = status.streamInfo.state.last_seq;
+    const watch = await this.kv.watch();
+    options.signal.addEventListener("abort", () => watch.stop(), {
+      once: true,
+    });
+    let loaded = initialThrough === 0 || status.values === 0;
+    let count = 0;
+    if (loaded) options.onLoaded?.(0);
+    (async () => {
+      for await (const got of watch) {
+        const initial = got.revision <= initialThrough;
+        if (got.operation === "PUT") {
+          const entry = decodeEntry(got.value);
+          if (entry) apply(entry, initial);
+          if (initial) count++;
+        }
+        if (!loaded && (!initial || got.revision >= initialThrough)) {
+          loaded = true;
+          options.onLoaded?.(count);
+        }
+      }
+    })().catch((error) => options.onError?.(error));
+  }
+}

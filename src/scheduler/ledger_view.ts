@@ -1,0 +1,168 @@
+/**
+ * The ledger as a replica sees it: every entry the bucket's watch delivers
+ * is applied to the replica's {@linkcode JobTable} (the dashboard's view,
+ * still bounded by its capacity) and to its counters, and observers are
+ * told. Every replica applies the same entries, so they agree.
+ *
+ * Counters in durable mode are the ledger's, over its retained history
+ * (`CORTEX_HISTORY_MS`), not this replica's since it started: at start the
+ * entries held are counted whole, then each update by what it changed.
+ * `lateResults` and `badHeartbeats` stay per replica (they are about what
+ * reached it, not about jobs).
+ *
+ * @module
+ */
+import { finalCountKey, isFinal } from "../contract/mod.ts";
+import type { JobRecord, JobTable } from "./job_table.ts";
+import { type LedgerEntry, recordOf } from "./ledger.ts";
+import type { SchedulerCounters, SchedulerObserver } from "./service.ts";
+
+/** Durable mode's counters beyond {@linkcode SchedulerCounters}. */
+export interface DurableCounters {
+  /** Attempts recorded after a job's first (retries), over the ledger's history. */
+  retries: number;
+  /** Jobs that failed every attempt, over the ledger's history. */
+  deadLettered: number;
+  /** Attempt reports fenced (job final, or attempt recorded already), on this replica. */
+  duplicateDeliveries: number;
+}
+
+/** The counters a ledger entry adds to: what {@linkcode contribution} returns. */
+export type Counted =
+  & Pick<
+    SchedulerCounters,
+    | "submitted"
+    | "dispatched"
+    | "completed"
+    | "failed"
+    | "denied"
+    | "timeout"
+    | "cancelled"
+    | "duplicates"
+  >
+  & Pick<DurableCounters, "retries" | "deadLettered">;
+
+const ZERO: Counted = {
+  submitted: 0,
+  dispatched: 0,
+  completed: 0,
+  failed: 0,
+  denied: 0,
+  timeout: 0,
+  cancelled: 0,
+  duplicates: 0,
+  retries: 0,
+  deadLettered: 0,
+};
+
+/** What an entry, as it is, adds to the counters. */
+export function contribution(entry: LedgerEntry): Counted {
+  const counted = { ...ZERO };
+  counted.submitted = 1;
+  if (entry.dispatchedAt !== undefined) counted.dispatched = 1;
+  if (isFinal(entry.state)) counted[finalCountKey(entry.state)] = 1;
+  counted.duplicates = entry.duplicates;
+  counted.retries = Math.max(0, entry.attempts.length - 1);
+  counted.deadLettered = entry.deadLettered ? 1 : 0;
+  return counted;
+}
+
+/**
+ * What an update adds when the entry before it is not known here (this
+ * replica's table did not hold it): the change the entry says it made.
+ */
+function changeOnly(entry: LedgerEntry): Counted {
+  const whole = contribution(entry);
+  switch (entry.change) {
+    case "created":
+      return whole;
+    case "duplicate":
+      return { ...ZERO, duplicates: 1 };
+    case "attempt":
+      return { ...ZERO, retries: 1 };
+    case "final":
+      return {
+        ...whole,
+        submitted: 0,
+        dispatched: 0,
+        duplicates: 0,
+        retries: 0,
+      };
+  }
+}
+
+/**
+ * Applies ledger entries to a job table and counters.
+ *
+ * @example
+ * ```ts
+ * const view = new LedgerView(jobs, counters, durable, observers);
+ * view.apply(entry, { initial: true });
+ * ```
+ */
+export class LedgerView {
+  readonly #jobs: JobTable;
+  readonly #counters: SchedulerCounters;
+  readonly #durable: DurableCounters;
+  readonly #observers: ReadonlySet<SchedulerObserver>;
+  /** What each record held was counted as, so an update counts only its difference. */
+  readonly #counted = new WeakMap<JobRecord, Counted>();
+
+  /**
+   * A view filling `jobs`, counting into `counters` and `durable`, telling
+   * `observers`.
+   */
+  constructor(
+    jobs: JobTable,
+    counters: SchedulerCounters,
+    durable: DurableCounters,
+    observers: ReadonlySet<SchedulerObserver>,
+  ) {
+    this.#jobs = jobs;
+    this.#counters = counters;
+    this.#durable = durable;
+    this.#observers = observers;
+  }
+
+  /**
+   * Applies one entry as the watch delivered it. `initial`: it was in the
+   * bucket when the watch started (counted whole).
+   */
+  apply(entry: LedgerEntry, { initial }: { initial: boolean }): void {
+    const held = this.#jobs.get(entry.jobId);
+    const before = held && this.#counted.get(held);
+    const now = contribution(entry);
+    const delta = before
+      ? subtract(now, before)
+      : initial
+      ? now
+      : changeOnly(entry);
+    this.#add(delta);
+    const record = this.#jobs.upsert(recordOf(entry));
+    if (!record) return;
+    this.#counted.set(record, now);
+    for (const o of this.#observers) o.jobChanged?.(record);
+  }
+
+  #add(delta: Counted): void {
+    const c = this.#counters;
+    c.submitted += delta.submitted;
+    c.dispatched += delta.dispatched;
+    c.completed += delta.completed;
+    c.failed += delta.failed;
+    c.denied += delta.denied;
+    c.timeout += delta.timeout;
+    c.cancelled += delta.cancelled;
+    c.duplicates += delta.duplicates;
+    this.#durable.retries += delta.retries;
+    this.#durable.deadLettered += delta.deadLettered;
+  }
+}
+
+function subtract(a: Counted, b: Counted): Counted {
+  const out = { ...ZERO };
+  for (const key of Object.keys(out) as (keyof Counted)[]) {
+    out[key] = a[key] - b[key];
+  }
+  return out;
+}
