@@ -59,7 +59,9 @@ async function crash(task: TaskProcess, entry: string): Promise<void> {
   if (pid === undefined) {
     throw new Error(`no ${entry} process under ${task.name}`);
   }
-  Deno.kill(pid, "SIGKILL");
+  // Through kill(1): Deno.kill of a pid that is not our child needs every
+  // run permission, `kill` needs only itself.
+  await new Deno.Command("kill", { args: ["-KILL", String(pid)] }).output();
   await task.status;
 }
 

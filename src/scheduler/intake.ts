@@ -232,17 +232,12 @@ export class DurableIntake {
     }
     const { entry, changed } = outcome;
     if (!changed) {
+      // Recorded already: a redelivery (the acknowledgement was lost with
+      // a replica or a nats-server restart). Its result is not published
+      // again, so clients see one result per job; in the rare case that a
+      // replica died between recording and publishing, clients find the
+      // outcome in the ledger (the submit CLI looks there).
       this.#p.durable.duplicateDeliveries++;
-      // A replica that died after recording the final attempt but before
-      // its acknowledgement may not have published the result either:
-      // the redelivered report publishes it (once more at worst).
-      const last = entry.attempts.at(-1);
-      if (
-        m.info.deliveryCount > 1 && isFinal(entry.state) &&
-        last?.attempt === attempt && last.workerId === report.workerId
-      ) {
-        this.#publishFinal(entry, report, attempt);
-      }
       m.ack();
       return;
     }

@@ -20,10 +20,17 @@ import {
   newTraceId,
   packet,
 } from "../bus/codec.ts";
-import { SUBMIT_STREAM } from "../bus/durable/layout.ts";
+import { Kvm } from "@nats-io/kv";
+import {
+  LEDGER_BUCKET,
+  ledgerKey,
+  SUBMIT_STREAM,
+} from "../bus/durable/layout.ts";
+import type { JobResult } from "../bus/messages.ts";
+import { decodeEntry, resultOf } from "../scheduler/ledger.ts";
 import type { Durability } from "../bus/durable/mode.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
-import { finalState, JobState } from "../contract/mod.ts";
+import { finalState, isFinal, JobState } from "../contract/mod.ts";
 import type { SubmitOptions } from "./options.ts";
 import {
   type Counts,
@@ -93,6 +100,48 @@ const NO_STREAM = `no stream ${SUBMIT_STREAM} stores ${SUBMIT}`;
 function noStream(error: unknown): boolean {
   return error instanceof NoRespondersError ||
     (error instanceof Error && error.name === "JetStreamNotEnabled");
+}
+
+/** A job waiting this long is looked up in the ledger: its result may have been missed. */
+const LOOK_UP_AFTER_MS = 2_000;
+/** Most ledger look-ups per second, so a long outage costs the server little. */
+const LOOK_UPS_PER_ROUND = 100;
+
+/**
+ * Finds outcomes this client missed (published while it was reconnecting,
+ * or never published because a scheduler died between recording and
+ * publishing them) in the ledger: once a second, the jobs that have waited
+ * longest, and hands each final one to `found` as if it had arrived.
+ */
+async function lookUpMissed(
+  nc: NatsConnection,
+  inflight: Map<string, number>,
+  found: (result: JobResult) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const kv = await new Kvm(nc).open(LEDGER_BUCKET).catch(() => undefined);
+  if (!kv) return;
+  while (!signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1_000);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+    const due = performance.now() - LOOK_UP_AFTER_MS;
+    const ids: string[] = [];
+    for (const [id, sentAt] of inflight) {
+      if (sentAt > due || ids.length >= LOOK_UPS_PER_ROUND) break;
+      ids.push(id);
+    }
+    for (const id of ids) {
+      if (signal.aborted) return;
+      const value = await kv.get(ledgerKey(id)).catch(() => null);
+      const entry = value?.value && decodeEntry(value.value);
+      if (entry && isFinal(entry.state)) found(resultOf(entry));
+    }
+  }
 }
 
 function noStreamError(nc: NatsConnection): number {
@@ -241,33 +290,40 @@ export async function submitJobs(
     });
   };
 
+  const onResult = (result: JobResult) => {
+    const sentAt = inflight.get(result.jobId);
+    if (sentAt === undefined) return;
+    inflight.delete(result.jobId);
+    const rttMs = performance.now() - sentAt;
+    rtts.push(rttMs);
+    const status = finalState(result.status);
+    if (result.attempts > 1) retried++;
+    if (js && status === JobState.FAILED && result.attempts > 0) dead++;
+    report({
+      jobId: result.jobId,
+      status,
+      workerId: result.workerId,
+      executionMs: Number(result.executionMs),
+      rttMs,
+      error: result.error,
+      output: result.output.length > 0 ? decoder.decode(result.output) : "",
+      attempts: result.attempts,
+    });
+    settle();
+  };
+
   nc.subscribe(RESULT, {
     callback: (_error, msg) => {
       const decoded = decodePacket(msg.data);
       if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
-      const result = decoded.packet.payload.value;
-      const sentAt = inflight.get(result.jobId);
-      if (sentAt === undefined) return;
-      inflight.delete(result.jobId);
-      const rttMs = performance.now() - sentAt;
-      rtts.push(rttMs);
-      const status = finalState(result.status);
-      if (result.attempts > 1) retried++;
-      if (js && status === JobState.FAILED && result.attempts > 0) dead++;
-      report({
-        jobId: result.jobId,
-        status,
-        workerId: result.workerId,
-        executionMs: Number(result.executionMs),
-        rttMs,
-        error: result.error,
-        output: result.output.length > 0 ? decoder.decode(result.output) : "",
-        attempts: result.attempts,
-      });
-      settle();
+      onResult(decoded.packet.payload.value);
     },
   });
   await nc.flush(); // the result subscription is live before the first job goes out
+  const stopLookUps = new AbortController();
+  const lookUp = js
+    ? lookUpMissed(nc, inflight, onResult, stopLookUps.signal)
+    : undefined;
 
   const sweep = setInterval(() => {
     const now = performance.now();
@@ -280,6 +336,8 @@ export async function submitJobs(
   for (let i = 0; i < Math.min(options.concurrency, options.count); i++) send();
   await allDone;
   clearInterval(sweep);
+  stopLookUps.abort();
+  await lookUp;
   if (noScheduler) return noSchedulerError(nc);
   if (noStream) return noStreamError(nc);
   const seconds = (performance.now() - started) / 1000;
