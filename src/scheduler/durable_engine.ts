@@ -37,14 +37,15 @@ import { type DurableCounters, LedgerView } from "./ledger_view.ts";
 import { checkJob } from "./pipeline.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SafetyChecker } from "./safety.ts";
-import type {
-  JobSubmission,
-  JobsView,
-  SchedulerCounters,
-  SchedulerObserver,
-  SchedulerService,
-  SubmitOutcome,
-  WorkersView,
+import {
+  type JobSubmission,
+  type JobsView,
+  type SchedulerCounters,
+  type SchedulerObserver,
+  type SchedulerService,
+  type SubmitOutcome,
+  type WorkersView,
+  zeroCounters,
 } from "./service.ts";
 import type { Strategy } from "./strategy.ts";
 import type { ValidationLimits } from "./validation.ts";
@@ -97,18 +98,7 @@ const RETRY_DELAY_MS = 1_000;
  */
 export class DurableScheduler implements SchedulerService {
   /** The ledger's totals over its history (see `ledger_view.ts`). */
-  readonly counters: SchedulerCounters = {
-    submitted: 0,
-    dispatched: 0,
-    completed: 0,
-    failed: 0,
-    denied: 0,
-    timeout: 0,
-    cancelled: 0,
-    duplicates: 0,
-    lateResults: 0,
-    badHeartbeats: 0,
-  };
+  readonly counters: SchedulerCounters = zeroCounters();
   /** Retries, dead letters, and duplicate deliveries fenced. */
   readonly durableCounters: DurableCounters = {
     retries: 0,

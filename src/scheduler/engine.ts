@@ -36,14 +36,15 @@ import { Fleet } from "./fleet.ts";
 import { SubmitPipeline } from "./pipeline.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SafetyChecker } from "./safety.ts";
-import type {
-  JobSubmission,
-  JobsView,
-  SchedulerCounters,
-  SchedulerObserver,
-  SchedulerService,
-  SubmitOutcome,
-  WorkersView,
+import {
+  type JobSubmission,
+  type JobsView,
+  type SchedulerCounters,
+  type SchedulerObserver,
+  type SchedulerService,
+  type SubmitOutcome,
+  type WorkersView,
+  zeroCounters,
 } from "./service.ts";
 import type { Strategy } from "./strategy.ts";
 import {
@@ -90,18 +91,7 @@ function millis(message: BusPacket): number | undefined {
  */
 export class Scheduler implements SchedulerService {
   /** Totals since start. */
-  readonly counters: SchedulerCounters = {
-    submitted: 0,
-    dispatched: 0,
-    completed: 0,
-    failed: 0,
-    denied: 0,
-    timeout: 0,
-    cancelled: 0,
-    duplicates: 0,
-    lateResults: 0,
-    badHeartbeats: 0,
-  };
+  readonly counters: SchedulerCounters = zeroCounters();
   readonly #bus: Bus;
   readonly #log: Logger;
   readonly #debug: boolean;

@@ -12,6 +12,7 @@ import {
   JobState,
   priorityName,
 } from "../contract/mod.ts";
+import { Ring } from "./ring.ts";
 
 export type { JobState };
 
@@ -139,7 +140,7 @@ export class JobTable {
    * deleted walks over every deleted slot until V8 rehashes, which made
    * eviction the scheduler's top self-time function under load.
    */
-  readonly #finished = new IdQueue();
+  readonly #finished = new Ring<string>();
   readonly #capacity: number;
   readonly #timeoutMs: number;
   readonly #clock: () => number;
@@ -356,41 +357,5 @@ export class JobTable {
       maxAttempts: 0,
       deadLettered: false,
     };
-  }
-}
-
-/** A first-in first-out queue of ids: a growable ring buffer, O(1) each way. */
-class IdQueue {
-  #items: (string | undefined)[] = new Array(64);
-  #head = 0;
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  push(id: string): void {
-    if (this.#size === this.#items.length) this.#grow();
-    this.#items[(this.#head + this.#size) % this.#items.length] = id;
-    this.#size++;
-  }
-
-  /** The oldest id, removed; `undefined` when empty. */
-  shift(): string | undefined {
-    if (this.#size === 0) return undefined;
-    const id = this.#items[this.#head];
-    this.#items[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#items.length;
-    this.#size--;
-    return id;
-  }
-
-  #grow(): void {
-    const items = new Array<string | undefined>(this.#items.length * 2);
-    for (let i = 0; i < this.#size; i++) {
-      items[i] = this.#items[(this.#head + i) % this.#items.length];
-    }
-    this.#items = items;
-    this.#head = 0;
   }
 }

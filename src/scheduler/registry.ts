@@ -6,6 +6,8 @@
  */
 import type { Heartbeat } from "../bus/messages.ts";
 import type { WorkerState } from "../contract/mod.ts";
+import { Probation } from "./probation.ts";
+import { Ring } from "./ring.ts";
 
 export type { WorkerState };
 
@@ -342,84 +344,5 @@ export class WorkerRegistry {
       lastSeen: entry.lastSeen,
       left: entry.left,
     };
-  }
-}
-
-/** A first-in first-out queue: a growable ring buffer, O(1) each way. */
-class Ring<T> {
-  #items: (T | undefined)[] = new Array(16);
-  #head = 0;
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  push(item: T): void {
-    if (this.#size === this.#items.length) {
-      const items = new Array<T | undefined>(this.#items.length * 2);
-      for (let i = 0; i < this.#size; i++) {
-        items[i] = this.#items[(this.#head + i) % this.#items.length];
-      }
-      this.#items = items;
-      this.#head = 0;
-    }
-    this.#items[(this.#head + this.#size) % this.#items.length] = item;
-    this.#size++;
-  }
-
-  /** The oldest item, removed; `undefined` when empty. */
-  shift(): T | undefined {
-    if (this.#size === 0) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#items.length;
-    this.#size--;
-    return item;
-  }
-}
-
-/**
- * A set of at most `limit` ids that forgets its oldest when full, each step
- * O(1) amortised. The order is kept in a ring of tickets; a ticket whose id
- * was deleted (or added again since) is skipped when it is reached.
- */
-class Probation {
-  readonly #limit: number;
-  readonly #tickets = new Map<string, object>();
-  #order = new Ring<[string, object]>();
-
-  constructor(limit: number) {
-    this.#limit = Math.max(0, limit);
-  }
-
-  /** Adds `id` as the newest, forgetting the oldest if full. */
-  add(id: string): void {
-    if (this.#limit === 0) return;
-    while (this.#tickets.size >= this.#limit) {
-      const [oldest, ticket] = this.#order.shift()!;
-      if (this.#tickets.get(oldest) === ticket) this.#tickets.delete(oldest);
-    }
-    const ticket = {};
-    this.#tickets.set(id, ticket);
-    this.#order.push([id, ticket]);
-    // Deleted ids leave their tickets behind: compact before they outnumber
-    // the live ones twice, which costs O(1) per add amortised.
-    if (this.#order.size > 2 * this.#limit) {
-      const order = new Ring<[string, object]>();
-      for (
-        let t = this.#order.shift();
-        t !== undefined;
-        t = this.#order.shift()
-      ) {
-        if (this.#tickets.get(t[0]) === t[1]) order.push(t);
-      }
-      this.#order = order;
-    }
-  }
-
-  /** Removes `id`; whether it was there. */
-  delete(id: string): boolean {
-    return this.#tickets.delete(id);
   }
 }

@@ -27,6 +27,30 @@ export interface SchedulerCounters extends FinalCounts {
   badHeartbeats: number;
 }
 
+/**
+ * Counters at zero, as every scheduler starts.
+ *
+ * @example
+ * ```ts
+ * const counters = zeroCounters();
+ * counters.submitted++;
+ * ```
+ */
+export function zeroCounters(): SchedulerCounters {
+  return {
+    submitted: 0,
+    dispatched: 0,
+    completed: 0,
+    failed: 0,
+    denied: 0,
+    timeout: 0,
+    cancelled: 0,
+    duplicates: 0,
+    lateResults: 0,
+    badHeartbeats: 0,
+  };
+}
+
 /** A job to submit, in plain terms (no protobuf). */
 export interface JobSubmission {
   /** Unique per job; a second submission of an id still held is a duplicate. */
