@@ -86,3 +86,16 @@ export async function setupLogging(options: LogOptions = {}): Promise<void> {
 export function logger(...category: string[]): Logger {
   return getLogger(["cortex", ...category]);
 }
+
+/**
+ * The message of a thrown value, for a log line: an `Error`'s message, or
+ * the value as text.
+ *
+ * @example
+ * ```ts
+ * errorMessage(new Error("gone")); // "gone"
+ * ```
+ */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

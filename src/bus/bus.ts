@@ -10,6 +10,7 @@ import type { BusPacket } from "./messages.ts";
 import type { Logger } from "../log.ts";
 import type { NatsConnection } from "./connect.ts";
 import { decodePacket, encodePacket } from "./codec.ts";
+import { BoundedWarnings } from "../bounded_warnings.ts";
 
 /** Receives one decoded packet; `raw` is its wire bytes, valid during the call. */
 export type PacketHandler = (
@@ -48,9 +49,6 @@ export interface Bus {
   readonly undecodable: number;
 }
 
-const WARN_WINDOW_MS = 10_000;
-const WARNINGS_PER_WINDOW = 5;
-
 /**
  * A {@linkcode Bus} over one NATS connection.
  *
@@ -61,9 +59,7 @@ export class NatsBus implements Bus {
   #nc: NatsConnection;
   #log: Logger;
   #undecodable = 0;
-  #windowStart = 0;
-  #warned = 0;
-  #suppressed = 0;
+  readonly #warnings: BoundedWarnings;
 
   #connectedNow = true;
 
@@ -71,6 +67,7 @@ export class NatsBus implements Bus {
   constructor(nc: NatsConnection, log: Logger) {
     this.#nc = nc;
     this.#log = log;
+    this.#warnings = new BoundedWarnings(log, "undecodable packets");
     this.#watch();
   }
 
@@ -158,26 +155,9 @@ export class NatsBus implements Bus {
 
   #rejected(subject: string, size: number, reason: string): void {
     this.#undecodable++;
-    const now = Date.now();
-    if (now - this.#windowStart >= WARN_WINDOW_MS) {
-      if (this.#suppressed > 0) {
-        this.#log.warn(
-          "{count} more undecodable packets were not logged in the last window",
-          { count: this.#suppressed },
-        );
-      }
-      this.#windowStart = now;
-      this.#warned = 0;
-      this.#suppressed = 0;
-    }
-    if (this.#warned < WARNINGS_PER_WINDOW) {
-      this.#warned++;
-      this.#log.warn(
-        "dropped an undecodable packet on {subject} ({size} bytes): {reason}",
-        { subject, size, reason },
-      );
-    } else {
-      this.#suppressed++;
-    }
+    this.#warnings.warn(
+      "dropped an undecodable packet on {subject} ({size} bytes): {reason}",
+      { subject, size, reason },
+    );
   }
 }

@@ -8,15 +8,11 @@
  * @module
  */
 import type { Heartbeat } from "../bus/messages.ts";
+import { BoundedWarnings } from "../bounded_warnings.ts";
 import type { Logger } from "../log.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SchedulerCounters, SchedulerObserver } from "./service.ts";
 import { clipped, heartbeatProblem } from "./validation.ts";
-
-/** Bad heartbeats logged per window, then summarised: a flood cannot flood the log. */
-const BAD_BEATS_PER_WINDOW = 5;
-/** The window of {@linkcode BAD_BEATS_PER_WINDOW}, in ms. */
-const BAD_BEATS_WINDOW_MS = 10_000;
 
 /**
  * Keeps the registry current and reports its changes.
@@ -33,11 +29,10 @@ export class Fleet {
   readonly #counters: SchedulerCounters;
   readonly #observers: ReadonlySet<SchedulerObserver>;
   readonly #log: Logger;
+  /** Bad heartbeats logged five per 10 s, then summarised: a flood cannot flood the log. */
+  readonly #badBeats: BoundedWarnings;
   /** Whether the last heartbeat of a new worker found the registry full: warn once, not per beat. */
   #registryFull = false;
-  #windowStart = Number.NEGATIVE_INFINITY;
-  #logged = 0;
-  #unlogged = 0;
 
   /**
    * A fleet over `registry`, counting into `counters`, telling `observers`.
@@ -57,6 +52,7 @@ export class Fleet {
     this.#counters = counters;
     this.#observers = observers;
     this.#log = log;
+    this.#badBeats = new BoundedWarnings(log, "bad heartbeats");
   }
 
   /** Records one heartbeat that arrived on `subject`. */
@@ -94,28 +90,10 @@ export class Fleet {
   }
 
   /**
-   * Logs a refused heartbeat, at most {@linkcode BAD_BEATS_PER_WINDOW} per
-   * 10 s and then how many were not logged, with its worker id clipped.
+   * Logs a refused heartbeat, at a bounded rate, with its worker id clipped.
    */
   #badHeartbeat(subject: string, workerId: string, problem: string): void {
-    const now = Date.now();
-    if (now - this.#windowStart >= BAD_BEATS_WINDOW_MS) {
-      if (this.#unlogged > 0) {
-        this.#log.warn(
-          "{count} more bad heartbeats were ignored in the last {seconds} s and not logged",
-          { count: this.#unlogged, seconds: BAD_BEATS_WINDOW_MS / 1000 },
-        );
-      }
-      this.#windowStart = now;
-      this.#logged = 0;
-      this.#unlogged = 0;
-    }
-    if (this.#logged >= BAD_BEATS_PER_WINDOW) {
-      this.#unlogged++;
-      return;
-    }
-    this.#logged++;
-    this.#log.warn(
+    this.#badBeats.warn(
       "ignored a heartbeat on {subject} (worker_id {worker_id}): {problem}",
       {
         subject: clipped(subject, 256),

@@ -31,6 +31,7 @@ import { decodeEntry, resultOf } from "../scheduler/ledger.ts";
 import type { Durability } from "../bus/durable/mode.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
 import { finalState, isFinal, JobState } from "../contract/mod.ts";
+import { sleep } from "../sleep.ts";
 import type { SubmitOptions } from "./options.ts";
 import {
   type Counts,
@@ -122,13 +123,7 @@ async function lookUpMissed(
   const kv = await new Kvm(nc).open(LEDGER_BUCKET).catch(() => undefined);
   if (!kv) return;
   while (!signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 1_000);
-      signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+    await sleep(1_000, signal);
     const due = performance.now() - LOOK_UP_AFTER_MS;
     const ids: string[] = [];
     for (const [id, sentAt] of inflight) {

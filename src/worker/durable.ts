@@ -19,7 +19,9 @@ import {
   type WorkMessage,
   type WorkQueue,
 } from "../bus/durable/work_queue.ts";
-import type { Logger } from "../log.ts";
+import { BoundedWarnings } from "../bounded_warnings.ts";
+import { sleep } from "../sleep.ts";
+import { errorMessage, type Logger } from "../log.ts";
 import {
   failure,
   isPromise,
@@ -115,7 +117,7 @@ export class DurableFeed {
   /** A feed over `options`; it does nothing until {@linkcode DurableFeed.start}. */
   constructor(options: DurableFeedOptions) {
     this.#o = { ...options, concurrency: Math.max(1, options.concurrency) };
-    this.#warnings = new BoundedWarnings(options.log);
+    this.#warnings = new BoundedWarnings(options.log, "warnings about jobs");
   }
 
   /** Jobs held now (running, or being reported). */
@@ -200,7 +202,7 @@ export class DurableFeed {
     if (failed !== undefined && !this.#stopping) {
       this.#warnings.warn(
         "pulling jobs for {topic} failed, trying again: {error}",
-        { topic: this.#o.topic, error: message(failed) },
+        { topic: this.#o.topic, error: errorMessage(failed) },
       );
       await this.#recover();
     }
@@ -222,7 +224,7 @@ export class DurableFeed {
       } catch (error) {
         this.#warnings.warn("cannot reach the work queue of {topic}: {error}", {
           topic: this.#o.topic,
-          error: message(error),
+          error: errorMessage(error),
         });
       }
       this.#recovering = undefined;
@@ -318,7 +320,7 @@ export class DurableFeed {
       // its ack wait.
       this.#warnings.warn("cannot settle job {job_id}: {error}", {
         job_id: job.jobId,
-        error: message(error),
+        error: errorMessage(error),
       });
     }
     this.#active--;
@@ -340,7 +342,12 @@ export class DurableFeed {
       } catch (error) {
         this.#warnings.warn(
           "cannot store the report {msg_id} (try {tried} of {tries}): {error}",
-          { msg_id: msgId, tried, tries: REPORT_TRIES, error: message(error) },
+          {
+            msg_id: msgId,
+            tried,
+            tries: REPORT_TRIES,
+            error: errorMessage(error),
+          },
         );
         if (tried >= REPORT_TRIES) return false;
         await new Promise((resolve) => setTimeout(resolve, 250 * tried));
@@ -365,62 +372,4 @@ export class DurableFeed {
       this.#idle?.();
     }
   }
-}
-
-const WARN_WINDOW_MS = 10_000;
-const WARNINGS_PER_WINDOW = 5;
-
-/**
- * Warnings logged at most five per 10 s, then counted and summarised, so a
- * stream of bad messages or a long outage cannot flood the log.
- */
-class BoundedWarnings {
-  readonly #log: Logger;
-  #windowStart = 0;
-  #warned = 0;
-  #suppressed = 0;
-
-  constructor(log: Logger) {
-    this.#log = log;
-  }
-
-  warn(template: string, properties: Record<string, unknown>): void {
-    const now = Date.now();
-    if (now - this.#windowStart >= WARN_WINDOW_MS) {
-      if (this.#suppressed > 0) {
-        this.#log.warn(
-          "{count} more warnings were not logged in the last window",
-          {
-            count: this.#suppressed,
-          },
-        );
-      }
-      this.#windowStart = now;
-      this.#warned = 0;
-      this.#suppressed = 0;
-    }
-    if (this.#warned < WARNINGS_PER_WINDOW) {
-      this.#warned++;
-      this.#log.warn(template, properties);
-    } else {
-      this.#suppressed++;
-    }
-  }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -20,7 +20,8 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import type { NatsConnection } from "../connect.ts";
-import type { Logger } from "../../log.ts";
+import { sleep } from "../../sleep.ts";
+import { errorMessage, type Logger } from "../../log.ts";
 import {
   ATTEMPT_STREAM,
   ATTEMPT_SUBJECT,
@@ -168,7 +169,7 @@ export class JetStreamWorkQueue implements WorkQueue {
           } else {
             log.warn(
               "cannot set up the durable consumer of {topic} yet, trying again: {error}",
-              { topic, error: message(error) },
+              { topic, error: errorMessage(error) },
             );
           }
         }
@@ -238,21 +239,4 @@ export class JetStreamWorkQueue implements WorkQueue {
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
