@@ -276,6 +276,16 @@ export async function connectNats(
       });
     }, 5_000);
   }
+  // When the server refuses the credentials it closes the socket, and
+  // nats.js's Node transport (3.4) may then get a connection reset on a
+  // socket it no longer listens to: an uncaught ECONNRESET that would end
+  // the process before the refusal is reported. Only while connecting.
+  const swallowReset = (event: ErrorEvent) => {
+    if ((event.error as { code?: string })?.code === "ECONNRESET") {
+      event.preventDefault();
+    }
+  };
+  globalThis.addEventListener("error", swallowReset);
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -309,6 +319,7 @@ export async function connectNats(
     throw new NatsUnreachable(url, error);
   } finally {
     clearInterval(waiting);
+    globalThis.removeEventListener("error", swallowReset);
   }
   log.info("connected to NATS at {server} as {name}", {
     server: nc.getServer(),
