@@ -5,6 +5,12 @@
  * from `permissions.ts`. Ctrl-C stops the workers (they drain), then the
  * scheduler, then nats-server.
  *
+ * Secure by default: the nats-server it starts admits only the nkeys it
+ * keeps in `.data/nkeys/<role>.nk` (made once, mode 0600), each with its
+ * role's subject permissions (src/bus/roles.ts); each process gets its
+ * role's seed as NATS_NKEY, and the submit line printed names the
+ * client's. CORTEX_DEV_AUTH=off starts an open server instead.
+ *
  * No child outlives dev: children run detached, so only dev signals them,
  * and with CORTEX_EXIT_WITH_PARENT=1 they drain and exit when dev is gone,
  * even after a SIGKILL. dev itself stops everything when its parent dies.
@@ -23,7 +29,10 @@ import {
   STOP_SIGNALS,
   stopSignalMeaning,
 } from "../src/signals.ts";
-import { DEV_SETTINGS } from "./dev_config.ts";
+import { DEV_NKEYS_DIR, DEV_SETTINGS } from "./dev_config.ts";
+import { ensureRoleNkeys, writeServerConfig } from "./nkeys.ts";
+import { NATS_AUTH_FILE_SETTINGS } from "../src/config.ts";
+import type { RoleName } from "../src/bus/roles.ts";
 import { reachableHost, waitForHealthz } from "./dev/healthz.ts";
 import { linePrefixer } from "./dev/prefix.ts";
 import {
@@ -31,7 +40,13 @@ import {
   describeExit,
   SupervisedProcess,
 } from "./dev/supervisor.ts";
-import { denoArgs, launchEnv, type ProcessName, ROOT } from "./permissions.ts";
+import {
+  denoArgs,
+  type LaunchEnv,
+  launchEnv,
+  type ProcessName,
+  ROOT,
+} from "./permissions.ts";
 import { Child } from "./support/child.ts";
 import {
   DEFAULT_NATS_PORT,
@@ -151,10 +166,39 @@ function supervise(
 }
 
 /**
+ * The nkey seed file of each role, made once into `.data/nkeys`, and the
+ * server configuration admitting exactly them (rewritten each start, so it
+ * follows src/bus/roles.ts); exits 1 when a seed file is unusable.
+ */
+async function prepareNkeys(): Promise<
+  { seedFiles: Record<RoleName, string>; configFile: string }
+> {
+  const dir = `${ROOT}/${DEV_NKEYS_DIR}`;
+  try {
+    const keys = await ensureRoleNkeys(dir);
+    const configFile = await writeServerConfig(dir, keys.users);
+    say(
+      keys.created.length > 0
+        ? `made nkeys for ${keys.created.join(", ")} in ${DEV_NKEYS_DIR}`
+        : `using the nkeys in ${DEV_NKEYS_DIR}`,
+    );
+    return { seedFiles: keys.seedFiles, configFile };
+  } catch (error) {
+    console.error(
+      `cannot prepare the nkeys in ${DEV_NKEYS_DIR}: ${
+        (error as Error).message
+      }\n(CORTEX_DEV_AUTH=off starts nats-server without authentication)`,
+    );
+    Deno.exit(1);
+  }
+}
+
+/**
  * Starts nats-server on 127.0.0.1 (through `tether.ts`, so it dies with us)
  * and returns its URL; exits 1 when there is no nats-server to start.
+ * With `configFile`, the server reads it (the nkeys it admits).
  */
-async function startNats(): Promise<string> {
+async function startNats(configFile?: string): Promise<string> {
   const binary = config.natsServer;
   let version: string;
   try {
@@ -183,6 +227,11 @@ async function startNats(): Promise<string> {
   say(
     `starting nats-server ${version} on 127.0.0.1:${port}, JetStream store in ${store}`,
   );
+  say(
+    configFile
+      ? `nats-server admits only the nkeys in ${DEV_NKEYS_DIR}, each with its role's permissions (docs/security.md)`
+      : "nats-server admits anyone (CORTEX_DEV_AUTH=off)",
+  );
   supervise({
     name: "nats",
     command: "deno",
@@ -193,6 +242,7 @@ async function startNats(): Promise<string> {
       `${ROOT}/scripts/dev/tether.ts`,
       binary,
       ...natsServerArgs(port, store),
+      ...(configFile ? ["-c", configFile] : []),
     ],
     // SIGKILL would leave nats-server behind; tether.ts kills it on SIGQUIT.
     killSignal: "SIGQUIT",
@@ -223,20 +273,46 @@ function readiness(names: string[]) {
 }
 
 let natsUrl = config.natsUrl;
+/** Each role's seed, when dev runs its own server with authentication. */
+let seedFiles: Record<RoleName, string> | undefined;
 if (natsUrl) {
   say(`using NATS at ${natsUrl} (NATS_URL is set): no nats-server started`);
+} else if (config.auth) {
+  const nkeys = await prepareNkeys();
+  seedFiles = nkeys.seedFiles;
+  natsUrl = await startNats(nkeys.configFile);
 } else natsUrl = await startNats();
 
 const env = { ...launchEnv(), natsUrl };
-const childEnv = { NATS_URL: natsUrl, CORTEX_EXIT_WITH_PARENT: "1" };
+/** Every credential variable cleared: the server dev started needs only the role's nkey. */
+const noCredentials = Object.fromEntries(
+  [...NATS_AUTH_FILE_SETTINGS.map((s) => s.env), "NATS_USER", "NATS_PASSWORD"]
+    .map((name) => [name, ""]),
+);
 const ready = readiness(["scheduler", ...workerNames]);
-const spawnDeno = (name: string, process: ProcessName, pattern: RegExp) =>
-  supervise(
-    { name, command: "deno", args: denoArgs(process, env), env: childEnv },
+const spawnDeno = (
+  name: string,
+  process: ProcessName,
+  role: RoleName,
+  pattern: RegExp,
+) => {
+  let launch: LaunchEnv = env;
+  const childEnv: Record<string, string> = {
+    NATS_URL: natsUrl,
+    CORTEX_EXIT_WITH_PARENT: "1",
+  };
+  if (!config.natsUrl) Object.assign(childEnv, noCredentials);
+  if (seedFiles) {
+    childEnv.NATS_NKEY = seedFiles[role];
+    launch = { ...env, credentialFiles: [seedFiles[role]] };
+  }
+  return supervise(
+    { name, command: "deno", args: denoArgs(process, launch), env: childEnv },
     (line) => {
       if (pattern.test(line)) ready.seen(name);
     },
   );
+};
 
 /**
  * Builds the dashboard's UI when the project has a `build:dashboard` task, as
@@ -263,8 +339,10 @@ async function buildDashboard(): Promise<void> {
 }
 
 await buildDashboard();
-spawnDeno("scheduler", "scheduler", SCHEDULER_READY);
-for (const name of workerNames) spawnDeno(name, "worker:echo", WORKER_READY);
+spawnDeno("scheduler", "scheduler", "scheduler", SCHEDULER_READY);
+for (const name of workerNames) {
+  spawnDeno(name, "worker:echo", "worker", WORKER_READY);
+}
 
 const readyTimeout = AbortSignal.timeout(60_000);
 await Promise.race([
@@ -298,7 +376,8 @@ if (env.dashboard && env.dashboardPort === 0) {
 if (stopping) await stopping;
 say(`ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 say(dashboardLine);
+const credential = seedFiles ? ` NATS_NKEY=${DEV_NKEYS_DIR}/client.nk` : "";
 say(
-  `submit jobs: NATS_URL=${natsUrl} deno task submit --count 10 --concurrency 5`,
+  `submit jobs: NATS_URL=${natsUrl}${credential} deno task submit --count 10 --concurrency 5`,
 );
 say("Ctrl-C stops everything");

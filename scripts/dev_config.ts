@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { envNames, int, natsUrl, text } from "../src/config.ts";
+import {
+  envNames,
+  flag,
+  int,
+  NATS_AUTH_FILE_SETTINGS,
+  natsUrl,
+  text,
+} from "../src/config.ts";
 
 /** Every variable `scripts/dev.ts` reads itself. */
 export const DEV_SETTINGS = {
@@ -26,15 +33,26 @@ export const DEV_SETTINGS = {
     "nats-server",
     "the nats-server binary dev starts (a name on PATH, or a path)",
   ),
+  auth: flag(
+    "CORTEX_DEV_AUTH",
+    true,
+    "on: the nats-server dev starts admits only the nkeys it makes in .data/nkeys (one per role); off: anyone may connect",
+  ),
 };
 
 /**
- * The variables the `dev` task may read: its own settings, and the
- * dashboard's address, which the scheduler's permission flags depend on.
+ * The variables the `dev` task may read: its own settings, the dashboard's
+ * address, which the scheduler's permission flags depend on, and the NATS
+ * credential files (with NATS_URL set, the children use them, and may
+ * read them).
  */
 export const DEV_ENV_NAMES: readonly string[] = [
   ...envNames(DEV_SETTINGS),
   "CORTEX_DASHBOARD",
   "CORTEX_DASHBOARD_HOST",
   "CORTEX_DASHBOARD_PORT",
+  ...NATS_AUTH_FILE_SETTINGS.map((s) => s.env),
 ];
+
+/** Where dev keeps the nkey of each role, relative to the project root. */
+export const DEV_NKEYS_DIR = ".data/nkeys";

@@ -11,6 +11,7 @@
 import {
   envNames,
   hostPort,
+  NATS_AUTH_FILE_SETTINGS,
   natsHostPorts,
   type Setting,
 } from "../src/config.ts";
@@ -71,12 +72,30 @@ export function natsNet(natsUrl: string): string[] {
   return [...out];
 }
 
+/**
+ * The variables `launch.ts` reads to compute a process's flags: the
+ * `--allow-env` of the `scheduler`, `worker:echo` and `submit` tasks.
+ */
+export const LAUNCH_ENV_NAMES: readonly string[] = [
+  SCHEDULER_SETTINGS.natsUrl.env,
+  SCHEDULER_SETTINGS.dashboard.env,
+  SCHEDULER_SETTINGS.dashboardHost.env,
+  SCHEDULER_SETTINGS.dashboardPort.env,
+  ...NATS_AUTH_FILE_SETTINGS.map((s) => s.env),
+];
+
 /** What the flags depend on; read from the environment by default. */
 export interface LaunchEnv {
   natsUrl: string;
   dashboard: boolean;
   dashboardHost: string;
   dashboardPort: number;
+  /**
+   * The credential files named by NATS_CREDS, NATS_NKEY, NATS_CA,
+   * NATS_CERT and NATS_KEY: the process may read these (and no others
+   * for NATS). Default none.
+   */
+  credentialFiles?: string[];
 }
 
 /**
@@ -105,7 +124,16 @@ export function launchEnv(
     dashboard: lenient(SCHEDULER_SETTINGS.dashboard, get),
     dashboardHost: lenient(SCHEDULER_SETTINGS.dashboardHost, get),
     dashboardPort: lenient(SCHEDULER_SETTINGS.dashboardPort, get),
+    credentialFiles: credentialFiles(get),
   };
+}
+
+/** The files the NATS credential variables name, as set in the environment. */
+export function credentialFiles(
+  get: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): string[] {
+  return NATS_AUTH_FILE_SETTINGS.map((s) => get(s.env)?.trim() ?? "")
+    .filter(Boolean);
 }
 
 /** The `deno run` permission flags of `process`. */
@@ -116,11 +144,12 @@ export function permissionFlags(
 ): string[] {
   const net = natsNet(env.natsUrl);
   const flags = ["--no-prompt"];
+  const read = [...(env.credentialFiles ?? [])];
   switch (process) {
     case "scheduler": {
       if (env.dashboard) {
         net.push(hostPort(env.dashboardHost, env.dashboardPort));
-        flags.push(`--allow-read=${DASHBOARD_DIST}`);
+        read.push(DASHBOARD_DIST);
       }
       flags.push(`--allow-env=${envNames(SCHEDULER_SETTINGS).join(",")}`);
       break;
@@ -130,11 +159,11 @@ export function permissionFlags(
       break;
     case "submit": {
       flags.push(`--allow-env=${envNames(SUBMIT_SETTINGS).join(",")}`);
-      const files = payloadFiles(args);
-      if (files.length > 0) flags.push(`--allow-read=${files.join(",")}`);
+      read.push(...payloadFiles(args));
       break;
     }
   }
+  if (read.length > 0) flags.push(`--allow-read=${read.join(",")}`);
   flags.push(`--allow-net=${net.join(",")}`);
   return flags;
 }

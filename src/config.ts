@@ -25,6 +25,11 @@ export interface Setting<T> {
   readonly describe: string;
   /** Parses the raw value; throws a message saying what is expected. */
   readonly parse: (raw: string) => T;
+  /**
+   * A secret (a password): an error about it never repeats the value, and
+   * nothing logs it.
+   */
+  readonly secret?: boolean;
 }
 
 /** The values a group of settings holds, by the group's keys. */
@@ -268,7 +273,8 @@ export function loadConfig<S extends Record<string, Setting<unknown>>>(
       out[key] = setting.parse(raw);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new ConfigError(`${setting.env}=${JSON.stringify(raw)}: ${why}`);
+      const shown = setting.secret ? "(hidden)" : JSON.stringify(raw);
+      throw new ConfigError(`${setting.env}=${shown}: ${why}`);
     }
   }
   return out as Values<S>;
@@ -281,11 +287,65 @@ export function envNames(
   return Object.values(settings).map((s) => s.env);
 }
 
+/**
+ * A secret, such as a password, taken exactly as given (white space
+ * included): it is never trimmed, refused, repeated in an error or logged.
+ */
+export function secret(env: string, describe: string): Setting<string> {
+  return { env, default: "", describe, secret: true, parse: (raw) => raw };
+}
+
+/**
+ * How a process proves who it is to NATS, read from the variables the
+ * `nats` CLI reads: a `.creds` file, an nkey seed file, a user and password,
+ * and TLS files. Files are named, never inlined, so a secret never sits in
+ * the environment (except `NATS_PASSWORD`, as the CLI has it) and the
+ * process's `--allow-read` grows by exactly these files.
+ */
+export const NATS_AUTH = {
+  natsCreds: text(
+    "NATS_CREDS",
+    "",
+    "a NATS .creds file (user JWT and nkey seed) to connect with",
+  ),
+  natsNkey: text(
+    "NATS_NKEY",
+    "",
+    "a file holding an nkey seed (SU…) to connect with; deno task dev makes .data/nkeys/<role>.nk",
+  ),
+  natsUser: text("NATS_USER", "", "user name to connect to NATS with"),
+  natsPassword: secret(
+    "NATS_PASSWORD",
+    "password of NATS_USER (never logged)",
+  ),
+  natsCa: text(
+    "NATS_CA",
+    "",
+    "a PEM file of the CA that signed the NATS server's certificate (implies TLS)",
+  ),
+  natsCert: text(
+    "NATS_CERT",
+    "",
+    "a PEM client certificate for TLS (with NATS_KEY)",
+  ),
+  natsKey: text("NATS_KEY", "", "the PEM private key of NATS_CERT"),
+};
+
+/** The files {@linkcode NATS_AUTH} names: the only ones a process reads to connect. */
+export const NATS_AUTH_FILE_SETTINGS: readonly Setting<string>[] = [
+  NATS_AUTH.natsCreds,
+  NATS_AUTH.natsNkey,
+  NATS_AUTH.natsCa,
+  NATS_AUTH.natsCert,
+  NATS_AUTH.natsKey,
+];
+
 const LOG_LEVELS = ["trace", "debug", "info", "warning", "error"] as const;
 
 /** Settings every process reads. */
 export const COMMON = {
   natsUrl: natsUrl(),
+  ...NATS_AUTH,
   logLevel: oneOf(
     "CORTEX_LOG_LEVEL",
     "info",

@@ -97,6 +97,12 @@ export interface StartOptions {
   monitor?: boolean;
   /** Enable JetStream. Default true. */
   jetstream?: boolean;
+  /**
+   * A configuration file to start with (`-c`), e.g. one that
+   * `renderServerConfig()` wrote; the address, port and store stay those
+   * of the command line.
+   */
+  configFile?: string;
 }
 
 /**
@@ -129,6 +135,7 @@ export async function startNatsServer(
             options.jetstream !== false || arg !== "--jetstream"
           ),
           ...monitorArgs,
+          ...(options.configFile ? ["-c", options.configFile] : []),
         ],
         stdout: "null",
         stderr: "null",

@@ -11,7 +11,7 @@ import {
   natsHostPorts,
 } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
-import { connectNats } from "../bus/connect.ts";
+import { connectNats, NatsAuthError } from "../bus/connect.ts";
 import { type Dashboard, startDashboard } from "../dashboard/server.ts";
 import { DEFAULT_DIST_DIR } from "../dashboard/assets.ts";
 import { checkBinding, DashboardConfigError } from "../dashboard/security.ts";
@@ -59,18 +59,24 @@ await logHeldPermissions(log, {
   run: ["deno"],
 });
 
-const nc = await connectNats({ url: config.natsUrl, name: senderId, log });
-const bus = new NatsBus(nc, logger("bus"));
-
 /** Exits 2 with `error`'s message when it is one of `kinds`; rethrows otherwise. */
 function exitOnConfigError(
   error: unknown,
-  kind: new (message: string) => Error,
+  kind: new (...args: never[]) => Error,
 ): never {
   if (!(error instanceof kind)) throw error;
   log.error(error.message);
   Deno.exit(2);
 }
+
+let nc;
+try {
+  nc = await connectNats({ url: config.natsUrl, name: senderId, log });
+} catch (error) {
+  // Credentials refused or unusable: a restart would not change that.
+  exitOnConfigError(error, NatsAuthError);
+}
+const bus = new NatsBus(nc, logger("bus"));
 
 let durability;
 try {

@@ -5,7 +5,7 @@
  */
 import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
-import { connectNats } from "../bus/connect.ts";
+import { connectNats, NatsAuthError } from "../bus/connect.ts";
 import {
   DURABILITY,
   DurabilityUnavailable,
@@ -35,7 +35,15 @@ await logHeldPermissions(log, {
   env: envNames(WORKER_SETTINGS),
 });
 
-const nc = await connectNats({ url: config.natsUrl, name: workerId, log });
+let nc;
+try {
+  nc = await connectNats({ url: config.natsUrl, name: workerId, log });
+} catch (error) {
+  // Credentials refused or unusable: a restart would not change that.
+  if (!(error instanceof NatsAuthError)) throw error;
+  log.error(error.message);
+  Deno.exit(2);
+}
 const bus = new NatsBus(nc, logger("bus"));
 let durability;
 try {

@@ -18,7 +18,8 @@ import { freePort } from "../../scripts/support/ports.ts";
 import { eachLine } from "../../scripts/support/lines.ts";
 import { runTask } from "../processes.ts";
 
-const READY = /submit jobs: NATS_URL=(\S+) deno task submit/;
+const READY =
+  /submit jobs: NATS_URL=(\S+)(?: NATS_NKEY=(\S+))? deno task submit/;
 /** A nats-server process (not a command line merely mentioning one). */
 const NATS_SERVER = /^\S*nats-server\s/;
 const DASHBOARD_BUILT = await Deno.stat(`${ROOT}/src/dashboard`).then(
@@ -162,7 +163,7 @@ Deno.test("dev: starts nats-server, scheduler and workers; a job completes; SIGI
   const env = devEnv();
   const started = Date.now();
   await using dev = startDev(env);
-  const [, natsUrl] = await dev.waitFor(READY);
+  const [, natsUrl, nkey] = await dev.waitFor(READY);
   const readyMs = Date.now() - started;
 
   assertMatch(natsUrl, /^nats:\/\/127\.0\.0\.1:\d+$/);
@@ -179,6 +180,11 @@ Deno.test("dev: starts nats-server, scheduler and workers; a job completes; SIGI
     assertOk(health.ok, `GET ${url}healthz: ${health.status}`);
   }
 
+  // Secure by default: the line printed names the client's nkey, and works
+  // as printed; without it the server refuses the submit.
+  assertEquals(nkey, ".data/nkeys/client.nk");
+  const mode = (await Deno.stat(`${ROOT}/${nkey}`)).mode! & 0o777;
+  assertEquals(mode.toString(8), "600");
   const submit = await runTask("submit", [
     "--count",
     "10",
@@ -186,9 +192,15 @@ Deno.test("dev: starts nats-server, scheduler and workers; a job completes; SIGI
     "5",
     "--timeout",
     "30s",
-  ], { NATS_URL: natsUrl });
+  ], { NATS_URL: natsUrl, NATS_NKEY: nkey });
   assertEquals(submit.code, 0, submit.stdout + submit.stderr);
   assertEquals(submit.stdout.match(/^\S+\s+COMPLETED\s/gm)?.length ?? 0, 10);
+  const anonymous = await runTask("submit", [], { NATS_URL: natsUrl });
+  assertEquals(anonymous.code, 2, anonymous.stdout + anonymous.stderr);
+  assertMatch(
+    anonymous.stderr,
+    /refused no credentials .*Authorization Violation.*set NATS_NKEY/,
+  );
 
   const children = descendants(dev.child.pid);
   const commands = children.map((p) => commandLine(p) ?? "");
@@ -230,8 +242,9 @@ Deno.test("dev: with NATS_URL set it starts no nats-server, and a crashed worker
     NATS_URL: nats.url,
     CORTEX_DEV_WORKERS: "1",
   }));
-  const [, natsUrl] = await dev.waitFor(READY);
+  const [, natsUrl, nkey] = await dev.waitFor(READY);
   assertEquals(natsUrl, nats.url);
+  assertEquals(nkey, undefined); // not dev's server: its own credentials
   await dev.waitFor(/no nats-server started/);
   const children = descendants(dev.child.pid);
   const commands = children.map((p) => commandLine(p) ?? "");
@@ -341,9 +354,15 @@ Deno.test("dev: a worker that keeps crashing is restarted with backoff a bounded
   assertMatch(output, /scheduler\s+\| .*SIGTERM: shutting down/);
 });
 
-Deno.test("dev: killed with SIGKILL, it leaves no process behind", async () => {
-  await using dev = startDev(devEnv());
-  await dev.waitFor(READY);
+Deno.test("dev: with CORTEX_DEV_AUTH=off anyone may connect; killed with SIGKILL, it leaves no process behind", async () => {
+  await using dev = startDev(devEnv({ CORTEX_DEV_AUTH: "off" }));
+  const [, natsUrl, nkey] = await dev.waitFor(READY);
+  assertEquals(nkey, undefined);
+  await dev.waitFor(/nats-server admits anyone \(CORTEX_DEV_AUTH=off\)/);
+  const open = await runTask("submit", ["--timeout", "30s"], {
+    NATS_URL: natsUrl,
+  });
+  assertEquals(open.code, 0, open.stdout + open.stderr);
   // `deno task` runs dev.ts as a child: kill dev.ts itself.
   const devTs = descendants(dev.child.pid).find((p) =>
     commandLine(p)?.includes("scripts/dev.ts")

@@ -1,6 +1,9 @@
 import denoJson from "../../deno.json" with { type: "json" };
-import { DEV_ENV_NAMES } from "../../scripts/dev_config.ts";
-import { permissionFlags } from "../../scripts/permissions.ts";
+import { DEV_ENV_NAMES, DEV_NKEYS_DIR } from "../../scripts/dev_config.ts";
+import {
+  LAUNCH_ENV_NAMES,
+  permissionFlags,
+} from "../../scripts/permissions.ts";
 import {
   heldPermissions,
   PERMISSION_KINDS,
@@ -24,12 +27,27 @@ Deno.test("permissions: no task runs with -A or --allow-all, except browser test
   }
 });
 
-Deno.test("permissions: the dev task may read exactly the variables dev reads", () => {
+Deno.test("permissions: the dev task may read exactly the variables dev reads, and only its nkeys", () => {
   const flag = /--allow-env=(\S+)/.exec(tasks.dev)?.[1];
   assertEquals(flag?.split(",").sort(), [...DEV_ENV_NAMES].sort());
   assertOk(tasks.dev.includes("--allow-run=deno,nats-server "));
   assertOk(tasks.dev.includes("--allow-net=127.0.0.1 "));
-  assertOk(!/--allow-(read|write|ffi|sys)/.test(tasks.dev), tasks.dev);
+  assertOk(
+    tasks.dev.includes(
+      `--allow-read=${DEV_NKEYS_DIR} --allow-write=${DEV_NKEYS_DIR} `,
+    ),
+    tasks.dev,
+  );
+  assertEquals(tasks.dev.match(/--allow-(read|write)/g)?.length, 2);
+  assertOk(!/--allow-(ffi|sys)/.test(tasks.dev), tasks.dev);
+});
+
+Deno.test("permissions: the launcher tasks may read exactly the variables launch.ts reads", () => {
+  for (const task of ["scheduler", "worker:echo", "submit"]) {
+    const flag = /--allow-env=(\S+) \S*\s*--allow-run=deno scripts\/launch\.ts/
+      .exec(tasks[task])?.[1];
+    assertEquals(flag?.split(",").sort(), [...LAUNCH_ENV_NAMES].sort(), task);
+  }
 });
 
 Deno.test("permissions: only the scheduler may read, nobody may write, run, use FFI or sys", () => {

@@ -1,0 +1,258 @@
+/**
+ * Who may do what on the bus: the NATS subject permissions of each CortexOS
+ * role, and the nats-server configuration that grants them to nkeys.
+ *
+ * This module is the one definition: `deno task nkeys` and `deno task dev`
+ * render their server configuration from it, and docs/security.md lists
+ * {@linkcode renderRolesMarkdown}'s output (a test fails when they differ).
+ *
+ * Job topics are any subject outside the reserved prefixes (`sys.`, `$`,
+ * `_INBOX`) and `cortex.` (durable mode's own streams), so they cannot be
+ * listed; the permissions are written the other way round:
+ *
+ * - the scheduler may publish anything except what only workers say
+ *   (heartbeats, attempt reports) and the server's own `$SYS.>`;
+ * - a worker and a client may publish only the subjects listed for them,
+ *   so no job topic; a worker may subscribe to any subject except the
+ *   reserved ones (that is how it takes jobs of any topic in core mode).
+ *
+ * One worker credential serves every pool: nothing here names a pool.
+ *
+ * @module
+ */
+import { HEARTBEAT_ALL, RESULT, SUBMIT } from "./subjects.ts";
+import {
+  ATTEMPT_SUBJECT,
+  LEDGER_BUCKET,
+  WORK_STREAM,
+} from "./durable/layout.ts";
+
+/** The roles a credential can hold. */
+export const ROLE_NAMES = ["scheduler", "worker", "client"] as const;
+
+/** One role: `scheduler`, `worker` or `client`. */
+export type RoleName = typeof ROLE_NAMES[number];
+
+/** Subjects allowed, and (within those) denied, for one direction. */
+export interface SubjectRules {
+  /** Subjects or patterns allowed (NATS wildcards). */
+  readonly allow: readonly string[];
+  /** Subjects or patterns denied even though `allow` covers them. */
+  readonly deny?: readonly string[];
+}
+
+/** A role's permissions: what it may publish and subscribe to, and why. */
+export interface Role {
+  /** One line: who holds it. */
+  readonly describe: string;
+  /** What it may publish. */
+  readonly publish: SubjectRules;
+  /** What it may subscribe to. */
+  readonly subscribe: SubjectRules;
+}
+
+/** Replies to the requests a process makes (JetStream API calls, PubAcks, pulls). */
+const INBOX = "_INBOX.>";
+/** The JetStream API, `$JS.API.…`. */
+const API = "$JS.API";
+/** The ledger bucket's stream. */
+const LEDGER_STREAM = `KV_${LEDGER_BUCKET}`;
+
+/**
+ * Subjects no one but the scheduler and the server may listen to: the
+ * bus's own (`sys.>`: submissions, results, heartbeats), JetStream's and
+ * the server's APIs and stored subjects, and durable mode's streams.
+ */
+const RESERVED_FOR_LISTENING = [
+  "sys.>",
+  "$JS.>",
+  "$KV.>",
+  "$O.>",
+  "$SYS.>",
+  "cortex.>",
+];
+
+/** Every role's permissions, by name. */
+export const ROLES: Readonly<Record<RoleName, Role>> = {
+  scheduler: {
+    describe:
+      "the scheduler (and the dashboard inside its process): takes submissions, dispatches jobs to any topic, owns the streams and the ledger",
+    publish: {
+      // Any job topic (they cannot be listed), results of refused jobs,
+      // the dashboard's submissions, and every JetStream call it makes:
+      // streams, consumers, ledger puts, acks.
+      allow: [">"],
+      // What only workers say, and the server's own system subjects.
+      deny: [HEARTBEAT_ALL, ATTEMPT_SUBJECT, "$SYS.>"],
+    },
+    subscribe: { allow: [SUBMIT, RESULT, HEARTBEAT_ALL, INBOX] },
+  },
+  worker: {
+    describe:
+      "any worker of any pool: takes jobs, publishes results, attempt reports and heartbeats",
+    publish: {
+      allow: [
+        RESULT,
+        HEARTBEAT_ALL,
+        ATTEMPT_SUBJECT,
+        // Durable mode: find the work stream, make or update its topic's
+        // consumer and read it, pull jobs, and ack, nak or extend them.
+        `${API}.INFO`,
+        `${API}.STREAM.INFO.${WORK_STREAM}`,
+        `${API}.CONSUMER.CREATE.${WORK_STREAM}.>`,
+        `${API}.CONSUMER.INFO.${WORK_STREAM}.*`,
+        `${API}.CONSUMER.MSG.NEXT.${WORK_STREAM}.*`,
+        `$JS.ACK.${WORK_STREAM}.>`,
+      ],
+    },
+    subscribe: {
+      // Job topics in core mode (any topic, in its pool's queue group) and
+      // replies (durable mode's pulled jobs arrive on an inbox).
+      allow: [">"],
+      deny: RESERVED_FOR_LISTENING,
+    },
+  },
+  client: {
+    describe:
+      "whoever submits jobs (deno task submit, an SDK, the Go MVP's client): submits, reads results and the ledger",
+    publish: {
+      allow: [
+        SUBMIT,
+        // Durable mode: is JetStream there; read a job's ledger entry
+        // (a direct get, or a stream message get on older buckets).
+        `${API}.INFO`,
+        `${API}.STREAM.INFO.${LEDGER_STREAM}`,
+        `${API}.DIRECT.GET.${LEDGER_STREAM}.>`,
+        `${API}.STREAM.MSG.GET.${LEDGER_STREAM}`,
+      ],
+    },
+    subscribe: { allow: [RESULT, INBOX] },
+  },
+};
+
+/** One user of the server configuration: an nkey's public key and its role. */
+export interface NkeyUser {
+  /** The public user key, `U…`. */
+  readonly nkey: string;
+  /** The role it holds. */
+  readonly role: RoleName;
+}
+
+/** A nats-server configuration string: JSON-quoted, so `$JS…` is not a variable. */
+const q = (s: string) => JSON.stringify(s);
+
+function renderRules(rules: SubjectRules, indent: string): string {
+  const lines = [`${indent}allow: [${rules.allow.map(q).join(", ")}]`];
+  if (rules.deny?.length) {
+    lines.push(`${indent}deny: [${rules.deny.map(q).join(", ")}]`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The permissions block of `role`, as nats-server's configuration writes
+ * it.
+ *
+ * @example
+ * ```ts
+ * renderPermissions("client");
+ * // permissions: {
+ * //   publish: { allow: ["sys.job.submit", …] } …
+ * ```
+ */
+export function renderPermissions(role: RoleName, indent = ""): string {
+  const r = ROLES[role];
+  const i1 = indent + "  ";
+  const i2 = i1 + "  ";
+  return [
+    `${indent}permissions: {`,
+    `${i1}publish: {`,
+    renderRules(r.publish, i2),
+    `${i1}}`,
+    `${i1}subscribe: {`,
+    renderRules(r.subscribe, i2),
+    `${i1}}`,
+    `${indent}}`,
+  ].join("\n");
+}
+
+/**
+ * The `authorization` block that admits exactly `users`, each with its
+ * role's permissions; nobody else (no anonymous access).
+ *
+ * @throws {Error} when `users` is empty: such a server would admit anyone.
+ */
+export function renderAuthorization(users: readonly NkeyUser[]): string {
+  if (users.length === 0) {
+    throw new Error("an authorization block needs at least one user");
+  }
+  const entries = users.map((u) =>
+    [
+      `    {`,
+      `      # ${u.role}`,
+      `      nkey: ${q(u.nkey)}`,
+      renderPermissions(u.role, "      "),
+      `    }`,
+    ].join("\n")
+  );
+  return [`authorization: {`, `  users: [`, ...entries, `  ]`, `}`].join(
+    "\n",
+  );
+}
+
+/** Options of {@linkcode renderServerConfig}. */
+export interface ServerConfigOptions {
+  /** Who may connect. */
+  users: readonly NkeyUser[];
+  /** `host:port` to listen on; omitted: set on the command line. */
+  listen?: string;
+  /** JetStream's store folder; omitted: JetStream is set on the command line. */
+  storeDir?: string;
+}
+
+/**
+ * A whole nats-server configuration file: listen address, JetStream and
+ * the {@linkcode renderAuthorization} block.
+ *
+ * @example
+ * ```ts
+ * renderServerConfig({ users: [{ nkey: "UA…", role: "client" }], listen: "127.0.0.1:4222", storeDir: "/var/lib/nats" });
+ * ```
+ */
+export function renderServerConfig(options: ServerConfigOptions): string {
+  const lines = [
+    "# CortexOS nats-server configuration: every connection needs an nkey,",
+    "# each nkey holds one role (src/bus/roles.ts, docs/security.md).",
+  ];
+  if (options.listen) lines.push(`listen: ${q(options.listen)}`);
+  if (options.storeDir) {
+    lines.push(`jetstream: {`, `  store_dir: ${q(options.storeDir)}`, `}`);
+  }
+  lines.push(renderAuthorization(options.users));
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * docs/security.md's list of every role's subjects, rendered from
+ * {@linkcode ROLES}.
+ */
+export function renderRolesMarkdown(): string {
+  const list = (items: readonly string[] | undefined) =>
+    items?.length ? items.map((s) => `\`${s}\``).join(", ") : "(nothing)";
+  const out: string[] = [];
+  for (const name of ROLE_NAMES) {
+    const r = ROLES[name];
+    out.push(
+      `### \`${name}\``,
+      "",
+      `${r.describe[0].toUpperCase()}${r.describe.slice(1)}.`,
+      "",
+      `- publish allow: ${list(r.publish.allow)}`,
+      `- publish deny: ${list(r.publish.deny)}`,
+      `- subscribe allow: ${list(r.subscribe.allow)}`,
+      `- subscribe deny: ${list(r.subscribe.deny)}`,
+      "",
+    );
+  }
+  return out.join("\n").trimEnd();
+}
