@@ -38,10 +38,12 @@ export const MAX_SUBJECT_BYTES = 256;
 /**
  * Subject prefixes no job may be sent to: `sys.` (CortexOS's own subjects:
  * submissions, results, heartbeats), `$` (the NATS server's and JetStream's
- * APIs: `$JS.API.…`, `$SYS.…`, `$KV.…`) and `_INBOX` (reply subjects of
- * requests in flight, which a job would answer falsely).
+ * APIs: `$JS.API.…`, `$SYS.…`, `$KV.…`), `_INBOX` (reply subjects of
+ * requests in flight, which a job would answer falsely) and `cortex.`
+ * (durable mode's streams: a core dispatch to `cortex.work.…` would land in
+ * the work stream, one to `cortex.attempt` would forge a report).
  */
-export const RESERVED_PREFIXES = ["sys.", "$", "_INBOX"] as const;
+export const RESERVED_PREFIXES = ["sys.", "$", "_INBOX", "cortex."] as const;
 
 /**
  * The reserved prefix `subject` starts with, or `undefined`: see

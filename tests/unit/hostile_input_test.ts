@@ -185,7 +185,7 @@ Deno.test("bounds: the settings CORTEX_MAX_JOB_ID_BYTES, CORTEX_MAX_ENV_VARS, CO
   );
 });
 
-Deno.test("reserved: topics starting with $ or _INBOX are DENIED like sys.", () => {
+Deno.test("reserved: topics starting with $, _INBOX or cortex. are DENIED like sys.", () => {
   const policy = new SubjectPolicy({ allow: [">"] });
   for (
     const topic of [
@@ -196,13 +196,17 @@ Deno.test("reserved: topics starting with $ or _INBOX are DENIED like sys.", () 
       "_INBOX_custom.abc",
       "sys.heartbeat.echo",
       "sys.job.result",
+      "cortex.work.job.echo",
+      "cortex.attempt",
     ]
   ) {
     const verdict = policy.check(job({ topic }));
     assertOk(!verdict.allowed, topic);
     assertMatch(verdict.reason, /reserved/, topic);
   }
-  for (const topic of ["job.$x", "job._INBOX", "inbox.x", "system.x"]) {
+  for (
+    const topic of ["job.$x", "job._INBOX", "inbox.x", "system.x", "cortexos.x"]
+  ) {
     assertOk(policy.check(job({ topic })).allowed, topic);
   }
 });
