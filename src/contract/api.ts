@@ -35,6 +35,8 @@ export interface JobSummary {
   finishedAt: number | null;
   /** Why it failed, was denied or timed out. */
   error: string;
+  /** Present (true) only when it failed every attempt (durable mode). */
+  deadLettered?: true;
 }
 
 /** One step of a job's life, for its detail view. */

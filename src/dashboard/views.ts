@@ -48,6 +48,7 @@ export function jobSummary(record: JobRecord): JobSummary {
     submittedAt: record.submittedAt,
     finishedAt: record.finishedAt ?? null,
     error: record.error,
+    ...(record.deadLettered ? { deadLettered: true as const } : {}),
   };
 }
 
