@@ -65,6 +65,7 @@ export function packetFor(random: () => number): BusPacket {
         envVars,
         payload: bytes(),
         maxAttempts: int32(),
+        attemptBase: int32(),
       }),
     }
     : kind === "jobResult"

@@ -7,6 +7,7 @@
 import type {
   JobDetail,
   JobSummary,
+  RetryResponse,
   SubmitResponse,
 } from "../../src/contract/mod.ts";
 
@@ -51,6 +52,8 @@ export interface JobFilter {
   status: string;
   topic: string;
   q: string;
+  /** Dead-lettered jobs only (failed every attempt; durable mode). */
+  deadLettered: boolean;
 }
 
 /** The most recent jobs matching `filter`, newest first. */
@@ -63,6 +66,7 @@ export async function fetchJobs(
   if (filter.status) params.set("status", filter.status);
   if (filter.topic) params.set("topic", filter.topic);
   if (filter.q) params.set("q", filter.q);
+  if (filter.deadLettered) params.set("deadLettered", "true");
   const body = await call<{ jobs: JobSummary[] }>(`/api/jobs?${params}`, {
     signal,
   });
@@ -75,6 +79,15 @@ export function fetchJob(
   signal?: AbortSignal,
 ): Promise<JobDetail> {
   return call<JobDetail>(`/api/jobs/${encodeURIComponent(jobId)}`, { signal });
+}
+
+/** Starts a job that ended FAILED or TIMEOUT again (durable mode). */
+export function retryJob(jobId: string): Promise<RetryResponse> {
+  return call<RetryResponse>(`/api/jobs/${encodeURIComponent(jobId)}/retry`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
 }
 
 /** What the submit form sends. */

@@ -16,7 +16,12 @@ import { type Connection, connectStream } from "./stream.ts";
 import { SubmitForm } from "./submit_form.tsx";
 import { WorkersTable } from "./workers_table.tsx";
 
-const NO_FILTER: JobFilter = { status: "", topic: "", q: "" };
+const NO_FILTER: JobFilter = {
+  status: "",
+  topic: "",
+  q: "",
+  deadLettered: false,
+};
 /** How long after a sampled delta the feed says so and backfills. */
 const SAMPLED_MS = 3000;
 

@@ -8,7 +8,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { JobDetail, JobSummary } from "../../src/contract/mod.ts";
-import { fetchJob } from "./api.ts";
+import { fetchJob, retryJob } from "./api.ts";
 import { clock, duration } from "./format.ts";
 import { StatusBadge } from "./jobs_feed.tsx";
 
@@ -60,6 +60,24 @@ export function JobDetailPanel(
     return () => removeEventListener("keydown", onKey);
   }, [onClose]);
 
+  const [retrying, setRetrying] = useState(false);
+  const [retryNote, setRetryNote] = useState("");
+  // Started again: say so, and read the detail anew (the feed's summary
+  // follows through the event stream).
+  const retry = () => {
+    setRetrying(true);
+    retryJob(jobId).then(
+      (r) => {
+        setRetryNote(
+          `Retried: attempts ${r.firstAttempt} to ${r.maxAttempts} on ${r.subject}`,
+        );
+        return fetchJob(jobId).then(setDetail);
+      },
+      (e) => setRetryNote(`Cannot retry: ${String(e.message ?? e)}`),
+    ).finally(() => setRetrying(false));
+  };
+  useEffect(() => setRetryNote(""), [jobId]);
+
   const d = detail?.jobId === jobId ? detail : undefined;
   return (
     <aside class="detail" aria-label={`job ${jobId}`} data-detail={jobId}>
@@ -80,11 +98,24 @@ export function JobDetailPanel(
         <div class="detail-body">
           <div class="detail-state">
             <StatusBadge state={d.state} />
+            {d.retryable && (
+              <button
+                type="button"
+                class="button"
+                data-retry
+                disabled={retrying}
+                aria-label={`retry job ${jobId} as new attempts`}
+                onClick={retry}
+              >
+                {retrying ? "Retrying…" : "Retry"}
+              </button>
+            )}
           </div>
+          {retryNote && <p role="status" class="muted">{retryNote}</p>}
           <h3>History</h3>
           <ol class="history">
-            {d.history.map((step) => (
-              <li key={step.state}>
+            {d.history.map((step, i) => (
+              <li key={i}>
                 <StatusBadge state={step.state} />
                 <span class="mono">{clock(step.at)}</span>
                 <span class="muted">{step.note}</span>

@@ -13,9 +13,13 @@ import { clock, duration } from "./format.ts";
 /** Rows rendered at most. */
 export const FEED_ROWS = 200;
 
+/** The status filter's choice for dead-lettered jobs (not a state: FAILED ones). */
+const DEAD_LETTERED = "dead-lettered";
+
 /** Whether `job` passes `filter`. */
 export function matches(job: JobSummary, filter: JobFilter): boolean {
   return (filter.status === "" || job.state === filter.status) &&
+    (!filter.deadLettered || job.deadLettered === true) &&
     (filter.topic === "" || job.topic === filter.topic) &&
     (filter.q === "" ||
       job.jobId.toLowerCase().includes(filter.q.toLowerCase()));
@@ -62,12 +66,19 @@ export function JobsFeed(props: JobsFeedProps) {
           />
           <select
             aria-label="filter by status"
-            value={filter.status}
+            value={filter.deadLettered ? DEAD_LETTERED : filter.status}
             onChange={(e) =>
-              onFilter({ ...filter, status: e.currentTarget.value })}
+              onFilter({
+                ...filter,
+                status: e.currentTarget.value === DEAD_LETTERED
+                  ? ""
+                  : e.currentTarget.value,
+                deadLettered: e.currentTarget.value === DEAD_LETTERED,
+              })}
           >
             <option value="">All statuses</option>
             {JOB_STATES.map((s) => <option key={s} value={s}>{s}</option>)}
+            <option value={DEAD_LETTERED}>Dead-lettered</option>
           </select>
           <select
             aria-label="filter by topic"

@@ -11,6 +11,9 @@ import {
   natsHostPorts,
 } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
+import { RETRY, SCHEDULER_QUEUE } from "../bus/subjects.ts";
+import type { RetryReply } from "../contract/mod.ts";
+import { parseRetryRequest, retryJob } from "../scheduler/retry.ts";
 import { connectNats, NatsAuthError } from "../bus/connect.ts";
 import { type Dashboard, startDashboard } from "../dashboard/server.ts";
 import { DEFAULT_DIST_DIR } from "../dashboard/assets.ts";
@@ -130,6 +133,22 @@ if (durability.mode === "jetstream") {
 await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 
+// Retry by hand from the submit CLI: one replica answers each request
+// (core mode answers that retry needs durable mode), with the rules and
+// words of POST /api/jobs/:id/retry.
+const service = scheduler;
+const retries = nc.subscribe(RETRY, {
+  queue: SCHEDULER_QUEUE,
+  callback: (error, msg) => {
+    if (error) return;
+    const asked = parseRetryRequest(msg.data);
+    const reply: Promise<RetryReply> = "error" in asked
+      ? Promise.resolve({ status: "conflict", jobId: "", error: asked.error })
+      : retryJob(service, asked.jobId, asked.by ?? `${RETRY} request`);
+    reply.then((r) => msg.respond(JSON.stringify(r)));
+  },
+});
+
 let dashboard: Dashboard | undefined;
 if (config.dashboard) {
   const dashLog = logger("dashboard");
@@ -156,6 +175,7 @@ if (config.dashboard) {
 
 onShutdown(log, async () => {
   await dashboard?.close();
+  retries.unsubscribe();
   scheduler.stop();
   await bus.drain();
 }, { exitWithParent: config.exitWithParent });

@@ -23,6 +23,7 @@ import {
   UsageError,
 } from "../submit/options.ts";
 import { Output } from "../submit/output.ts";
+import { retryByHand } from "../submit/retry.ts";
 import { submitJobs } from "../submit/run.ts";
 
 async function main(): Promise<number> {
@@ -61,6 +62,16 @@ async function main(): Promise<number> {
     if (!(error instanceof NatsUnreachable)) throw error;
     console.error(`submit: ${error.message}`);
     return 2;
+  }
+  if (options.retry !== undefined) {
+    try {
+      return await retryByHand(nc, options.retry, {
+        json: options.json,
+        by: "cortex-submit",
+      });
+    } finally {
+      await nc.close();
+    }
   }
   let durability: Durability;
   try {

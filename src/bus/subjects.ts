@@ -10,6 +10,13 @@ export const SUBMIT = "sys.job.submit";
 export const RESULT = "sys.job.result";
 /** Every worker heartbeat, whatever its pool. */
 export const HEARTBEAT_ALL = "sys.heartbeat.>";
+/**
+ * Retry a job by hand: a request whose body is JSON `{"jobId": "…"}`, which
+ * one scheduler replica (queue group {@linkcode SCHEDULER_QUEUE}) answers
+ * with a JSON `RetryReply` (src/contract/api.ts). A control request, not a
+ * job message, so JSON like the dashboard's API rather than a BusPacket.
+ */
+export const RETRY = "sys.job.retry";
 /** The scheduler replicas share submissions through this queue group. */
 export const SCHEDULER_QUEUE = "cortex-scheduler";
 

@@ -35,6 +35,8 @@ export interface JobSummary {
   finishedAt: number | null;
   /** Why it failed, was denied or timed out. */
   error: string;
+  /** Present (true) only when it failed every attempt (durable mode). */
+  deadLettered?: true;
 }
 
 /** One step of a job's life, for its detail view. */
@@ -61,6 +63,20 @@ export interface JobAttempt {
   executionMs: number;
   /** Epoch ms the scheduler recorded it. */
   at: number;
+}
+
+/** One retry by hand of a job (durable mode), and how the job had ended before it. */
+export interface JobRetry {
+  /** Epoch ms it was dispatched again. */
+  at: number;
+  /** Who asked: `dashboard`, or the sender id of a `sys.job.retry` request. */
+  by: string;
+  /** The final state it had. */
+  state: JobState;
+  /** Its error then. */
+  error: string;
+  /** It was dead-lettered then. */
+  deadLettered: boolean;
 }
 
 /** Everything known of one job: `GET /api/jobs/:id`. */
@@ -113,6 +129,10 @@ export interface JobDetail {
   maxAttempts: number;
   /** It failed every attempt it was allowed: on the dead-letter list. */
   deadLettered: boolean;
+  /** Each retry by hand, oldest first; empty when none (and in core mode). */
+  retriedByHand: JobRetry[];
+  /** `POST /api/jobs/:id/retry` may start it again now (durable mode only). */
+  retryable: boolean;
   /** When each step happened (epoch ms) and how long each took (ms); `null` until known. */
   timings: {
     /** Submitter's `created_at`, when it sent one. */
@@ -290,6 +310,61 @@ export interface SubmitResponse {
   /** How many were not (failed, denied or duplicate). */
   refused: number;
 }
+
+/**
+ * The query of `GET /api/jobs`. Every filter is optional; those given must
+ * all match.
+ */
+export interface JobsQuery {
+  /** Comma-separated {@linkcode JobState}s, any case. */
+  status?: string;
+  /** Jobs of this topic only. */
+  topic?: string;
+  /** Jobs whose id contains this text, any case. */
+  q?: string;
+  /** `true`: dead-lettered jobs only (failed every attempt; durable mode). */
+  deadLettered?: "true" | "false";
+  /** Most jobs returned, 1 to 1,000. Default 100. */
+  limit?: string;
+}
+
+/**
+ * The answer to `POST /api/jobs/:id/retry` (200) and to a `sys.job.retry`
+ * request that started the job again.
+ */
+export interface RetryResponse {
+  /** Started again. */
+  status: "retried";
+  /** The job's id. */
+  jobId: string;
+  /** The subject it was dispatched to. */
+  subject: string;
+  /** The number of its first new attempt (after every attempt it was allowed before). */
+  firstAttempt: number;
+  /** How many attempts it may take in all now. */
+  maxAttempts: number;
+}
+
+/**
+ * Why a retry did not start: `unknown` (no such job: HTTP 404), `conflict`
+ * (not in a final failed state, or core mode: 409), `error` (the ledger
+ * or the stream could not be reached: 503).
+ */
+export type RetryRefusal = "unknown" | "conflict" | "error";
+
+/**
+ * The reply to a `sys.job.retry` request (JSON `{"jobId": "…"}`): a
+ * {@linkcode RetryResponse}, or why not, in the words
+ * `POST /api/jobs/:id/retry` answers with.
+ */
+export type RetryReply = RetryResponse | {
+  /** Why not. */
+  status: RetryRefusal;
+  /** The job's id. */
+  jobId: string;
+  /** What was wrong and what to do about it. */
+  error: string;
+};
 
 /** Every error answer of the API. */
 export interface ErrorResponse {

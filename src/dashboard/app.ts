@@ -25,6 +25,7 @@ import {
   securityHeaders,
 } from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";
+import { retryHttpStatus, retryJob } from "../scheduler/retry.ts";
 import { jobDetail, jobSummary, workerSummary } from "./views.ts";
 
 /** What the dashboard needs to know of the bus. */
@@ -69,6 +70,9 @@ export const MAX_LIST = 1000;
  * request cannot make the scheduler buffer more.
  */
 export const MAX_SUBMIT_BODY_BYTES = 1024 * 1024;
+
+/** Largest `POST /api/jobs/:id/retry` body read: it is `{}`. */
+export const MAX_RETRY_BODY_BYTES = 1024;
 
 /**
  * Builds the dashboard app. It holds no state of its own: everything comes
@@ -142,6 +146,10 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       }
       statuses.add(state);
     }
+    const deadLettered = c.req.query("deadLettered") ?? "";
+    if (!["", "true", "false"].includes(deadLettered)) {
+      return c.json({ error: "deadLettered must be true or false" }, 400);
+    }
     const topic = c.req.query("topic") ?? "";
     const q = (c.req.query("q") ?? "").toLowerCase();
     const rawLimit = c.req.query("limit");
@@ -157,6 +165,7 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       (r) =>
         (statuses.size === 0 || statuses.has(r.state)) &&
         (topic === "" || r.topic === topic) &&
+        (deadLettered === "" || r.deadLettered === (deadLettered === "true")) &&
         (q === "" || r.jobId.toLowerCase().includes(q)),
     );
     return c.json(
@@ -199,6 +208,34 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     if (typeof form === "string") return c.json({ error: form }, 400);
     return c.json(submitForm(scheduler, form));
   });
+
+  // Retry by hand: durable mode only (core mode answers 409). The body is
+  // JSON, `{}` (nothing to say yet), so the same-origin rules of the
+  // submit route apply.
+  app.post(
+    "/api/jobs/:id/retry",
+    bodyLimit({
+      maxSize: MAX_RETRY_BODY_BYTES,
+      onError: (c) =>
+        c.json({ error: "send an empty JSON object, {}, as the body" }, 413),
+    }),
+    sameOriginJson(),
+    async (c) => {
+      const text = await c.req.text();
+      let body: unknown = {};
+      try {
+        if (text.trim() !== "") body = JSON.parse(text);
+      } catch {
+        return c.json({ error: "the body is not valid JSON; send {}" }, 400);
+      }
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        return c.json({ error: "the body must be a JSON object, {}" }, 400);
+      }
+      const reply = await retryJob(scheduler, c.req.param("id"), "dashboard");
+      if (reply.status === "retried") return c.json(reply);
+      return c.json({ error: reply.error }, retryHttpStatus(reply));
+    },
+  );
 
   app.get("/api/events", (c) =>
     hub.connect({

@@ -133,7 +133,12 @@ export class DashboardMetrics {
         if (record.finishedAt !== undefined) {
           this.#countFinished(record.topic, record.state);
           this.#endToEnd.observe(Math.max(0, record.finishedAt - start) / 1000);
-        } else if (record.state === JobState.DISPATCHED) {
+        } else if (
+          record.state === JobState.DISPATCHED &&
+          !record.retriedByHand?.length
+        ) {
+          // A retry by hand dispatches again long after creation: not a
+          // dispatch latency.
           this.#dispatch.observe(
             Math.max(0, (record.dispatchedAt ?? start) - start) / 1000,
           );
@@ -220,6 +225,56 @@ export class DashboardMetrics {
       "From the job's creation (or its receipt) to its final result.",
       this.#endToEnd.render("cortex_job_end_to_end_latency_seconds"),
     );
+    const durable = scheduler.durable?.stats();
+    if (durable) {
+      // Durable mode only: the backlog as JetStream last told it (sampled
+      // every few seconds in the background, never per scrape) and the
+      // ledger's counters.
+      metric(
+        "cortex_jobs_pending",
+        "gauge",
+        "Jobs in a pool's durable work queues not yet acknowledged: waiting for a worker or held by one.",
+        durable.pools.map((p) =>
+          `cortex_jobs_pending{pool="${label(p.pool)}"} ${p.pending}`
+        ),
+      );
+      metric(
+        "cortex_jobs_oldest_pending_seconds",
+        "gauge",
+        "Age of the oldest job not yet acknowledged in a pool's durable work queues; 0 when none.",
+        durable.pools.map((p) =>
+          `cortex_jobs_oldest_pending_seconds{pool="${
+            label(p.pool)
+          }"} ${p.oldestPendingSeconds}`
+        ),
+      );
+      metric(
+        "cortex_jobs_redelivered",
+        "gauge",
+        "Jobs not yet acknowledged that JetStream delivered more than once (num_redelivered of the pool's work consumers).",
+        durable.pools.map((p) =>
+          `cortex_jobs_redelivered{pool="${label(p.pool)}"} ${p.redelivered}`
+        ),
+      );
+      metric(
+        "cortex_jobs_retried_total",
+        "counter",
+        "Attempts after a job's first, over the ledger's retained history.",
+        [`cortex_jobs_retried_total ${durable.retries}`],
+      );
+      metric(
+        "cortex_jobs_dead_lettered_total",
+        "counter",
+        "Jobs that failed every attempt they were allowed, over the ledger's retained history.",
+        [`cortex_jobs_dead_lettered_total ${durable.deadLettered}`],
+      );
+      metric(
+        "cortex_jobs_duplicate_deliveries_total",
+        "counter",
+        "Attempt reports fenced because the attempt was recorded already, on this replica.",
+        [`cortex_jobs_duplicate_deliveries_total ${durable.duplicateDeliveries}`],
+      );
+    }
     const workers = scheduler.workers.counts();
     metric(
       "cortex_workers",

@@ -48,6 +48,7 @@ export function jobSummary(record: JobRecord): JobSummary {
     submittedAt: record.submittedAt,
     finishedAt: record.finishedAt ?? null,
     error: record.error,
+    ...(record.deadLettered ? { deadLettered: true as const } : {}),
   };
 }
 
@@ -71,11 +72,33 @@ export function jobDetail(record: JobRecord): JobDetail {
       note: record.submitter ? `received from ${record.submitter}` : "received",
     });
   }
+  const retries = record.retriedByHand ?? [];
+  // Each outcome before a retry by hand stays in the history.
+  for (const before of retries) {
+    if (before.dispatchedAt !== undefined) {
+      history.push({
+        state: JobState.DISPATCHED,
+        at: before.dispatchedAt,
+        note: "dispatched",
+      });
+    }
+    if (before.finishedAt !== undefined) {
+      history.push({
+        state: before.state,
+        at: before.finishedAt,
+        note: [before.error, before.deadLettered ? "dead-lettered" : ""]
+          .filter(Boolean).join("; "),
+      });
+    }
+  }
   if (record.dispatchedAt !== undefined) {
+    const last = retries.at(-1);
     history.push({
       state: JobState.DISPATCHED,
       at: record.dispatchedAt,
-      note: `to ${record.subject}`,
+      note: last
+        ? `retried by hand by ${last.by}; to ${record.subject}`
+        : `to ${record.subject}`,
     });
   }
   if (finished) {
@@ -121,6 +144,14 @@ export function jobDetail(record: JobRecord): JobDetail {
     })),
     maxAttempts: record.maxAttempts,
     deadLettered: record.deadLettered,
+    retriedByHand: retries.map((r) => ({
+      at: r.at,
+      by: r.by,
+      state: r.state,
+      error: r.error,
+      deadLettered: r.deadLettered,
+    })),
+    retryable: record.retryable ?? false,
     timings: {
       createdAt: record.createdAt ?? null,
       submittedAt: record.submittedAt,

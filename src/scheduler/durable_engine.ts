@@ -35,9 +35,15 @@ import type { JobTable } from "./job_table.ts";
 import type { LedgerStore } from "./ledger_store.ts";
 import { type DurableCounters, LedgerView } from "./ledger_view.ts";
 import { checkJob } from "./pipeline.ts";
+import {
+  BacklogSampler,
+  type BacklogSource,
+  JetStreamBacklog,
+} from "./backlog.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SafetyChecker } from "./safety.ts";
 import {
+  type DurableService,
   type JobSubmission,
   type JobsView,
   type SchedulerCounters,
@@ -76,6 +82,10 @@ export interface DurableSchedulerOptions {
   log: Logger;
   /** How often deadlines and worker liveness are checked, in ms. Default 1,000. */
   tickMs?: number;
+  /** Where the work queues' backlog is read. Default: this JetStream's consumers. */
+  backlog?: BacklogSource;
+  /** How often the backlog is sampled, in ms. Default 5,000. */
+  backlogIntervalMs?: number;
 }
 
 /** How long a pool's route is reused before the registry is asked again, in ms. */
@@ -118,6 +128,18 @@ export class DurableScheduler implements SchedulerService {
   #subscriptions: { unsubscribe(): void }[] = [];
   #ticker?: ReturnType<typeof setInterval>;
   #pulls: { stop(): void }[] = [];
+  #backlog?: BacklogSampler;
+  /** Backlog, durable counters and retry by hand: see {@linkcode DurableService}. */
+  readonly durable: DurableService = {
+    stats: () => ({
+      pools: this.#backlog?.pools() ?? [],
+      retries: this.durableCounters.retries,
+      deadLettered: this.durableCounters.deadLettered,
+      duplicateDeliveries: this.durableCounters.duplicateDeliveries,
+      sampledAt: this.#backlog?.sampledAt,
+    }),
+    retry: (jobId, by) => this.#intake.retry(jobId, by),
+  };
 
   /** A scheduler over `options`' parts; it does nothing until {@linkcode DurableScheduler.start}. */
   constructor(options: DurableSchedulerOptions) {
@@ -204,6 +226,13 @@ export class DurableScheduler implements SchedulerService {
       ),
     ];
     this.#ticker = setInterval(() => this.tick(), this.#o.tickMs ?? 1_000);
+    this.#backlog = new BacklogSampler({
+      source: this.#o.backlog ??
+        new JetStreamBacklog(await this.#o.js.jetstreamManager()),
+      intervalMs: this.#o.backlogIntervalMs,
+      log,
+    });
+    this.#backlog.start();
   }
 
   /** Stops pulling, watching and the clock. Unacknowledged messages go to other replicas. */
@@ -214,6 +243,7 @@ export class DurableScheduler implements SchedulerService {
     this.#pulls = [];
     this.#stopped.abort();
     clearInterval(this.#ticker);
+    this.#backlog?.stop();
   }
 
   /** Registers an observer; returns a function that removes it. */

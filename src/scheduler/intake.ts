@@ -29,16 +29,26 @@ import {
   recordAttempt,
   recordCoreResult,
   refusedEntry,
+  requestOf,
   resultOf,
+  retryEntry,
+  retryProblem,
   timeOut,
 } from "./ledger.ts";
 import type { LedgerStore } from "./ledger_store.ts";
 import type { DurableCounters } from "./ledger_view.ts";
 import { checkJob } from "./pipeline.ts";
 import type { SafetyChecker } from "./safety.ts";
-import type { SchedulerCounters } from "./service.ts";
+import type { RetryOutcome, SchedulerCounters } from "./service.ts";
 import type { Strategy } from "./strategy.ts";
-import type { ValidationLimits } from "./validation.ts";
+import {
+  boundedJob,
+  clipped,
+  DEFAULT_MAX_JOB_ID_BYTES,
+  MAX_PACKET_ID_BYTES,
+  utf8Length,
+  type ValidationLimits,
+} from "./validation.ts";
 
 /** Where a job goes: the durable work stream, or a core-NATS subject. */
 export type Route = { durable: true } | { durable: false };
@@ -142,21 +152,35 @@ export class DurableIntake {
       submitter: message.senderId,
     });
     if (refusal) {
-      const entry = refusedEntry(job, admission, refusal.state, refusal.reason);
+      // What a refusal keeps is bounded whatever the job sent, as in core
+      // mode (pipeline.ts): the entry, the log line and the result carry
+      // clipped fields only, so a 100 KB id costs a few hundred bytes.
+      const kept = boundedJob(job, this.#p.limits);
+      const traceId = clipped(message.traceId, MAX_PACKET_ID_BYTES);
+      const entry = refusedEntry(
+        kept,
+        {
+          ...admission,
+          traceId,
+          submitter: clipped(message.senderId, MAX_PACKET_ID_BYTES),
+        },
+        refusal.state,
+        refusal.reason,
+      );
       this.#p.log.info(
         `job {job_id} ${
           refusal.state === JobState.DENIED ? "denied" : "refused"
         }: {reason} (trace {trace_id}, topic {topic})`,
         {
-          job_id: job.jobId,
-          trace_id: message.traceId,
-          topic: job.topic,
+          job_id: kept.jobId,
+          trace_id: traceId,
+          topic: kept.topic,
           reason: refusal.reason,
         },
       );
       // Recorded when its id is free; published either way, as core mode does.
-      if (job.jobId !== "") await this.#p.ledger.create(entry);
-      this.#publish(resultOf(entry), message.traceId);
+      if (kept.jobId !== "") await this.#p.ledger.create(entry);
+      this.#publish(resultOf(entry), traceId);
       m.ack();
       return;
     }
@@ -285,6 +309,86 @@ export class DurableIntake {
   }
 
   /**
+   * Starts a job that ended FAILED (dead-lettered or not) or TIMEOUT again,
+   * as new attempts of the same id with its history kept: a compare-and-set
+   * on its ledger entry ({@linkcode retryEntry}: DISPATCHED, a new
+   * deadline, as many attempts again), then a dispatch of the payload the
+   * ledger kept, to the route its topic has now. Of two requests at once
+   * one wins; the other is told the job is DISPATCHED. Throws when the
+   * ledger or the stream cannot be reached (a job written DISPATCHED whose
+   * dispatch was not stored times out, and can be retried again).
+   */
+  async retry(jobId: string, by: string): Promise<RetryOutcome> {
+    const maxId = this.#p.limits.maxJobIdBytes ?? DEFAULT_MAX_JOB_ID_BYTES;
+    if (utf8Length(jobId) > maxId) {
+      // No job was admitted with such an id: not worth a ledger key.
+      return {
+        status: "unknown",
+        jobId: clipped(jobId, maxId),
+        reason: `no job has an id over ${maxId} bytes`,
+      };
+    }
+    const held = await this.#p.ledger.get(jobId);
+    if (!held) {
+      return {
+        status: "unknown",
+        jobId,
+        reason:
+          `the ledger holds no job "${jobId}" (never submitted, or older than CORTEX_HISTORY_MS)`,
+      };
+    }
+    const problem = retryProblem(held.entry);
+    if (problem) return { status: "conflict", jobId, reason: problem };
+    const now = this.#clock();
+    const subject = this.#p.strategy.route(requestOf(held.entry));
+    const route = this.#p.route(held.entry.topic).durable
+      ? workSubject(subject)
+      : subject;
+    let fenced: string | undefined;
+    const outcome = await this.#p.ledger.change(jobId, (entry) => {
+      fenced = retryProblem(entry);
+      return retryEntry(entry, {
+        by,
+        now,
+        subject: route,
+        deadline: now + this.#p.timeoutMs,
+      });
+    });
+    if (!outcome || !outcome.changed) {
+      return {
+        status: outcome ? "conflict" : "unknown",
+        jobId,
+        reason: fenced ?? `job ${jobId} changed while it was retried`,
+      };
+    }
+    const { entry } = outcome;
+    const request = requestOf(entry);
+    const message = packet({ case: "jobRequest", value: request }, {
+      traceId: entry.traceId,
+      senderId: this.#p.senderId,
+    });
+    await this.#dispatch(entry, message, encodePacket(message));
+    this.#p.log.info(
+      "job {job_id} retried by hand by {by}: attempts {first} to {max} on {subject} (trace {trace_id})",
+      {
+        job_id: entry.jobId,
+        by,
+        first: request.attemptBase + 1,
+        max: entry.maxAttempts,
+        subject: entry.subject,
+        trace_id: entry.traceId,
+      },
+    );
+    return {
+      status: "retried",
+      jobId,
+      subject: entry.subject,
+      firstAttempt: request.attemptBase + 1,
+      maxAttempts: entry.maxAttempts,
+    };
+  }
+
+  /**
    * Sends the job to its subject: into `CORTEX_WORK` with message id
    * `<id>#work` (a second dispatch of it is dropped by the stream), awaited
    * until stored; or, on the core route, to its topic on core NATS. The
@@ -298,13 +402,15 @@ export class DurableIntake {
   ): Promise<void> {
     const job = message.payload.value as JobRequest;
     let bytes = raw;
-    if (job.maxAttempts !== entry.maxAttempts) {
+    const base = entry.attemptBase ?? 0;
+    if (job.maxAttempts !== entry.maxAttempts || job.attemptBase !== base) {
       job.maxAttempts = entry.maxAttempts;
+      job.attemptBase = base;
       bytes = encodePacket(message);
     }
     if (entry.subject.startsWith(workSubject(""))) {
       await this.#p.js.publish(entry.subject, bytes, {
-        msgID: workMessageId(entry.jobId),
+        msgID: workMessageId(entry.jobId, entry.attemptBase ?? 0),
       });
     } else {
       this.#p.bus.publishRaw(entry.subject, bytes);

@@ -90,6 +90,28 @@ export interface JobRecord {
   maxAttempts: number;
   /** It failed every attempt it was allowed and waits on the dead-letter list. */
   deadLettered: boolean;
+  /** Each retry by hand (durable mode), oldest first; absent when none. */
+  retriedByHand?: readonly HandRetryRecord[];
+  /** It can be retried by hand now (durable mode; absent in core mode). */
+  retryable?: boolean;
+}
+
+/** One retry by hand of a job, and how the job had ended before it. */
+export interface HandRetryRecord {
+  /** Epoch ms it was dispatched again. */
+  at: number;
+  /** Who asked. */
+  by: string;
+  /** The final state it had. */
+  state: FinalState;
+  /** Its error then. */
+  error: string;
+  /** It was dead-lettered then. */
+  deadLettered: boolean;
+  /** When it had been dispatched before. */
+  dispatchedAt?: number;
+  /** When it had ended. */
+  finishedAt?: number;
 }
 
 /** Options for {@linkcode JobTable}. */
@@ -288,7 +310,9 @@ export class JobTable {
     const now = this.#clock();
     const out: JobRecord[] = [];
     for (const record of this.#inflight.values()) {
-      if (out.length >= limit || now - record.submittedAt < this.#timeoutMs) {
+      // From its latest dispatch: a job retried by hand has a new deadline.
+      const since = record.dispatchedAt ?? record.submittedAt;
+      if (out.length >= limit || now - since < this.#timeoutMs) {
         break;
       }
       out.push(record);

@@ -10,7 +10,10 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import { JobResultSchema } from "../gen/cortex/v1/cortex_pb.ts";
+import {
+  JobRequestSchema,
+  JobResultSchema,
+} from "../gen/cortex/v1/cortex_pb.ts";
 import type { JobRequest, JobResult } from "../bus/messages.ts";
 import { isFinalAttempt } from "../bus/durable/layout.ts";
 import {
@@ -38,7 +41,8 @@ export type LedgerChange =
   | "created"
   | "attempt"
   | "final"
-  | "duplicate";
+  | "duplicate"
+  | "retried";
 
 /** One job in the ledger. Times are epoch ms. */
 export interface LedgerEntry {
@@ -64,12 +68,26 @@ export interface LedgerEntry {
   payloadBytes: number;
   /** The payload's first KiB as text. */
   payloadPreview: string;
+  /**
+   * The whole payload, base64 (bounded by `CORTEX_MAX_PAYLOAD_BYTES`, which
+   * admission checks), so a retry by hand can send the job again; absent
+   * for refused jobs and for entries written before it was kept.
+   */
+  payload?: string;
   /** Where it is in its life. */
   state: JobState;
   /** The subject it was dispatched to ("" when refused). */
   subject: string;
-  /** How many attempts it may take. */
+  /** How many attempts it may take, counting those before each retry by hand. */
   maxAttempts: number;
+  /**
+   * Attempts allowed before its latest dispatch (0, or absent, for the
+   * first): reports of attempts up to it belong to an earlier dispatch and
+   * are fenced. Each retry by hand sets it to the `maxAttempts` before.
+   */
+  attemptBase?: number;
+  /** Each retry by hand, oldest first; absent when never retried. */
+  retriedByHand?: HandRetry[];
   /** Every attempt recorded, oldest first. */
   attempts: AttemptRecord[];
   /** The worker of the final outcome. */
@@ -102,6 +120,26 @@ export interface LedgerEntry {
   finishedAt?: number;
   /** When it is TIMEOUT unless final before. */
   deadline: number;
+}
+
+/** One retry by hand: who asked, when, and how the job had ended before. */
+export interface HandRetry {
+  /** When it was dispatched again. */
+  at: number;
+  /** Who asked (the dashboard, or the sender id of a `sys.job.retry` request). */
+  by: string;
+  /** The final state it had. */
+  state: FinalState;
+  /** Its error then. */
+  error: string;
+  /** It was dead-lettered then. */
+  deadLettered: boolean;
+  /** When it had been dispatched before. */
+  dispatchedAt?: number;
+  /** When it had ended. */
+  finishedAt?: number;
+  /** The worker of that outcome. */
+  workerId: string;
 }
 
 const encoder = new TextEncoder();
@@ -182,6 +220,7 @@ export function admittedEntry(
     envVars: { ...job.envVars },
     payloadBytes: job.payload.length,
     payloadPreview: preview(job.payload),
+    payload: job.payload.length > 0 ? toBase64(job.payload) : undefined,
     state: JobState.DISPATCHED,
     subject: admission.subject,
     maxAttempts: admission.maxAttempts,
@@ -213,6 +252,7 @@ export function refusedEntry(
   const entry = admittedEntry(job, admission);
   entry.state = state;
   entry.subject = "";
+  entry.payload = undefined;
   entry.dispatchedAt = undefined;
   entry.finishedAt = admission.now;
   entry.error = reason;
@@ -238,6 +278,9 @@ export function recordAttempt(
 ): LedgerEntry | undefined {
   const attempt = Math.max(1, result.attempts);
   if (isFinal(entry.state)) return undefined;
+  // An attempt of a dispatch before the latest retry by hand: that
+  // dispatch's message may still be delivered (a job that timed out).
+  if (attempt <= (entry.attemptBase ?? 0)) return undefined;
   if (entry.attempts.some((a) => a.attempt === attempt)) return undefined;
   const state = finalState(result.status);
   const failed = state !== JobState.COMPLETED;
@@ -268,7 +311,10 @@ export function recordCoreResult(
 ): LedgerEntry | undefined {
   if (isFinal(entry.state)) return undefined;
   const state = finalState(result.status);
-  const attempt = entry.attempts.length + 1;
+  const attempt = Math.max(
+    entry.attemptBase ?? 0,
+    ...entry.attempts.map((a) => a.attempt),
+  ) + 1;
   const attempts = [...entry.attempts, {
     attempt,
     workerId: result.workerId,
@@ -296,6 +342,101 @@ export function timeOut(
     finishedAt: now,
     change: "final",
   };
+}
+
+/** What a retry by hand needs besides the entry. */
+export interface RetryRequest {
+  /** Who asks. */
+  by: string;
+  /** Now. */
+  now: number;
+  /** Where it is dispatched now (the route may have changed). */
+  subject: string;
+  /** When it times out unless final before. */
+  deadline: number;
+}
+
+/**
+ * Why the job of `entry` cannot be retried by hand, or `undefined` when it
+ * can: it must have ended FAILED (dead-lettered or not) or TIMEOUT after
+ * being dispatched, and its payload must be kept.
+ */
+export function retryProblem(entry: LedgerEntry): string | undefined {
+  if (entry.state !== JobState.FAILED && entry.state !== JobState.TIMEOUT) {
+    return `job ${entry.jobId} is ${entry.state}: only a job that ended FAILED (dead-lettered or not) or TIMEOUT can be retried`;
+  }
+  if (entry.dispatchedAt === undefined || entry.subject === "") {
+    return `job ${entry.jobId} was refused at submission (${entry.error}): it never ran, and would be refused again; submit a corrected job under a new id`;
+  }
+  if (entry.payloadBytes > 0 && entry.payload === undefined) {
+    return `job ${entry.jobId} was admitted by a version that did not keep payloads: it cannot be sent again; submit it anew under a new id`;
+  }
+  return undefined;
+}
+
+/**
+ * The entry of a job retried by hand: DISPATCHED again to `retry.subject`
+ * with a new deadline, as many attempts again as its last dispatch was
+ * allowed (numbered after them), its outcome cleared and kept in
+ * {@linkcode LedgerEntry.retriedByHand}; its attempts stay. `undefined`
+ * when {@linkcode retryProblem} says it cannot be retried (a replica or a
+ * second request did it first).
+ */
+export function retryEntry(
+  entry: LedgerEntry,
+  retry: RetryRequest,
+): LedgerEntry | undefined {
+  if (retryProblem(entry) !== undefined) return undefined;
+  const base = entry.attemptBase ?? 0;
+  const perDispatch = Math.max(1, entry.maxAttempts - base);
+  const before: HandRetry = {
+    at: retry.now,
+    by: retry.by,
+    state: entry.state as FinalState,
+    error: entry.error,
+    deadLettered: entry.deadLettered,
+    dispatchedAt: entry.dispatchedAt,
+    finishedAt: entry.finishedAt,
+    workerId: entry.workerId,
+  };
+  return {
+    ...entry,
+    state: JobState.DISPATCHED,
+    subject: retry.subject,
+    attemptBase: entry.maxAttempts,
+    maxAttempts: entry.maxAttempts + perDispatch,
+    retriedByHand: [...(entry.retriedByHand ?? []), before],
+    workerId: "",
+    executionMs: 0,
+    resultPtr: "",
+    outputBytes: 0,
+    output: "",
+    error: "",
+    deadLettered: false,
+    dispatchedAt: retry.now,
+    finishedAt: undefined,
+    deadline: retry.deadline,
+    change: "retried",
+  };
+}
+
+/**
+ * The request to dispatch for an entry (a retry by hand sends it again):
+ * the job as submitted, its payload from the ledger, its attempts and the
+ * base they are numbered after.
+ */
+export function requestOf(entry: LedgerEntry): JobRequest {
+  return create(JobRequestSchema, {
+    jobId: entry.jobId,
+    topic: entry.topic,
+    priority: entry.priority,
+    contextPtr: entry.contextPtr,
+    adapterId: entry.adapterId,
+    envVars: { ...entry.envVars },
+    payload: entry.payload ? fromBase64(entry.payload) : new Uint8Array(),
+    maxAttempts: entry.maxAttempts,
+    attemptBase: entry.attemptBase ?? 0,
+  });
 }
 
 function finish(
@@ -368,5 +509,10 @@ export function recordOf(entry: LedgerEntry): JobRecord {
     attempts: entry.attempts,
     maxAttempts: entry.maxAttempts,
     deadLettered: entry.deadLettered,
+    retriedByHand: entry.retriedByHand,
+    retryable: entry.state === JobState.FAILED ||
+        entry.state === JobState.TIMEOUT
+      ? retryProblem(entry) === undefined
+      : false,
   };
 }

@@ -55,15 +55,23 @@ const ZERO: Counted = {
   deadLettered: 0,
 };
 
-/** What an entry, as it is, adds to the counters. */
+/**
+ * What an entry, as it is, adds to the counters. A job retried by hand
+ * counts each of its outcomes (the ones before each retry, kept in
+ * `retriedByHand`, and the latest) and each dispatch, so a retry never
+ * makes a counter go down.
+ */
 export function contribution(entry: LedgerEntry): Counted {
   const counted = { ...ZERO };
   counted.submitted = 1;
-  if (entry.dispatchedAt !== undefined) counted.dispatched = 1;
+  const earlier = entry.retriedByHand ?? [];
+  if (entry.dispatchedAt !== undefined) counted.dispatched = 1 + earlier.length;
   if (isFinal(entry.state)) counted[finalCountKey(entry.state)] = 1;
+  for (const before of earlier) counted[finalCountKey(before.state)]++;
   counted.duplicates = entry.duplicates;
   counted.retries = Math.max(0, entry.attempts.length - 1);
-  counted.deadLettered = entry.deadLettered ? 1 : 0;
+  counted.deadLettered = (entry.deadLettered ? 1 : 0) +
+    earlier.filter((before) => before.deadLettered).length;
   return counted;
 }
 
@@ -80,14 +88,18 @@ function changeOnly(entry: LedgerEntry): Counted {
       return { ...ZERO, duplicates: 1 };
     case "attempt":
       return { ...ZERO, retries: 1 };
-    case "final":
-      return {
-        ...whole,
-        submitted: 0,
-        dispatched: 0,
-        duplicates: 0,
-        retries: 0,
-      };
+    case "retried":
+      // The dispatch is new; the outcome before it was counted when it
+      // was written. Its first new attempt is a retry too when it comes.
+      return { ...ZERO, dispatched: 1 };
+    case "final": {
+      // Only the outcome this write made; earlier ones (before a retry by
+      // hand) were counted when they were written.
+      const final = { ...ZERO };
+      if (isFinal(entry.state)) final[finalCountKey(entry.state)] = 1;
+      final.deadLettered = entry.deadLettered ? 1 : 0;
+      return final;
+    }
   }
 }
 

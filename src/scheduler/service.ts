@@ -100,6 +100,75 @@ export type SubmitOutcome =
     state: string;
   };
 
+/** What became of a request to retry a job by hand. */
+export type RetryOutcome =
+  | {
+    /** Dispatched again. */
+    status: "retried";
+    /** The job's id. */
+    jobId: string;
+    /** Where it was dispatched. */
+    subject: string;
+    /** The number of its first new attempt. */
+    firstAttempt: number;
+    /** How many attempts it may now take in all. */
+    maxAttempts: number;
+  }
+  | {
+    /** The ledger holds no such job (never submitted, or expired). */
+    status: "unknown";
+    /** The job's id. */
+    jobId: string;
+    /** Why, in words a user can act on. */
+    reason: string;
+  }
+  | {
+    /** It is not in a state a retry may start from. */
+    status: "conflict";
+    /** The job's id. */
+    jobId: string;
+    /** Why, in words a user can act on. */
+    reason: string;
+  };
+
+/** The backlog of one worker pool's durable work queues. */
+export interface PoolBacklog {
+  /** The pool: the last token of its topics (`echo` for `job.echo`). */
+  pool: string;
+  /** Jobs waiting for a worker or held by one, not yet acknowledged. */
+  pending: number;
+  /** Age of the oldest of them, in seconds; 0 when none. */
+  oldestPendingSeconds: number;
+  /** Of them, those delivered more than once (JetStream's `num_redelivered`). */
+  redelivered: number;
+}
+
+/** What durable mode adds to `/metrics`. */
+export interface DurableStats {
+  /** Each pool with a durable work queue, as last sampled (every few seconds). */
+  pools: readonly PoolBacklog[];
+  /** Attempts after a job's first, over the ledger's history. */
+  retries: number;
+  /** Jobs that failed every attempt, over the ledger's history. */
+  deadLettered: number;
+  /** Attempt reports fenced as recorded already, on this replica. */
+  duplicateDeliveries: number;
+  /** Epoch ms of the backlog sample; `undefined` before the first. */
+  sampledAt?: number;
+}
+
+/** What a scheduler in durable mode offers besides {@linkcode SchedulerService}. */
+export interface DurableService {
+  /** Backlog and durable counters; cheap (the backlog is sampled in the background). */
+  stats(): DurableStats;
+  /**
+   * Starts a job that ended FAILED (dead-lettered or not) or TIMEOUT again
+   * as new attempts of the same id, its history kept. Rejects when the
+   * ledger or the stream cannot be reached.
+   */
+  retry(jobId: string, by: string): Promise<RetryOutcome>;
+}
+
 /** Told of every change. Calls run in the scheduler's hot path: keep them cheap. */
 export interface SchedulerObserver {
   /** A job was dispatched, refused or finished. */
@@ -153,4 +222,6 @@ export interface SchedulerService {
   submit(job: JobSubmission): SubmitOutcome;
   /** Registers an observer; returns a function that removes it. */
   observe(observer: SchedulerObserver): () => void;
+  /** Durable mode's backlog, counters and retry by hand; absent in core mode. */
+  readonly durable?: DurableService;
 }

@@ -38,6 +38,10 @@ usage: deno task submit [options]
                      (default 65s, past the scheduler's 60 s job timeout)
   --no-wait          publish and exit without waiting for results
   --json             one JSON object per job, then {"summary": …}
+  --retry ID         instead of submitting: start job ID again (durable mode;
+                     a job that ended FAILED, dead-lettered or TIMEOUT) as new
+                     attempts of the same id, its history kept; the other
+                     flags but --json are ignored (exit 0 started, 1 refused)
   --help             this text
 
 environment: NATS_URL (default nats://127.0.0.1:4222), CORTEX_DURABILITY
@@ -68,6 +72,8 @@ export interface SubmitOptions {
   wait: boolean;
   /** One JSON object per line instead of text. */
   json: boolean;
+  /** Retry this job by hand instead of submitting (`--retry`). */
+  retry?: string;
 }
 
 function positiveInt(flag: string, raw: string): number {
@@ -100,6 +106,11 @@ function attempts(raw: string): number {
     );
   }
   return n;
+}
+
+function retryId(raw: string): string {
+  if (raw.trim() === "") throw new UsageError("--retry: expected a job id");
+  return raw;
 }
 
 /** A priority by name in any case, or by its wire number. */
@@ -143,6 +154,7 @@ export async function parseSubmitArgs(
       timeout: { type: "string", default: "65s" },
       "no-wait": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      retry: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -172,5 +184,6 @@ export async function parseSubmitArgs(
     timeoutMs: duration(values.timeout),
     wait: !values["no-wait"],
     json: values.json,
+    ...(values.retry !== undefined ? { retry: retryId(values.retry) } : {}),
   };
 }

@@ -268,11 +268,18 @@ export class DurableFeed {
     traceId: string,
   ): Promise<void> {
     const o = this.#o;
-    const attempt = msg.info.deliveryCount;
+    // A retry by hand dispatches the job again after the attempts it was
+    // allowed before (`attemptBase`): its deliveries count from 1 again,
+    // its attempts go on from there, so their numbers and report ids are new.
+    const base = Math.max(0, job.attemptBase);
+    const attempt = base + msg.info.deliveryCount;
     // 0 is "not said": the scheduler fills its default before dispatch, so
     // a 0 here came from elsewhere and gets one attempt. JetStream stops
-    // redelivering after MAX_DELIVER, so no job may count on more.
-    const maxAttempts = Math.min(Math.max(1, job.maxAttempts), MAX_DELIVER);
+    // redelivering after MAX_DELIVER, so no dispatch may count on more.
+    const maxAttempts = Math.min(
+      Math.max(base + 1, job.maxAttempts),
+      base + MAX_DELIVER,
+    );
     const started = performance.now();
     let outcome: JobOutcome;
     if (attempt > maxAttempts) {

@@ -107,10 +107,19 @@ export function ledgerKey(jobId: string): string {
 /**
  * The message id of a job's dispatch: the stream drops a second publish of
  * the same id within its dedupe window, so a scheduler that crashed
- * between ledger and dispatch can safely dispatch again.
+ * between ledger and dispatch can safely dispatch again. A retry by hand
+ * dispatches the job anew after the `attemptBase` attempts it was allowed
+ * before: `<id>#work#<attemptBase>`, which grows with each retry, so the
+ * stream never drops a retry as a repeat of an earlier dispatch.
+ *
+ * @example
+ * ```ts
+ * workMessageId("job-1"); // "job-1#work"
+ * workMessageId("job-1", 3); // "job-1#work#3" (the first retry of a 3-attempt job)
+ * ```
  */
-export function workMessageId(jobId: string): string {
-  return `${jobId}#work`;
+export function workMessageId(jobId: string, attemptBase = 0): string {
+  return attemptBase > 0 ? `${jobId}#work#${attemptBase}` : `${jobId}#work`;
 }
 
 /** The message id of a worker's report of one attempt. */

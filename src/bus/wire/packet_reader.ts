@@ -150,6 +150,7 @@ function jobRequest(end: number): JobRequest {
     envVars: {},
     payload: EMPTY,
     maxAttempts: 0,
+    attemptBase: 0,
   };
   while (pos < end) {
     const tag = varint();
@@ -198,6 +199,10 @@ function jobRequest(end: number): JobRequest {
       case 21:
         expect(tag, 0);
         m.maxAttempts = varint32();
+        break;
+      case 22:
+        expect(tag, 0);
+        m.attemptBase = varint32();
         break;
       default:
         throw FALLBACK;

@@ -187,6 +187,7 @@ function jobRequest(m: JobRequest): void {
   }
   bytes(20, m.payload);
   enumOrInt32(21, m.maxAttempts);
+  enumOrInt32(22, m.attemptBase);
 }
 
 function jobResult(m: JobResult): void {
