@@ -21,32 +21,27 @@ import { RESULT } from "../bus/subjects.ts";
 import { workMessageId, workSubject } from "../bus/durable/layout.ts";
 import { isFinal, JobState } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
+import { type LedgerEntry, resultOf } from "./ledger.ts";
 import {
   type Admission,
   admittedEntry,
   duplicateSubmission,
-  type LedgerEntry,
   recordAttempt,
   recordCoreResult,
   refusedEntry,
-  requestOf,
-  resultOf,
-  retryEntry,
-  retryProblem,
   timeOut,
-} from "./ledger.ts";
+} from "./ledger_changes.ts";
 import type { LedgerStore } from "./ledger_store.ts";
 import type { DurableCounters } from "./ledger_view.ts";
 import { checkJob } from "./pipeline.ts";
 import type { SafetyChecker } from "./safety.ts";
 import type { RetryOutcome, SchedulerCounters } from "./service.ts";
+import { retryByHand } from "./retry_by_hand.ts";
 import type { Strategy } from "./strategy.ts";
 import {
   boundedJob,
   clipped,
-  DEFAULT_MAX_JOB_ID_BYTES,
   MAX_PACKET_ID_BYTES,
-  utf8Length,
   type ValidationLimits,
 } from "./validation.ts";
 
@@ -309,83 +304,15 @@ export class DurableIntake {
   }
 
   /**
-   * Starts a job that ended FAILED (dead-lettered or not) or TIMEOUT again,
-   * as new attempts of the same id with its history kept: a compare-and-set
-   * on its ledger entry ({@linkcode retryEntry}: DISPATCHED, a new
-   * deadline, as many attempts again), then a dispatch of the payload the
-   * ledger kept, to the route its topic has now. Of two requests at once
-   * one wins; the other is told the job is DISPATCHED. Throws when the
-   * ledger or the stream cannot be reached (a job written DISPATCHED whose
-   * dispatch was not stored times out, and can be retried again).
+   * Starts a job that ended FAILED or TIMEOUT again, as new attempts of the
+   * same id with its history kept: see {@linkcode retryByHand}.
    */
-  async retry(jobId: string, by: string): Promise<RetryOutcome> {
-    const maxId = this.#p.limits.maxJobIdBytes ?? DEFAULT_MAX_JOB_ID_BYTES;
-    if (utf8Length(jobId) > maxId) {
-      // No job was admitted with such an id: not worth a ledger key.
-      return {
-        status: "unknown",
-        jobId: clipped(jobId, maxId),
-        reason: `no job has an id over ${maxId} bytes`,
-      };
-    }
-    const held = await this.#p.ledger.get(jobId);
-    if (!held) {
-      return {
-        status: "unknown",
-        jobId,
-        reason:
-          `the ledger holds no job "${jobId}" (never submitted, or older than CORTEX_HISTORY_MS)`,
-      };
-    }
-    const problem = retryProblem(held.entry);
-    if (problem) return { status: "conflict", jobId, reason: problem };
-    const now = this.#clock();
-    const subject = this.#p.strategy.route(requestOf(held.entry));
-    const route = this.#p.route(held.entry.topic).durable
-      ? workSubject(subject)
-      : subject;
-    let fenced: string | undefined;
-    const outcome = await this.#p.ledger.change(jobId, (entry) => {
-      fenced = retryProblem(entry);
-      return retryEntry(entry, {
-        by,
-        now,
-        subject: route,
-        deadline: now + this.#p.timeoutMs,
-      });
-    });
-    if (!outcome || !outcome.changed) {
-      return {
-        status: outcome ? "conflict" : "unknown",
-        jobId,
-        reason: fenced ?? `job ${jobId} changed while it was retried`,
-      };
-    }
-    const { entry } = outcome;
-    const request = requestOf(entry);
-    const message = packet({ case: "jobRequest", value: request }, {
-      traceId: entry.traceId,
-      senderId: this.#p.senderId,
-    });
-    await this.#dispatch(entry, message, encodePacket(message));
-    this.#p.log.info(
-      "job {job_id} retried by hand by {by}: attempts {first} to {max} on {subject} (trace {trace_id})",
-      {
-        job_id: entry.jobId,
-        by,
-        first: request.attemptBase + 1,
-        max: entry.maxAttempts,
-        subject: entry.subject,
-        trace_id: entry.traceId,
-      },
+  retry(jobId: string, by: string): Promise<RetryOutcome> {
+    return retryByHand(
+      this.#p,
+      (entry, message, raw) => this.#dispatch(entry, message, raw),
+      { jobId, by, now: this.#clock() },
     );
-    return {
-      status: "retried",
-      jobId,
-      subject: entry.subject,
-      firstAttempt: request.attemptBase + 1,
-      maxAttempts: entry.maxAttempts,
-    };
   }
 
   /**

@@ -11,15 +11,17 @@ import {
   JobStatus,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import {
-  admittedEntry,
   type LedgerEntry,
+  requestOf,
+  retryProblem,
+} from "../../src/scheduler/ledger.ts";
+import {
+  admittedEntry,
   recordAttempt,
   refusedEntry,
-  requestOf,
   retryEntry,
-  retryProblem,
   timeOut,
-} from "../../src/scheduler/ledger.ts";
+} from "../../src/scheduler/ledger_changes.ts";
 import {
   type DurableCounters,
   LedgerView,

@@ -11,18 +11,20 @@ import {
   JobStatus,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import {
-  admittedEntry,
   decodeEntry,
-  duplicateSubmission,
   encodeEntry,
   type LedgerEntry,
+  recordOf,
+  resultOf,
+} from "../../src/scheduler/ledger.ts";
+import {
+  admittedEntry,
+  duplicateSubmission,
   recordAttempt,
   recordCoreResult,
-  recordOf,
   refusedEntry,
-  resultOf,
   timeOut,
-} from "../../src/scheduler/ledger.ts";
+} from "../../src/scheduler/ledger_changes.ts";
 import {
   type DurableCounters,
   LedgerView,
