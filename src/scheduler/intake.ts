@@ -37,6 +37,7 @@ import { checkJob } from "./pipeline.ts";
 import type { SafetyChecker } from "./safety.ts";
 import type { RetryOutcome, SchedulerCounters } from "./service.ts";
 import { retryByHand } from "./retry_by_hand.ts";
+import { Ring } from "./ring.ts";
 import type { Strategy } from "./strategy.ts";
 import {
   boundedJob,
@@ -80,6 +81,13 @@ export interface IntakeParts {
   clock?: () => number;
 }
 
+/**
+ * Final results this replica remembers publishing: enough to cover every
+ * report that can be redelivered at once (the attempt consumer's max ack
+ * pending is 1,024) many times over.
+ */
+const PUBLISHED_MEMORY = 16_384;
+
 function millis(message: BusPacket): number | undefined {
   const ts = message.createdAt;
   return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : undefined;
@@ -97,6 +105,10 @@ function millis(message: BusPacket): number | undefined {
 export class DurableIntake {
   readonly #p: IntakeParts;
   readonly #clock: () => number;
+  /** The jobs whose final result this replica published, newest last. */
+  readonly #published = new Set<string>();
+  /** {@linkcode DurableIntake.#published} in the order added: the eviction order. */
+  readonly #publishedOrder = new Ring<string>();
 
   /** An intake over `parts`. */
   constructor(parts: IntakeParts) {
@@ -251,12 +263,20 @@ export class DurableIntake {
     }
     const { entry, changed } = outcome;
     if (!changed) {
-      // Recorded already: a redelivery (the acknowledgement was lost with
-      // a replica or a nats-server restart). Its result is not published
-      // again, so clients see one result per job; in the rare case that a
-      // replica died between recording and publishing, clients find the
-      // outcome in the ledger (the submit CLI looks there).
+      // Recorded already: a redelivery, its acknowledgement lost with a
+      // replica or a nats-server restart. A replica that died between
+      // recording and publishing took the result with it (publishes leave
+      // in the next write), so a replica that has not published it itself
+      // does now; one that has (its publish waits to be resent after a
+      // reconnect) does not, so clients see the result once.
       this.#p.durable.duplicateDeliveries++;
+      const last = entry.attempts.at(-1);
+      if (
+        isFinal(entry.state) && m.info.deliveryCount > 1 &&
+        last?.attempt === attempt && !this.#published.has(entry.jobId)
+      ) {
+        this.#publishFinal(entry, report, attempt);
+      }
       m.ack();
       return;
     }
@@ -345,6 +365,13 @@ export class DurableIntake {
   }
 
   #publishFinal(entry: LedgerEntry, report: JobResult, attempt: number): void {
+    if (!this.#published.has(entry.jobId)) {
+      this.#published.add(entry.jobId);
+      this.#publishedOrder.push(entry.jobId);
+      if (this.#publishedOrder.size > PUBLISHED_MEMORY) {
+        this.#published.delete(this.#publishedOrder.shift()!);
+      }
+    }
     const result = resultOf(entry);
     result.output = report.output;
     result.attempts = attempt;

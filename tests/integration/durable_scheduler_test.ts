@@ -365,9 +365,12 @@ Deno.test("durable: a scheduler killed (SIGKILL) mid-load of 200 jobs and restar
     await using worker = await standInWorker(nats.url);
     await using client = await resultWatcher(nats.url);
     const ids = Array.from({ length: 200 }, (_, i) => `e-${i}`);
+    // Paced (about 2 s for the 200) so the kill lands mid-load however
+    // fast the machine is.
     const publishing = (async () => {
       for (const id of ids) {
         await client.js.publish(SUBMIT, submission(id), { msgID: id });
+        await new Promise((r) => setTimeout(r, 10));
       }
     })();
     await eventually(() => client.results.size >= 20, {
