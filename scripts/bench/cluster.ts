@@ -75,11 +75,19 @@ export class Cortex {
   readonly scheduler: Child;
   readonly workers: Child[];
   readonly dashboardUrl: string;
+  /** How long each process may take to exit after SIGTERM before SIGKILL. */
+  readonly graceMs: number;
 
-  private constructor(scheduler: Child, workers: Child[], url: string) {
+  private constructor(
+    scheduler: Child,
+    workers: Child[],
+    url: string,
+    graceMs: number,
+  ) {
     this.scheduler = scheduler;
     this.workers = workers;
     this.dashboardUrl = url;
+    this.graceMs = graceMs;
   }
 
   static async start(
@@ -144,7 +152,14 @@ export class Cortex {
           },
         ),
     );
-    const cortex = new Cortex(scheduler, workers, `http://127.0.0.1:${port}`);
+    // A profiled process writes its profile as it exits, which takes a
+    // while after a long run: it is not killed before it has.
+    const cortex = new Cortex(
+      scheduler,
+      workers,
+      `http://127.0.0.1:${port}`,
+      options.profile ? 120_000 : 10_000,
+    );
     try {
       await scheduler.waitFor(
         options.durable ? /durability: jetstream/ : /durability: core/,
@@ -174,7 +189,9 @@ export class Cortex {
 
   async stop(): Promise<void> {
     await Promise.all(
-      [this.scheduler, ...this.workers].map((c) => c.stop("SIGTERM")),
+      [this.scheduler, ...this.workers].map((c) =>
+        c.stop("SIGTERM", this.graceMs)
+      ),
     );
   }
 }
