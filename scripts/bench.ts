@@ -10,7 +10,11 @@
  * 2. latency: jobs one at a time, same baselines;
  * 3. fleet: scenario 1 while 1,000 simulated workers heartbeat every second;
  * 4. history: 200,000 jobs, scheduler memory at 20k, 100k and 200k;
- * 5. dashboard: scenario 1 with 50 SSE clients on `/api/events`.
+ * 5. dashboard: scenario 1 with 50 SSE clients on `/api/events`;
+ * d1–d3. durable mode (`CORTEX_DURABILITY=jetstream`): throughput and
+ *    one-at-a-time latency beside the JetStream floor of one stored hop,
+ *    and the scheduler's memory over 200,000 durable jobs, on nats-servers
+ *    of their own (scenarios 1–5 run in core mode).
  *
  * Prints a table and the targets met or not; `--json [FILE]` writes the
  * same as one JSON document (to FILE, or to standard output with the table
@@ -48,6 +52,7 @@ import {
 import { dashboard } from "./bench/scenarios/dashboard.ts";
 import { fleet } from "./bench/scenarios/fleet.ts";
 import { history } from "./bench/scenarios/history.ts";
+import { durable } from "./bench/scenarios/durable.ts";
 import { latency, throughput } from "./bench/scenarios/throughput.ts";
 
 async function machine(): Promise<BenchDocument["machine"]> {
@@ -116,6 +121,7 @@ async function main(): Promise<number> {
     baselines = undefined;
     const s3 = await fleet(nc, nats, sizes);
     const s4 = await history(nc, nats, sizes);
+    const d = await durable(sizes, { profile: args.profile });
 
     const scenarios = {
       throughput: s1,
@@ -123,6 +129,9 @@ async function main(): Promise<number> {
       fleet: s3,
       history: s4,
       dashboard: s5,
+      durable_throughput: d.throughput,
+      durable_latency: d.latency,
+      durable_history: d.history,
     };
     const doc: BenchDocument = {
       mode: args.quick ? "quick" : "full",

@@ -14,7 +14,7 @@ usage: deno task bench [--quick] [--json [FILE]] [--profile DIR]
   --json [FILE]   write the results as one JSON document to FILE (relative
                   to the project root), or to standard output (the table then
                   goes to standard error)
-  --profile DIR   run the scheduler and workers of scenarios 1, 2 and 5 with
+  --profile DIR   run the scheduler and workers of scenarios 1, 2, 5, d1 and d2 with
                   --cpu-prof, writing .cpuprofile files to DIR
   --help          this text`;
 
@@ -35,6 +35,12 @@ export interface Sizes {
   sseClients: number;
   sseProbes: number;
   sseJobs: number;
+  /** Durable d1: jobs per round (rounds as scenario 1's). */
+  durableJobs: number;
+  /** Durable d2: jobs one at a time (rounds as scenario 2's). */
+  durableLatencyJobs: number;
+  /** Durable d3: scheduler memory read after this many durable jobs. */
+  durableHistoryCheckpoints: number[];
 }
 
 /** A full run: the sizes `docs/performance.md` reports. */
@@ -52,6 +58,9 @@ export const FULL: Sizes = {
   sseClients: 50,
   sseProbes: 5,
   sseJobs: 20_000,
+  durableJobs: 20_000,
+  durableLatencyJobs: 2_000,
+  durableHistoryCheckpoints: [20_000, 100_000, 200_000],
 };
 
 /** `--quick`: every scenario small (seconds), e.g. for tests. */
@@ -69,6 +78,9 @@ export const QUICK: Sizes = {
   sseClients: 10,
   sseProbes: 2,
   sseJobs: 2_000,
+  durableJobs: 2_000,
+  durableLatencyJobs: 200,
+  durableHistoryCheckpoints: [1_000, 2_000, 4_000],
 };
 
 /** What the command line asks for. */

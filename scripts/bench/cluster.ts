@@ -5,6 +5,14 @@
  *
  * @module
  */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { denoArgs, ROOT } from "../permissions.ts";
 import { Child, type ChildOptions } from "../support/child.ts";
 import type { NatsServer } from "../support/nats_server.ts";
@@ -41,23 +49,56 @@ export const RELAY_WORK = "bench.relay.work";
 export const RELAY_OUT = "bench.relay.result";
 /** Baseline (b): request/reply subject of the no-op responders. */
 export const REPLY_SUBJECT = "bench.reply";
+/** The JetStream floor: the client publishes here, into {@linkcode FLOOR_STREAM}. */
+export const FLOOR_IN = "bench.floor.submit";
+/** The JetStream floor's work-queue stream, stored like CortexOS's streams. */
+export const FLOOR_STREAM = "BENCH_FLOOR";
+/** The JetStream floor's pull consumer, shared by its responders. */
+export const FLOOR_CONSUMER = "responders";
+/** The JetStream floor: the responders answer here on core NATS. */
+export const FLOOR_OUT = "bench.floor.result";
+
+/** Starts scripts/bench/hop.ts as a process (a baseline's hop). */
+function hopChild(nats: NatsServer, name: string, args: string[]): Child {
+  return denoChild(name, [
+    "run",
+    "--no-prompt",
+    `--allow-net=127.0.0.1:${nats.port}`,
+    `${ROOT}/scripts/bench/hop.ts`,
+    nats.url,
+    ...args,
+  ], { stdin: true });
+}
 
 /** The scheduler and its echo workers. */
 export class Cortex {
   readonly scheduler: Child;
   readonly workers: Child[];
   readonly dashboardUrl: string;
+  /** How long each process may take to exit after SIGTERM before SIGKILL. */
+  readonly graceMs: number;
 
-  private constructor(scheduler: Child, workers: Child[], url: string) {
+  private constructor(
+    scheduler: Child,
+    workers: Child[],
+    url: string,
+    graceMs: number,
+  ) {
     this.scheduler = scheduler;
     this.workers = workers;
     this.dashboardUrl = url;
+    this.graceMs = graceMs;
   }
 
   static async start(
     nats: NatsServer,
-    options: { jobTableSize?: number; profile?: string; denoFlags?: string[] } =
-      {},
+    options: {
+      jobTableSize?: number;
+      profile?: string;
+      denoFlags?: string[];
+      /** Durable mode (`CORTEX_DURABILITY=jetstream`) for every process. */
+      durable?: boolean;
+    } = {},
   ): Promise<Cortex> {
     const port = freePort();
     const launch = {
@@ -71,6 +112,7 @@ export class Cortex {
       CORTEX_LOG_LEVEL: "info",
       CORTEX_LOG_FORMAT: "text",
       CORTEX_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      CORTEX_DURABILITY: options.durable ? "jetstream" : "none",
     };
     const extra = [
       ...(options.profile
@@ -110,10 +152,28 @@ export class Cortex {
           },
         ),
     );
-    const cortex = new Cortex(scheduler, workers, `http://127.0.0.1:${port}`);
+    // A profiled process writes its profile as it exits, which takes a
+    // while after a long run: it is not killed before it has.
+    const cortex = new Cortex(
+      scheduler,
+      workers,
+      `http://127.0.0.1:${port}`,
+      options.profile ? 120_000 : 10_000,
+    );
     try {
+      await scheduler.waitFor(
+        options.durable ? /durability: jetstream/ : /durability: core/,
+      );
       await scheduler.waitFor(/serving sys\.job\.submit/);
-      await Promise.all(workers.map((w) => w.waitFor(/taking job\.echo/)));
+      await Promise.all(
+        workers.map((w) =>
+          w.waitFor(
+            options.durable
+              ? /taking job\.echo from stream/
+              : /taking job\.echo in queue group/,
+          )
+        ),
+      );
     } catch (error) {
       await cortex.stop();
       throw error;
@@ -129,7 +189,9 @@ export class Cortex {
 
   async stop(): Promise<void> {
     await Promise.all(
-      [this.scheduler, ...this.workers].map((c) => c.stop("SIGTERM")),
+      [this.scheduler, ...this.workers].map((c) =>
+        c.stop("SIGTERM", this.graceMs)
+      ),
     );
   }
 }
@@ -147,15 +209,7 @@ export class Baselines {
   }
 
   static async start(nats: NatsServer): Promise<Baselines> {
-    const hop = (name: string, args: string[]) =>
-      denoChild(name, [
-        "run",
-        "--no-prompt",
-        `--allow-net=127.0.0.1:${nats.port}`,
-        `${ROOT}/scripts/bench/hop.ts`,
-        nats.url,
-        ...args,
-      ], { stdin: true });
+    const hop = (name: string, args: string[]) => hopChild(nats, name, args);
     const relay = hop("relay", [
       "forward",
       RELAY_IN,
@@ -198,5 +252,68 @@ export class Baselines {
     await Promise.all(
       [this.relay, ...this.responders, ...this.repliers].map((c) => c.stop()),
     );
+  }
+}
+
+/**
+ * The JetStream floor of one stored hop: a work-queue stream (file
+ * storage, dedupe window, as CortexOS's streams) with a pull consumer with
+ * explicit acks, and {@linkcode WORKERS} responder processes sharing it,
+ * each answering on core NATS with the message's bytes and acking.
+ */
+export class Floor {
+  readonly responders: Child[];
+
+  private constructor(responders: Child[]) {
+    this.responders = responders;
+  }
+
+  /** Makes the stream and consumer (anew) over `nc`, then starts the responders. */
+  static async start(nats: NatsServer, nc: NatsConnection): Promise<Floor> {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(FLOOR_STREAM).catch(() => false);
+    await jsm.streams.add({
+      name: FLOOR_STREAM,
+      subjects: [FLOOR_IN],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      num_replicas: 1,
+      duplicate_window: nanos(120_000),
+    });
+    await jsm.consumers.add(FLOOR_STREAM, {
+      durable_name: FLOOR_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(5_000),
+      max_ack_pending: 20_000,
+    });
+    const responders = Array.from(
+      { length: WORKERS },
+      (_, i) =>
+        hopChild(nats, `floor-${i + 1}`, [
+          "pull",
+          FLOOR_STREAM,
+          FLOOR_CONSUMER,
+          FLOOR_OUT,
+        ]),
+    );
+    const floor = new Floor(responders);
+    try {
+      await Promise.all(responders.map((c) => c.waitFor(/^ready$/)));
+    } catch (error) {
+      await floor.stop();
+      throw error;
+    }
+    return floor;
+  }
+
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.responders.forEach((r, i) => out[`responder${i + 1}`] = r.pid);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.responders.map((c) => c.stop()));
   }
 }

@@ -8,6 +8,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { NatsConnection } from "@nats-io/nats-core";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import { JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { encodePacket, packet } from "../../src/bus/codec.ts";
 import { summarize } from "../../src/latency.ts";
@@ -68,6 +69,11 @@ export class Requests {
     this.#jobIdEnd = fieldRange(this.#template, 10, 1)![1];
     this.#traceEnd = fieldRange(this.#template, 1)![1];
     this.#prefix = new TextEncoder().encode(`${tag}-`);
+  }
+
+  /** The job id of job `index`: `<tag>-<7 digits>`. */
+  id(index: number): string {
+    return `${this.tag}-${String(index).padStart(INDEX_DIGITS, "0")}`;
   }
 
   /** The packet of job `index`. */
@@ -155,12 +161,40 @@ export interface PubSubTarget {
   resultSubject: string;
   /** Field path of the job id in an answer: `[11, 1]` for a JobResult. */
   idPath: number[];
+  /**
+   * Publish through JetStream, as the submit CLI does in durable mode: with
+   * message id = job id, the PubAck awaited (a publish that fails is tried
+   * again with the same id, as the CLI does; the stream drops a copy).
+   * Without it, a core publish.
+   */
+  jetstream?: JetStreamClient;
+}
+
+/** Publish attempts per job before it is left missing. */
+const STORE_TRIES = 3;
+
+async function store(
+  js: JetStreamClient,
+  subject: string,
+  bytes: Uint8Array,
+  msgID: string,
+): Promise<boolean> {
+  for (let attempt = 1; attempt <= STORE_TRIES; attempt++) {
+    try {
+      await js.publish(subject, bytes, { msgID, timeout: 5_000 });
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+  return false;
 }
 
 /**
  * Runs `load` against a system that takes packets on `submitSubject` and
- * publishes an answer naming the job on `resultSubject` (CortexOS, and the
- * bare relay). Throughput is jobs completed over first send to last answer.
+ * publishes an answer naming the job on `resultSubject` (CortexOS, the bare
+ * relay, and through JetStream durable CortexOS and the JetStream floor).
+ * Throughput is jobs completed over first send to last answer.
  */
 export async function runPubSub(
   nc: NatsConnection,
@@ -176,14 +210,24 @@ export async function runPubSub(
   let next = 0;
   let done = 0;
   let lastAt = 0;
+  let unstored = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => finish = resolve);
 
+  const js = target.jetstream;
   const send = () => {
     const i = next++;
     const bytes = requests.make(i);
     sentAt[i] = performance.now();
-    nc.publish(target.submitSubject, bytes);
+    if (!js) return nc.publish(target.submitSubject, bytes);
+    store(js, target.submitSubject, bytes, requests.id(i)).then((stored) => {
+      if (stored || got[i] === 1) return;
+      // Never stored: its slot goes to the next job (it counts as missing).
+      got[i] = 1;
+      unstored++;
+      if (next < count) send();
+      else if (done + unstored === count) finish();
+    });
   };
   const sub = nc.subscribe(target.resultSubject, {
     callback: (_error, msg) => {
@@ -196,7 +240,7 @@ export async function runPubSub(
       if (load.arrivals) load.arrivals[i] = performance.timeOrigin + now;
       if (checkpoints.has(done)) load.onCheckpoint?.(done);
       if (next < count) send();
-      if (done === count) finish();
+      if (done + unstored === count) finish();
     },
   });
   await nc.flush();

@@ -84,6 +84,41 @@ export interface DashboardScenario {
   expected: number | null;
 }
 
+/** Durable d1: throughput of durable CortexOS beside the JetStream floor. */
+export interface DurableThroughputScenario {
+  jobs: number;
+  inflight: number;
+  workers: number;
+  /** Jobs each echo worker takes at once. */
+  worker_concurrency: number;
+  /** Interleaved rounds per system; figures are over all rounds. */
+  rounds: number;
+  /** JetStream writes each durable job costs (the floor: 1). */
+  stored_writes_per_job: number;
+  cortex: RunFigures;
+  /** Client → work-queue stream → pull consumer (explicit acks) → core reply. */
+  floor: RunFigures;
+  /** Durable CortexOS jobs/s over the floor's. */
+  ratio_to_floor: number;
+  /** CPU used by each process (nats-server included) during each system's runs, in cores. */
+  cpu_cores: { cortex: Record<string, number>; floor: Record<string, number> };
+  /** The same as CPU µs per job. */
+  cpu_us_per_job: {
+    cortex: Record<string, number>;
+    floor: Record<string, number>;
+  };
+}
+
+/** Durable d2: one job at a time, durable CortexOS beside the floor. */
+export interface DurableLatencyScenario {
+  jobs: number;
+  rounds: number;
+  cortex: RunFigures;
+  floor: RunFigures;
+  p50_ratio_to_floor: number;
+  p99_ratio_to_floor: number;
+}
+
 /** One target and whether this run met it (`null`: not measured). */
 export interface TargetVerdict {
   scenario: string;
@@ -110,13 +145,22 @@ export interface BenchDocument {
     fleet: FleetScenario;
     history: HistoryScenario;
     dashboard: DashboardScenario;
+    /** d1: durable throughput (issue 9). */
+    durable_throughput: DurableThroughputScenario;
+    /** d2: durable one-at-a-time latency. */
+    durable_latency: DurableLatencyScenario;
+    /** d3: durable scheduler memory over many jobs. */
+    durable_history: HistoryScenario;
   };
   targets: TargetVerdict[];
   /** Figures quoted from the issue, not measured here. */
   external_references: Record<string, string>;
 }
 
-/** The issue's figures for BullMQ 6 on Redis 7 (2 cores), quoted, not measured. */
+/** BullMQ's no-op jobs/s with 100 in flight, as issue 9 quotes it (not measured here). */
+export const BULLMQ_DURABLE_JOBS_PER_S = 11_000;
+
+/** The issues' figures for BullMQ 6 on Redis 7 (2 cores), quoted, not measured. */
 export const EXTERNAL_REFERENCES = {
   bullmq_jobs_per_s:
     "about 8,000 no-op jobs/s with 100 in flight (issue 5; not measured here)",
@@ -124,6 +168,10 @@ export const EXTERNAL_REFERENCES = {
     "about 1.1-1.3 ms one job at a time (issue 5; not measured here)",
   nats_request_reply:
     "about 20,000 req/s, p50 about 0.35 ms (issue 5; measured here as the request/reply baseline)",
+  bullmq_durable_jobs_per_s:
+    "about 11,000 no-op jobs/s with 100 in flight, the durable target's bar (issue 9; not measured here)",
+  jetstream_floor_jobs_per_s:
+    "about 18,000 jobs/s for the JetStream floor on the issue's machine (issue 9; measured here as the floor)",
 };
 
 const pct = (x: number) => {
@@ -222,6 +270,44 @@ export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
       ? null
       : d.delivery_p99_ms < 250,
   });
+  const dt = s.durable_throughput;
+  out.push({
+    scenario: "d1 durable",
+    target: ">= 60 % of the JetStream floor's jobs/s",
+    value: `${
+      pct(dt.ratio_to_floor)
+    } (${dt.cortex.jobs_per_s} vs ${dt.floor.jobs_per_s} jobs/s)`,
+    met: dt.cortex.missing === 0 && dt.ratio_to_floor >= 0.6,
+  });
+  out.push({
+    scenario: "d1 durable",
+    target: ">= BullMQ's ~11,000 jobs/s (quoted, not measured here)",
+    value: `${dt.cortex.jobs_per_s} jobs/s (${
+      fixed(dt.cortex.jobs_per_s / BULLMQ_DURABLE_JOBS_PER_S)
+    }x)`,
+    met: dt.cortex.missing === 0 &&
+      dt.cortex.jobs_per_s >= BULLMQ_DURABLE_JOBS_PER_S,
+  });
+  const dl = s.durable_latency;
+  out.push({
+    scenario: "d2 durable",
+    target: "p50 <= 2x the JetStream floor's p50",
+    value: `${fixed(dl.p50_ratio_to_floor)}x (${
+      fixed(dl.cortex.p50_ms, 3)
+    } vs ${fixed(dl.floor.p50_ms, 3)} ms)`,
+    met: dl.cortex.missing === 0 && dl.p50_ratio_to_floor <= 2,
+  });
+  const dh = s.durable_history;
+  const dFirst = dh.checkpoints[0];
+  const dLast = dh.checkpoints[dh.checkpoints.length - 1];
+  out.push({
+    scenario: "d3 durable",
+    target: `peak RSS at ${dLast?.jobs} jobs within 10 % of ${dFirst?.jobs}`,
+    value: `${pct(dh.growth_ratio - 1)} growth (${
+      fixed(dFirst?.peak_rss_mb ?? 0, 1)
+    } -> ${fixed(dLast?.peak_rss_mb ?? 0, 1)} MB)`,
+    met: dh.cortex.missing === 0 && dh.growth_ratio <= 1.1,
+  });
   return out;
 }
 
@@ -294,9 +380,28 @@ export function render(doc: BenchDocument): string {
       `5 dashboard: CortexOS, ${s.dashboard.clients} SSE clients`,
       s.dashboard.with_clients,
     ),
+    runRow(
+      `d1 durable: CortexOS (${s.durable_throughput.rounds} x ${s.durable_throughput.jobs} jobs, ${s.durable_throughput.inflight} in flight)`,
+      s.durable_throughput.cortex,
+    ),
+    runRow(
+      "d1 durable: JetStream floor (1 stored hop)",
+      s.durable_throughput.floor,
+    ),
+    runRow(
+      `d2 durable: CortexOS (${s.durable_latency.jobs} jobs in ${s.durable_latency.rounds} rounds, 1 in flight)`,
+      s.durable_latency.cortex,
+    ),
+    runRow("d2 durable: JetStream floor", s.durable_latency.floor),
+    runRow(
+      `d3 durable: CortexOS (${s.durable_history.jobs} jobs)`,
+      s.durable_history.cortex,
+    ),
   ];
   const cpu = (c: Record<string, number>) =>
     Object.entries(c).map(([k, v]) => `${k} ${fixed(v)}`).join(", ");
+  const us = (c: Record<string, number>) =>
+    Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ");
   const lines = [
     `CortexOS benchmark (${doc.mode}), ${doc.started_at}, ${doc.duration_s} s`,
     `machine: ${doc.machine.nproc} cores, ${doc.machine.cpu_model}, ${doc.machine.mem_total_gib} GiB; deno ${doc.machine.deno}; nats-server ${doc.machine.nats_server}`,
@@ -328,6 +433,25 @@ export function render(doc: BenchDocument): string {
           fixed(s.dashboard.delivery_max_ms ?? 0, 1)
         } ms; ${s.dashboard.delivered}/${s.dashboard.expected} job states seen by the probing clients; scheduler CPU per job ${s.dashboard.scheduler_us_per_job_without} µs without clients, ${s.dashboard.scheduler_us_per_job_with} µs with`
     }`,
+    `durable d1: CPU in cores: CortexOS run: ${
+      cpu(s.durable_throughput.cpu_cores.cortex)
+    }`,
+    `                          floor run:    ${
+      cpu(s.durable_throughput.cpu_cores.floor)
+    }`,
+    `durable d1: CPU µs per job: CortexOS: ${
+      us(s.durable_throughput.cpu_us_per_job.cortex)
+    }; floor: ${
+      us(s.durable_throughput.cpu_us_per_job.floor)
+    } (${s.durable_throughput.stored_writes_per_job} stored writes per durable job, 1 for the floor)`,
+    `durable d3: scheduler memory by durable jobs done: ${
+      s.durable_history.checkpoints.map((c) =>
+        `${c.jobs}: peak ${fixed(c.peak_rss_mb, 1)} MB / now ${
+          fixed(c.rss_mb, 1)
+        } MB`
+      ).join("; ")
+    } (job table ${s.durable_history.job_table_size})`,
+    "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own.",
     "",
     table([
       ["target", "goal", "this run", "verdict"],
@@ -346,6 +470,9 @@ export function render(doc: BenchDocument): string {
     }x BullMQ's 8,000), p50 ${
       fixed(s.latency.cortex.p50_ms, 3)
     } ms one at a time (goal: 2x throughput, under half of 1.1-1.3 ms)`,
+    `  durable CortexOS here: ${s.durable_throughput.cortex.jobs_per_s} jobs/s (${
+      fixed(s.durable_throughput.cortex.jobs_per_s / BULLMQ_DURABLE_JOBS_PER_S)
+    }x BullMQ's 11,000; the floor here: ${s.durable_throughput.floor.jobs_per_s} jobs/s)`,
   ];
   return lines.join("\n");
 }

@@ -6,8 +6,15 @@
  * @module
  */
 import type { NatsConnection } from "@nats-io/nats-core";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import { ECHO_TOPIC, RESULT, SUBMIT } from "../../src/bus/subjects.ts";
-import { RELAY_IN, RELAY_OUT, REPLY_SUBJECT } from "./cluster.ts";
+import {
+  FLOOR_IN,
+  FLOOR_OUT,
+  RELAY_IN,
+  RELAY_OUT,
+  REPLY_SUBJECT,
+} from "./cluster.ts";
 import {
   figures,
   type Load,
@@ -66,6 +73,29 @@ export const rawCortex = (nc: NatsConnection, load: Load) =>
 /** One run against the relay. */
 export const rawRelay = (nc: NatsConnection, load: Load) =>
   runPubSub(nc, RELAY_TARGET, requests(), load);
+/** One run against durable CortexOS: submitted through JetStream, as the submit CLI does. */
+export const rawDurable = (
+  nc: NatsConnection,
+  js: JetStreamClient,
+  load: Load,
+) => runPubSub(nc, { ...CORTEX_TARGET, jetstream: js }, requests(), load);
+/** One run against the JetStream floor (stored hop, pull consumer, core reply). */
+export const rawFloor = (
+  nc: NatsConnection,
+  js: JetStreamClient,
+  load: Load,
+) =>
+  runPubSub(
+    nc,
+    {
+      submitSubject: FLOOR_IN,
+      resultSubject: FLOOR_OUT,
+      idPath: [10, 1],
+      jetstream: js,
+    },
+    requests(),
+    load,
+  );
 /** One run against request/reply. */
 export const rawReply = (nc: NatsConnection, load: Load) =>
   runRequestReply(nc, REPLY_SUBJECT, requests(), load);

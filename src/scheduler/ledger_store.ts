@@ -10,6 +10,7 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { JetStreamClient, KV } from "../bus/durable/client_types.ts";
 import { LEDGER_BUCKET, ledgerKey } from "../bus/durable/layout.ts";
+import { isFinal } from "../contract/mod.ts";
 import { decodeEntry, encodeEntry, type LedgerEntry } from "./ledger.ts";
 
 /** What the bucket is made with. */
@@ -39,6 +40,14 @@ export interface Changed {
 /** Compare-and-set rounds before giving up: replicas rarely write one job at once. */
 const CAS_ROUNDS = 20;
 
+/**
+ * Most entries remembered as this store last wrote them (see
+ * {@linkcode LedgerStore.change}): above the jobs a replica has in flight
+ * in a busy run (its consumers hold up to 1,024 messages each). Past it the
+ * memory is dropped whole, not entry by entry: it is only a shortcut.
+ */
+const WRITTEN_MAX = 4_096;
+
 function isWrongSequence(error: unknown): boolean {
   return error instanceof JetStreamApiError &&
     (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
@@ -58,9 +67,28 @@ export class LedgerStore {
   /** The bucket. */
   readonly kv: KV;
 
+  /**
+   * The entries of unfinished jobs as this store last wrote them, with the
+   * revision each write got: the next change of such a job tries its
+   * compare-and-set on it without reading the entry first (one request
+   * fewer per job: a job is created, then its report recorded, by the same
+   * replica as a rule). A write by anyone else since makes that
+   * compare-and-set fail, and the change reads the entry as before.
+   */
+  readonly #written = new Map<string, Revised>();
+
   /** A store over an open bucket. */
   constructor(kv: KV) {
     this.kv = kv;
+  }
+
+  #remember(entry: LedgerEntry, revision: number): void {
+    if (isFinal(entry.state)) {
+      this.#written.delete(entry.jobId);
+      return;
+    }
+    if (this.#written.size >= WRITTEN_MAX) this.#written.clear();
+    this.#written.set(entry.jobId, { entry, revision });
   }
 
   /** Opens the bucket, making it (history 1, entries kept `historyMs`) when missing. */
@@ -79,7 +107,11 @@ export class LedgerStore {
   /** Writes a new entry; false when its job id has one already. */
   async create(entry: LedgerEntry): Promise<boolean> {
     try {
-      await this.kv.create(ledgerKey(entry.jobId), encodeEntry(entry));
+      const revision = await this.kv.create(
+        ledgerKey(entry.jobId),
+        encodeEntry(entry),
+      );
+      this.#remember(entry, revision);
       return true;
     } catch (error) {
       if (isWrongSequence(error)) return false;
@@ -100,22 +132,47 @@ export class LedgerStore {
    * another writer got there first, reads again and applies `change` to
    * what it wrote. `change` returning `undefined` (fenced) writes nothing.
    * `undefined` when the ledger has no entry for `jobId`.
+   *
+   * An entry this store wrote last is changed without reading it first;
+   * the compare-and-set on its revision succeeds only when nobody wrote
+   * since (so it was the entry as it is). When that fails, or when the
+   * change is fenced on it (the ledger may hold a newer entry that is
+   * not), the entry is read and the change applied as usual.
    */
   async change(
     jobId: string,
     change: (entry: LedgerEntry) => LedgerEntry | undefined,
   ): Promise<Changed | undefined> {
+    const written = this.#written.get(jobId);
+    if (written) {
+      this.#written.delete(jobId);
+      const next = change(written.entry);
+      if (next) {
+        try {
+          const revision = await this.kv.update(
+            ledgerKey(jobId),
+            encodeEntry(next),
+            written.revision,
+          );
+          this.#remember(next, revision);
+          return { entry: next, changed: true };
+        } catch (error) {
+          if (!isWrongSequence(error)) throw error;
+        }
+      }
+    }
     for (let round = 0; round < CAS_ROUNDS; round++) {
       const got = await this.get(jobId);
       if (!got) return undefined;
       const next = change(got.entry);
       if (!next) return { entry: got.entry, changed: false };
       try {
-        await this.kv.update(
+        const revision = await this.kv.update(
           ledgerKey(jobId),
           encodeEntry(next),
           got.revision,
         );
+        this.#remember(next, revision);
         return { entry: next, changed: true };
       } catch (error) {
         if (!isWrongSequence(error)) throw error;

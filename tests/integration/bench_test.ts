@@ -92,8 +92,54 @@ Deno.test({
       ) numeric(d[field], `dashboard.${field}`);
     }
 
+    // Durable mode: d1 and d2 beside the JetStream floor, d3 memory.
+    const dt = s.durable_throughput;
+    run(dt.cortex, "durable_throughput.cortex");
+    run(dt.floor, "durable_throughput.floor");
+    numeric(dt.ratio_to_floor, "durable_throughput.ratio_to_floor");
+    numeric(
+      dt.stored_writes_per_job,
+      "durable_throughput.stored_writes_per_job",
+    );
+    for (const system of ["cortex", "floor"]) {
+      const cores = (dt.cpu_cores as Record<string, Doc>)[system];
+      assertOk(cores && "nats" in cores, `durable ${system} CPU names nats`);
+      for (const [name, value] of Object.entries(cores)) {
+        numeric(value, `durable_throughput.cpu_cores.${system}.${name}`);
+      }
+    }
+    const dl = s.durable_latency;
+    run(dl.cortex, "durable_latency.cortex");
+    run(dl.floor, "durable_latency.floor");
+    numeric(dl.p50_ratio_to_floor, "durable_latency.p50_ratio_to_floor");
+    numeric(dl.p99_ratio_to_floor, "durable_latency.p99_ratio_to_floor");
+    const dh = s.durable_history;
+    run(dh.cortex, "durable_history.cortex");
+    const durableCheckpoints = dh.checkpoints as Doc[];
+    assertOk(durableCheckpoints.length === 3, "three durable checkpoints");
+    for (const [i, c] of durableCheckpoints.entries()) {
+      numeric(c.peak_rss_mb, `durable_history.checkpoints[${i}].peak_rss_mb`);
+    }
+    numeric(dh.growth_ratio, "durable_history.growth_ratio");
+
     const targets = doc.targets as Doc[];
-    assertOk(targets.length >= 9, "every target judged");
+    assertOk(targets.length >= 13, "every target judged");
+    for (
+      const goal of [
+        /JetStream floor's jobs\/s/,
+        /BullMQ's ~11,000/,
+        /p50 <= 2x the JetStream floor's p50/,
+      ]
+    ) {
+      assertOk(
+        targets.some((t) => goal.test(String(t.target))),
+        `a target matching ${goal}`,
+      );
+    }
+    assertOk(
+      targets.filter((t) => String(t.scenario).startsWith("d3")).length === 1,
+      "the durable memory target",
+    );
     for (const t of targets) {
       assertOk(
         t.met === true || t.met === false || t.met === null,
