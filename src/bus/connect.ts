@@ -279,7 +279,8 @@ export async function connectNats(
   // When the server refuses the credentials it closes the socket, and
   // nats.js's Node transport (3.4) may then get a connection reset on a
   // socket it no longer listens to: an uncaught ECONNRESET that would end
-  // the process before the refusal is reported. Only while connecting.
+  // the process before the refusal is reported. Only while connecting, and
+  // for a moment after a failed connect, since the reset may come later.
   const swallowReset = (event: ErrorEvent) => {
     if ((event.error as { code?: string })?.code === "ECONNRESET") {
       event.preventDefault();
@@ -287,6 +288,7 @@ export async function connectNats(
   };
   globalThis.addEventListener("error", swallowReset);
   let nc: NatsConnection;
+  let connected = false;
   try {
     nc = await connect({
       ...credentials,
@@ -306,6 +308,7 @@ export async function connectNats(
       // scripts/permissions.ts), and those addresses are unknown at launch.
       resolve: false,
     });
+    connected = true;
   } catch (error) {
     if (error instanceof AuthorizationError) {
       throw new NatsAuthError(
@@ -319,7 +322,10 @@ export async function connectNats(
     throw new NatsUnreachable(url, error);
   } finally {
     clearInterval(waiting);
-    globalThis.removeEventListener("error", swallowReset);
+    const stopSwallowing = () =>
+      globalThis.removeEventListener("error", swallowReset);
+    if (connected) stopSwallowing();
+    else Deno.unrefTimer(setTimeout(stopSwallowing, 2_000));
   }
   log.info("connected to NATS at {server} as {name}", {
     server: nc.getServer(),

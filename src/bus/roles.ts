@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { HEARTBEAT_ALL, RESULT, SUBMIT } from "./subjects.ts";
+import { HEARTBEAT_ALL, RESULT, RETRY, SUBMIT } from "./subjects.ts";
 import {
   ATTEMPT_SUBJECT,
   LEDGER_BUCKET,
@@ -85,7 +85,7 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       // What only workers say, and the server's own system subjects.
       deny: [HEARTBEAT_ALL, ATTEMPT_SUBJECT, "$SYS.>"],
     },
-    subscribe: { allow: [SUBMIT, RESULT, HEARTBEAT_ALL, INBOX] },
+    subscribe: { allow: [SUBMIT, RESULT, HEARTBEAT_ALL, RETRY, INBOX] },
   },
   worker: {
     describe:
@@ -118,6 +118,8 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
     publish: {
       allow: [
         SUBMIT,
+        // Retry by hand (`deno task submit --retry`): the scheduler answers.
+        RETRY,
         // Durable mode: is JetStream there; read a job's ledger entry
         // (a direct get, or a stream message get on older buckets).
         `${API}.INFO`,

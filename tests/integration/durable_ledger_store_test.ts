@@ -7,11 +7,11 @@ import { create } from "@bufbuild/protobuf";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
+import type { LedgerEntry } from "../../src/scheduler/ledger.ts";
 import {
   admittedEntry,
   duplicateSubmission,
-  type LedgerEntry,
-} from "../../src/scheduler/ledger.ts";
+} from "../../src/scheduler/ledger_changes.ts";
 import { LedgerStore } from "../../src/scheduler/ledger_store.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import { assertEquals, assertOk } from "../assert.ts";

@@ -32,7 +32,7 @@ Deno.test("roles: each role's permissions render as nats-server configuration", 
     deny: ["sys.heartbeat.>", "cortex.attempt", "$SYS.>"]
   }
   subscribe: {
-    allow: ["sys.job.submit", "sys.job.result", "sys.heartbeat.>", "_INBOX.>"]
+    allow: ["sys.job.submit", "sys.job.result", "sys.heartbeat.>", "sys.job.retry", "_INBOX.>"]
   }
 }`,
   );
@@ -52,7 +52,7 @@ Deno.test("roles: each role's permissions render as nats-server configuration", 
     renderPermissions("client"),
     `permissions: {
   publish: {
-    allow: ["sys.job.submit", "$JS.API.INFO", "$JS.API.STREAM.INFO.KV_cortex_jobs", "$JS.API.DIRECT.GET.KV_cortex_jobs.>", "$JS.API.STREAM.MSG.GET.KV_cortex_jobs"]
+    allow: ["sys.job.submit", "sys.job.retry", "$JS.API.INFO", "$JS.API.STREAM.INFO.KV_cortex_jobs", "$JS.API.DIRECT.GET.KV_cortex_jobs.>", "$JS.API.STREAM.MSG.GET.KV_cortex_jobs"]
   }
   subscribe: {
     allow: ["sys.job.result", "_INBOX.>"]
