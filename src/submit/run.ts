@@ -6,13 +6,8 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import {
-  delay,
-  type NatsConnection,
-  NoRespondersError,
-  RequestError,
-} from "@nats-io/nats-core";
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import {
   decodePacket,
@@ -20,18 +15,18 @@ import {
   newTraceId,
   packet,
 } from "../bus/codec.ts";
-import { Kvm } from "@nats-io/kv";
-import {
-  LEDGER_BUCKET,
-  ledgerKey,
-  SUBMIT_STREAM,
-} from "../bus/durable/layout.ts";
 import type { JobResult } from "../bus/messages.ts";
-import { decodeEntry, resultOf } from "../scheduler/ledger.ts";
 import type { Durability } from "../bus/durable/mode.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
-import { finalState, isFinal, JobState } from "../contract/mod.ts";
-import { sleep } from "../sleep.ts";
+import { finalState, JobState } from "../contract/mod.ts";
+import {
+  firstJob,
+  lookUpMissed,
+  NO_STREAM,
+  oversizeProblem,
+  store,
+} from "../sdk/wire.ts";
+export { oversizeProblem } from "../sdk/wire.ts";
 import type { SubmitOptions } from "./options.ts";
 import {
   type Counts,
@@ -43,101 +38,6 @@ import {
   submittedLine,
   summaryLines,
 } from "./output.ts";
-
-/**
- * Sends the first job as a NATS request. Nobody answers it, but the server
- * says at once when nothing subscribes to `sys.job.submit`: then no scheduler
- * runs, and every job would be lost. Resolves false in that case only.
- */
-async function firstJob(
-  nc: NatsConnection,
-  bytes: Uint8Array,
-  waitMs: number,
-): Promise<boolean> {
-  try {
-    await nc.request(SUBMIT, bytes, { timeout: waitMs });
-  } catch (error) {
-    if (error instanceof RequestError && error.isNoResponders()) return false;
-  }
-  return true;
-}
-
-/** Attempts at storing one job before the CLI gives up on it. */
-const STORE_TRIES = 4;
-
-/**
- * Publishes one job through JetStream and resolves once `CORTEX_SUBMIT`
- * has stored it: the job is accepted. A publish that is not acknowledged is
- * retried with the same message id (the job id), so the stream keeps one
- * copy whatever happened to the earlier tries. Resolves the last error's
- * message when every try failed.
- */
-async function store(
-  js: JetStreamClient,
-  jobId: string,
-  bytes: Uint8Array,
-): Promise<string | undefined> {
-  for (let tryNo = 1;; tryNo++) {
-    try {
-      await js.publish(SUBMIT, bytes, { msgID: jobId, timeout: 5_000 });
-      return undefined;
-    } catch (error) {
-      if (noStream(error)) return NO_STREAM;
-      if (tryNo === STORE_TRIES) {
-        return `not stored: ${(error as Error).message}`;
-      }
-      await delay(250 * 2 ** tryNo);
-    }
-  }
-}
-
-const NO_STREAM = `no stream ${SUBMIT_STREAM} stores ${SUBMIT}`;
-
-/**
- * Whether a JetStream publish failed because no stream takes the subject:
- * the server has no responder for it, which the client reports as
- * "jetstream is not enabled" (a class it does not export).
- */
-function noStream(error: unknown): boolean {
-  return error instanceof NoRespondersError ||
-    (error instanceof Error && error.name === "JetStreamNotEnabled");
-}
-
-/** A job waiting this long is looked up in the ledger: its result may have been missed. */
-const LOOK_UP_AFTER_MS = 2_000;
-/** Most ledger look-ups per second, so a long outage costs the server little. */
-const LOOK_UPS_PER_ROUND = 100;
-
-/**
- * Finds outcomes this client missed (published while it was reconnecting,
- * or never published because a scheduler died between recording and
- * publishing them) in the ledger: once a second, the jobs that have waited
- * longest, and hands each final one to `found` as if it had arrived.
- */
-async function lookUpMissed(
-  nc: NatsConnection,
-  inflight: Map<string, number>,
-  found: (result: JobResult) => void,
-  signal: AbortSignal,
-): Promise<void> {
-  const kv = await new Kvm(nc).open(LEDGER_BUCKET).catch(() => undefined);
-  if (!kv) return;
-  while (!signal.aborted) {
-    await sleep(1_000, signal);
-    const due = performance.now() - LOOK_UP_AFTER_MS;
-    const ids: string[] = [];
-    for (const [id, sentAt] of inflight) {
-      if (sentAt > due || ids.length >= LOOK_UPS_PER_ROUND) break;
-      ids.push(id);
-    }
-    for (const id of ids) {
-      if (signal.aborted) return;
-      const value = await kv.get(ledgerKey(id)).catch(() => null);
-      const entry = value?.value && decodeEntry(value.value);
-      if (entry && isFinal(entry.state)) found(resultOf(entry));
-    }
-  }
-}
 
 function noStreamError(nc: NatsConnection): number {
   console.error(
@@ -151,22 +51,6 @@ function noSchedulerError(nc: NatsConnection): number {
     `submit: no scheduler is listening on ${SUBMIT} at ${nc.getServer()}: start one with \`deno task scheduler\``,
   );
   return 2;
-}
-
-/**
- * Why the jobs cannot go over `nc` at all, or `undefined`: a packet larger
- * than the server's `max_payload` would make the client throw on publish.
- * `largest` is the size of the largest packet to send.
- */
-export function oversizeProblem(
-  largest: number,
-  maxPayload: number | undefined,
-  server: string,
-): string | undefined {
-  if (maxPayload === undefined || maxPayload <= 0 || largest <= maxPayload) {
-    return undefined;
-  }
-  return `each job is a ${largest}-byte packet, over the ${maxPayload}-byte limit (max_payload) of the NATS server at ${server}; send a smaller payload (the scheduler itself accepts at most CORTEX_MAX_PAYLOAD_BYTES, 64 KiB by default)`;
 }
 
 /**

@@ -1,0 +1,374 @@
+/**
+ * `connect()` and the {@linkcode Cortex} it returns: submit jobs and await
+ * their outcomes, and serve topics with handlers.
+ *
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
+import { NatsBus } from "../bus/bus.ts";
+import {
+  decodePacket,
+  encodePacket,
+  newTraceId,
+  packet,
+} from "../bus/codec.ts";
+import {
+  connectNats,
+  type NatsAuth,
+  natsAuthFromEnv,
+  type NatsConnection,
+} from "../bus/connect.ts";
+import {
+  DURABILITY,
+  type Durability,
+  resolveDurability,
+} from "../bus/durable/mode.ts";
+import type { JobResult } from "../bus/messages.ts";
+import { RESULT, SUBMIT } from "../bus/subjects.ts";
+import { type EnvReader, loadConfig } from "../config.ts";
+import { finalState, priorityNumber } from "../contract/mod.ts";
+import { type Logger, logger } from "../log.ts";
+import {
+  decodeJson,
+  decodeText,
+  encodePayload,
+  plainBytes,
+} from "./payload.ts";
+import type {
+  ConnectOptions,
+  Credentials,
+  Handler,
+  JobOutcome,
+  SubmitOptions,
+  WorkerOptions,
+} from "./types.ts";
+import { CortexWorker } from "./worker.ts";
+import {
+  firstJob,
+  lookUpMissed,
+  NO_STREAM,
+  oversizeProblem,
+  store,
+} from "./wire.ts";
+
+/** The default wait for a job's outcome: past the scheduler's 60 s job timeout. */
+export const DEFAULT_TIMEOUT_MS = 65_000;
+
+/** Reads a variable; one this process may not read (no `--allow-env` for it) is unset. */
+const readEnv: EnvReader = (name) => {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return undefined;
+    throw error;
+  }
+};
+
+function authOf(credentials: Credentials): NatsAuth {
+  return {
+    natsCreds: credentials.credsFile ?? "",
+    natsNkey: credentials.nkeyFile ?? "",
+    natsUser: credentials.user ?? "",
+    natsPassword: credentials.password ?? "",
+    natsCa: credentials.caFile ?? "",
+    natsCert: credentials.certFile ?? "",
+    natsKey: credentials.keyFile ?? "",
+  };
+}
+
+/**
+ * Connects to CortexOS's NATS and resolves the mode (durable or core) as
+ * the processes do.
+ *
+ * @throws {NatsUnreachable} when NATS cannot be reached (at once: it does
+ * not wait for a server to come up), or refuses the credentials.
+ * @throws {DurabilityUnavailable} for `durability: "jetstream"` on a server
+ * without JetStream.
+ * @example
+ * ```ts
+ * const cortex = await connect();
+ * const outcome = await cortex.submit("job.echo", { hello: "world" });
+ * console.log(outcome.status, outcome.json());
+ * await cortex.close();
+ * ```
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Cortex> {
+  const servers = options.servers ?? readEnv("NATS_URL") ??
+    "nats://127.0.0.1:4222";
+  const url = Array.isArray(servers) ? servers.join(",") : servers;
+  const setting = options.durability ??
+    loadConfig({ durability: DURABILITY }, readEnv).durability;
+  const name = options.name ?? `cortex-sdk-${crypto.randomUUID().slice(0, 8)}`;
+  const log = options.log ?? logger("sdk");
+  const nc = await connectNats({
+    url,
+    name,
+    log,
+    waitForServer: false,
+    auth: options.credentials
+      ? authOf(options.credentials)
+      : natsAuthFromEnv(readEnv),
+  });
+  let durability: Durability;
+  try {
+    durability = (await resolveDurability(nc, setting)).mode;
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  const cortex = new Cortex(nc, durability, log, name);
+  await cortex.ready;
+  return cortex;
+}
+
+interface Pending {
+  resolve(outcome: JobOutcome): void;
+  reject(error: Error): void;
+}
+
+/** A connection to CortexOS: submits jobs and serves topics. Made by {@linkcode connect}. */
+export class Cortex {
+  /** The mode jobs go in: `jetstream` (durable) or `core`. */
+  readonly durability: Durability;
+  /** Resolves once the result subscription is live. */
+  readonly ready: Promise<void>;
+  readonly #nc: NatsConnection;
+  readonly #log: Logger;
+  readonly #senderId: string;
+  readonly #js?: JetStreamClient;
+  readonly #pending = new Map<string, Pending>();
+  /** Job id → sent at (ms), oldest first: what the ledger look-up walks. */
+  readonly #sentAt = new Map<string, number>();
+  readonly #workers = new Set<CortexWorker>();
+  readonly #stopLookUps = new AbortController();
+  #lookUp?: Promise<void>;
+  #bus?: NatsBus;
+  #schedulerSeen = false;
+  #closed?: Promise<void>;
+
+  /** Use {@linkcode connect}. */
+  constructor(
+    nc: NatsConnection,
+    durability: Durability,
+    log: Logger,
+    senderId: string,
+  ) {
+    this.#nc = nc;
+    this.durability = durability;
+    this.#log = log;
+    this.#senderId = senderId;
+    if (durability === "jetstream") this.#js = jetstream(nc);
+    // One subscription for every job's outcome, not one per job.
+    nc.subscribe(RESULT, {
+      callback: (_error, msg) => {
+        const decoded = decodePacket(msg.data);
+        if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
+        this.#settle(decoded.packet.payload.value);
+      },
+    });
+    this.ready = nc.flush();
+    if (this.#js) {
+      this.#lookUp = lookUpMissed(
+        nc,
+        this.#sentAt,
+        (result) => this.#settle(result),
+        this.#stopLookUps.signal,
+      );
+    }
+  }
+
+  /**
+   * Submits a job and resolves with its outcome, whatever its status
+   * (FAILED is an outcome, not an exception). `payload` goes as is when it
+   * is a `Uint8Array`, as UTF-8 when a string, as JSON otherwise.
+   *
+   * In durable mode the job is published through JetStream (its id as the
+   * message id) and stored before this waits; an outcome missed (e.g.
+   * while reconnecting) is found in the ledger.
+   *
+   * @throws {TypeError} (rejects) for a payload with no JSON form or an unknown priority.
+   * @throws {Error} (rejects) when no outcome can arrive: no scheduler
+   * listens (core), no stream stores jobs (durable), the job is too large,
+   * none arrived within `timeoutMs`, `signal` aborted, or the Cortex closed.
+   */
+  submit(
+    topic: string,
+    payload: unknown,
+    options: SubmitOptions = {},
+  ): Promise<JobOutcome> {
+    return new Promise<JobOutcome>((resolve, reject) => {
+      if (this.#closed) throw new Error("this Cortex is closed");
+      const jobId = options.jobId ?? `job-${crypto.randomUUID()}`;
+      if (this.#pending.has(jobId)) {
+        throw new Error(`job ${jobId} is already awaited by this Cortex`);
+      }
+      let priority = 0;
+      if (options.priority !== undefined) {
+        const number = priorityNumber(options.priority);
+        if (number === undefined || number === 0) {
+          throw new TypeError(
+            `priority ${
+              JSON.stringify(options.priority)
+            }: expected "batch", "interactive" or "critical"`,
+          );
+        }
+        priority = number;
+      }
+      const bytes = encodePacket(packet({
+        case: "jobRequest",
+        value: create(JobRequestSchema, {
+          jobId,
+          topic,
+          priority,
+          payload: encodePayload(payload),
+          maxAttempts: options.maxAttempts ?? 0,
+        }),
+      }, { senderId: this.#senderId, traceId: newTraceId() }));
+      const tooLarge = oversizeProblem(
+        bytes.length,
+        this.#nc.info?.max_payload,
+        this.#nc.getServer(),
+      );
+      if (tooLarge) throw new Error(tooLarge);
+      const signal = options.signal;
+      signal?.throwIfAborted();
+
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const timer = setTimeout(
+        () =>
+          fail(
+            new Error(
+              `no outcome for job ${jobId} on ${topic} within ${timeoutMs} ms: is a worker serving ${topic}, and a scheduler running?`,
+            ),
+          ),
+        timeoutMs,
+      );
+      const onAbort = () => fail(signal!.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const forget = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(jobId);
+        this.#sentAt.delete(jobId);
+      };
+      const fail = (error: Error) => {
+        if (!this.#pending.has(jobId)) return;
+        forget();
+        reject(error);
+      };
+      this.#pending.set(jobId, {
+        resolve: (outcome) => {
+          forget();
+          resolve(outcome);
+        },
+        reject: fail,
+      });
+      this.#sentAt.set(jobId, performance.now());
+      this.#send(jobId, bytes).then((problem) => {
+        if (problem) fail(new Error(problem));
+      }, fail);
+    });
+  }
+
+  /** Sends one job; resolves why it cannot arrive, or `undefined`. */
+  async #send(jobId: string, bytes: Uint8Array): Promise<string | undefined> {
+    const server = this.#nc.getServer();
+    if (this.#js) {
+      const failed = await store(this.#js, jobId, bytes);
+      if (failed === NO_STREAM) {
+        return `${NO_STREAM} at ${server}: start the scheduler with CORTEX_DURABILITY=jetstream once (it makes the streams), or connect with durability "none"`;
+      }
+      return failed && `job ${jobId} ${failed}`;
+    }
+    if (this.#schedulerSeen) {
+      this.#nc.publish(SUBMIT, bytes);
+      return undefined;
+    }
+    // Until a scheduler is seen, each job is a request, so the server says
+    // at once when nothing listens on sys.job.submit.
+    if (await firstJob(this.#nc, bytes, 1_000)) {
+      this.#schedulerSeen = true;
+      return undefined;
+    }
+    return `no scheduler is listening on ${SUBMIT} at ${server}: start one with \`deno task scheduler\``;
+  }
+
+  #settle(result: JobResult): void {
+    this.#pending.get(result.jobId)?.resolve(outcomeOf(result));
+  }
+
+  /**
+   * Serves `topic` with `handler` from the moment this resolves: joins the
+   * pool (default: the topic's last segment), heartbeats, and runs up to
+   * `concurrency` jobs at once.
+   *
+   * @throws {TypeError} (rejects) for a topic that is not a valid subject
+   * or is reserved (`sys.`, `$`, ...).
+   */
+  async worker(
+    topic: string,
+    handler: Handler,
+    options: WorkerOptions = {},
+  ): Promise<CortexWorker> {
+    if (this.#closed) throw new Error("this Cortex is closed");
+    this.#bus ??= new NatsBus(this.#nc, this.#log);
+    const worker = new CortexWorker(
+      {
+        nc: this.#nc,
+        bus: this.#bus,
+        durability: this.durability,
+        log: this.#log,
+      },
+      topic,
+      handler,
+      options,
+      (stopped) => this.#workers.delete(stopped),
+    );
+    this.#workers.add(worker);
+    await worker.start();
+    return worker;
+  }
+
+  /**
+   * Drains: stops every worker (each finishes its jobs and says it is
+   * leaving), rejects the submissions still waiting, and closes the
+   * connection. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.all([...this.#workers].map((w) => w.stop()));
+      this.#stopLookUps.abort();
+      await this.#lookUp;
+      for (const [jobId, pending] of this.#pending) {
+        pending.reject(
+          new Error(`this Cortex closed before job ${jobId}'s outcome arrived`),
+        );
+      }
+      await this.#nc.drain();
+    })();
+    return this.#closed;
+  }
+
+  /** {@linkcode Cortex.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The public outcome of a `JobResult`. */
+function outcomeOf(result: JobResult): JobOutcome {
+  const output = plainBytes(result.output);
+  return {
+    jobId: result.jobId,
+    status: finalState(result.status) as JobOutcome["status"],
+    output,
+    error: result.error,
+    workerId: result.workerId,
+    executionMs: Number(result.executionMs),
+    attempts: result.attempts,
+    text: () => decodeText(output),
+    json: <T>() => decodeJson<T>(output),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The client's wire work, shared by the SDK ({@linkcode ./cortex.ts}) and
+ * the submit CLI (src/submit/run.ts), so there is one client
+ * implementation: the core-mode probe for a scheduler, the durable publish
+ * that waits for `CORTEX_SUBMIT` to store a job, the ledger look-up of
+ * outcomes a client missed, and the size check.
+ *
+ * @module
+ */
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import {
+  delay,
+  type NatsConnection,
+  NoRespondersError,
+  RequestError,
+} from "@nats-io/nats-core";
+import {
+  LEDGER_BUCKET,
+  ledgerKey,
+  SUBMIT_STREAM,
+} from "../bus/durable/layout.ts";
+import type { JobResult } from "../bus/messages.ts";
+import { SUBMIT } from "../bus/subjects.ts";
+import { isFinal } from "../contract/mod.ts";
+import { decodeEntry, resultOf } from "../scheduler/ledger.ts";
+import { sleep } from "../sleep.ts";
+
+/**
+ * Sends the first job as a NATS request. Nobody answers it, but the server
+ * says at once when nothing subscribes to `sys.job.submit`: then no scheduler
+ * runs, and every job would be lost. Resolves false in that case only.
+ */
+export async function firstJob(
+  nc: NatsConnection,
+  bytes: Uint8Array,
+  waitMs: number,
+): Promise<boolean> {
+  try {
+    await nc.request(SUBMIT, bytes, { timeout: waitMs });
+  } catch (error) {
+    if (error instanceof RequestError && error.isNoResponders()) return false;
+  }
+  return true;
+}
+
+/** Attempts at storing one job before the CLI gives up on it. */
+export const STORE_TRIES = 4;
+
+/**
+ * Publishes one job through JetStream and resolves once `CORTEX_SUBMIT`
+ * has stored it: the job is accepted. A publish that is not acknowledged is
+ * retried with the same message id (the job id), so the stream keeps one
+ * copy whatever happened to the earlier tries. Resolves the last error's
+ * message when every try failed.
+ */
+export async function store(
+  js: JetStreamClient,
+  jobId: string,
+  bytes: Uint8Array,
+): Promise<string | undefined> {
+  for (let tryNo = 1;; tryNo++) {
+    try {
+      await js.publish(SUBMIT, bytes, { msgID: jobId, timeout: 5_000 });
+      return undefined;
+    } catch (error) {
+      if (noStream(error)) return NO_STREAM;
+      if (tryNo === STORE_TRIES) {
+        return `not stored: ${(error as Error).message}`;
+      }
+      await delay(250 * 2 ** tryNo);
+    }
+  }
+}
+
+/** What {@linkcode store} resolves when no stream takes `sys.job.submit`. */
+export const NO_STREAM = `no stream ${SUBMIT_STREAM} stores ${SUBMIT}`;
+
+/**
+ * Whether a JetStream publish failed because no stream takes the subject:
+ * the server has no responder for it, which the client reports as
+ * "jetstream is not enabled" (a class it does not export).
+ */
+export function noStream(error: unknown): boolean {
+  return error instanceof NoRespondersError ||
+    (error instanceof Error && error.name === "JetStreamNotEnabled");
+}
+
+/** A job waiting this long is looked up in the ledger: its result may have been missed. */
+export const LOOK_UP_AFTER_MS = 2_000;
+/** Most ledger look-ups per second, so a long outage costs the server little. */
+export const LOOK_UPS_PER_ROUND = 100;
+
+/**
+ * Finds outcomes this client missed (published while it was reconnecting,
+ * or never published because a scheduler died between recording and
+ * publishing them) in the ledger: once a second, the jobs that have waited
+ * longest, and hands each final one to `found` as if it had arrived.
+ */
+export async function lookUpMissed(
+  nc: NatsConnection,
+  inflight: Map<string, number>,
+  found: (result: JobResult) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const kv = await new Kvm(nc).open(LEDGER_BUCKET).catch(() => undefined);
+  if (!kv) return;
+  while (!signal.aborted) {
+    await sleep(1_000, signal);
+    const due = performance.now() - LOOK_UP_AFTER_MS;
+    const ids: string[] = [];
+    for (const [id, sentAt] of inflight) {
+      if (sentAt > due || ids.length >= LOOK_UPS_PER_ROUND) break;
+      ids.push(id);
+    }
+    for (const id of ids) {
+      if (signal.aborted) return;
+      const value = await kv.get(ledgerKey(id)).catch(() => null);
+      const entry = value?.value && decodeEntry(value.value);
+      if (entry && isFinal(entry.state)) found(resultOf(entry));
+    }
+  }
+}
+
+/**
+ * Why the jobs cannot go over `nc` at all, or `undefined`: a packet larger
+ * than the server's `max_payload` would make the client throw on publish.
+ * `largest` is the size of the largest packet to send.
+ */
+export function oversizeProblem(
+  largest: number,
+  maxPayload: number | undefined,
+  server: string,
+): string | undefined {
+  if (maxPayload === undefined || maxPayload <= 0 || largest <= maxPayload) {
+    return undefined;
+  }
+  return `each job is a ${largest}-byte packet, over the ${maxPayload}-byte limit (max_payload) of the NATS server at ${server}; send a smaller payload (the scheduler itself accepts at most CORTEX_MAX_PAYLOAD_BYTES, 64 KiB by default)`;
+}
