@@ -41,6 +41,7 @@ import type {
   Credentials,
   Handler,
   JobOutcome,
+  SubmitManyOptions,
   SubmitOptions,
   WorkerOptions,
 } from "./types.ts";
@@ -270,6 +271,60 @@ export class Cortex {
         if (problem) fail(new Error(problem));
       }, fail);
     });
+  }
+
+  /**
+   * Submits one job per payload, at most `concurrency` (default 100)
+   * awaiting their outcomes at once, and yields the outcomes as they arrive
+   * (not in payload order). Each job takes the other options as `submit`
+   * does, with its own id. The first job that rejects (see `submit`) ends
+   * the iteration with its error; jobs already sent still run.
+   *
+   * @example
+   * ```ts
+   * for await (const outcome of cortex.submitMany("job.echo", ["a", "b"])) {
+   *   console.log(outcome.jobId, outcome.status);
+   * }
+   * ```
+   */
+  async *submitMany(
+    topic: string,
+    payloads: Iterable<unknown> | AsyncIterable<unknown>,
+    options: SubmitManyOptions = {},
+  ): AsyncGenerator<JobOutcome, void, undefined> {
+    const { concurrency = 100, ...each } = options;
+    const limit = Math.max(1, Math.floor(concurrency));
+    const done: ({ outcome: JobOutcome } | { error: unknown })[] = [];
+    let inflight = 0;
+    let wake: (() => void) | undefined;
+    const settle = (entry: { outcome: JobOutcome } | { error: unknown }) => {
+      done.push(entry);
+      inflight--;
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
+    };
+    const arrival = () => new Promise<void>((resolve) => wake = resolve);
+    function* ready(): Generator<JobOutcome> {
+      while (done.length > 0) {
+        const entry = done.shift()!;
+        if ("error" in entry) throw entry.error;
+        yield entry.outcome;
+      }
+    }
+    for await (const payload of payloads) {
+      while (inflight >= limit && done.length === 0) await arrival();
+      yield* ready();
+      inflight++;
+      this.submit(topic, payload, each).then(
+        (outcome) => settle({ outcome }),
+        (error) => settle({ error }),
+      );
+    }
+    while (inflight > 0 || done.length > 0) {
+      if (done.length === 0) await arrival();
+      yield* ready();
+    }
   }
 
   /** Sends one job; resolves why it cannot arrive, or `undefined`. */

@@ -75,6 +75,12 @@ export interface SubmitOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `Cortex.submitMany`: those of `submit` but the id, and a bound. */
+export interface SubmitManyOptions extends Omit<SubmitOptions, "jobId"> {
+  /** Jobs awaiting their outcomes at once, at most. Default 100. */
+  concurrency?: number;
+}
+
 /** The outcome of one job: every final status resolves, FAILED included. */
 export interface JobOutcome {
   /** The job's id. */

@@ -85,6 +85,20 @@ Deno.test("sdk, core mode: JSON, string and bytes jobs, a throw is FAILED, no wo
     ...Array.from({ length: 20 }, (_, i) => i * 2),
   ]);
 
+  // 1,000 jobs through submitMany, at most 50 awaited at once.
+  const seen = new Set<number>();
+  for await (
+    const outcome of stack.cortex.submitMany(
+      TOPIC,
+      Array.from({ length: 1_000 }, (_, i) => ({ n: i })),
+      { concurrency: 50, timeoutMs: 30_000 },
+    )
+  ) {
+    assertEquals(outcome.status, "COMPLETED", outcome.error);
+    seen.add(outcome.json<{ doubled: number }>().doubled / 2);
+  }
+  assertEquals(seen.size, 1_000);
+
   const error = await stack.cortex.submit("job.nobody", "x", { timeoutMs: 500 })
     .then(() => undefined, (e: Error) => e);
   assertOk(error, "submit with no worker resolved");
