@@ -235,6 +235,29 @@ Deno.test("heartbeats fill the registry; a leaving one takes the worker offline"
   scheduler.stop();
 });
 
+Deno.test("a forged heartbeat with another session is refused and counted; the worker keeps its region and stays online", async () => {
+  const { bus, scheduler } = await setup();
+  const beat = (fields: Record<string, unknown>) =>
+    bus.publish(
+      "sys.heartbeat.echo",
+      packet({
+        case: "heartbeat",
+        value: create(HeartbeatSchema, {
+          workerId: "w1",
+          pool: "echo",
+          ...fields,
+        }),
+      }, { senderId: "w1" }),
+    );
+  beat({ region: "eu", session: "real" });
+  beat({ region: "evil", session: "forged" });
+  beat({ leaving: true, session: "forged" });
+  const w1 = scheduler.workers.get("w1");
+  assertEquals([w1?.region, w1?.state], ["eu", "online"]);
+  assertEquals(scheduler.counters.badHeartbeats, 2);
+  scheduler.stop();
+});
+
 Deno.test("undecodable bytes and wrong packet kinds never reach or break the scheduler", async () => {
   const { bus, scheduler, submit } = await setup();
   bus.publishRaw(SUBMIT, new Uint8Array([0xff, 0xff, 0xff]));
