@@ -121,6 +121,7 @@ export function packetFor(random: () => number): BusPacket {
         maxParallelJobs: int32(),
         leaving: random() < 0.5,
         durable: random() < 0.5,
+        session: pick(STRINGS),
       }),
     }
     : kind === "alert"

@@ -190,8 +190,12 @@ export interface Counters extends FinalCounts {
   dispatched: number;
   /** Submissions of a job id the table already held. */
   duplicates: number;
-  /** Results for jobs already final (late, or the scheduler's own echoed back). */
+  /** Results for jobs already final (late, or a forged second result). */
   lateResults: number;
+  /** Results for jobs this scheduler does not hold in flight (forged, another core replica's, evicted); not recorded. */
+  unknownResults: number;
+  /** Core results for jobs dispatched on the durable route; not recorded. */
+  misroutedResults: number;
   /** Heartbeats without a worker id, or from new workers while the registry is full. */
   badHeartbeats: number;
 }

@@ -208,6 +208,22 @@ export class DashboardMetrics {
       [`cortex_job_table_size ${scheduler.jobs.size}`],
     );
     metric(
+      "cortex_results_rejected_total",
+      "counter",
+      "Results not believed, by reason: for a job already final, for a job this scheduler does not hold in flight (forged, another core replica's, evicted), or on core NATS for a job dispatched on the durable route.",
+      [
+        `cortex_results_rejected_total{reason="already_final"} ${c.lateResults}`,
+        `cortex_results_rejected_total{reason="unknown_job"} ${c.unknownResults}`,
+        `cortex_results_rejected_total{reason="not_core_dispatched"} ${c.misroutedResults}`,
+      ],
+    );
+    metric(
+      "cortex_heartbeats_rejected_total",
+      "counter",
+      "Heartbeats not believed: malformed, from a new worker while the registry is full, or for a worker bound to another session.",
+      [`cortex_heartbeats_rejected_total ${c.badHeartbeats}`],
+    );
+    metric(
       "cortex_jobs_duplicate_total",
       "counter",
       "Submissions of a job id the table already held.",

@@ -211,6 +211,8 @@ export function countersView(c: Readonly<SchedulerCounters>): Counters {
     cancelled: c.cancelled,
     duplicates: c.duplicates,
     lateResults: c.lateResults,
+    unknownResults: c.unknownResults,
+    misroutedResults: c.misroutedResults,
     badHeartbeats: c.badHeartbeats,
   };
 }

@@ -27,10 +27,11 @@ import {
   SUBMIT_STREAM,
   workSubject,
 } from "../bus/durable/layout.ts";
-import { isFinal, JobState } from "../contract/mod.ts";
+import { BoundedWarnings } from "../bounded_warnings.ts";
+import { finalState, isFinal, JobState } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import { Fleet } from "./fleet.ts";
-import { DurableIntake, type Route } from "./intake.ts";
+import { type CoreResultVerdict, DurableIntake, type Route } from "./intake.ts";
 import type { JobTable } from "./job_table.ts";
 import type { LedgerStore } from "./ledger_store.ts";
 import { type DurableCounters, LedgerView } from "./ledger_view.ts";
@@ -54,7 +55,7 @@ import {
   zeroCounters,
 } from "./service.ts";
 import type { Strategy } from "./strategy.ts";
-import type { ValidationLimits } from "./validation.ts";
+import { clipped, type ValidationLimits } from "./validation.ts";
 
 /** The parts and settings a {@linkcode DurableScheduler} is built from. */
 export interface DurableSchedulerOptions {
@@ -124,6 +125,8 @@ export class DurableScheduler implements SchedulerService {
   readonly #routes = new Map<string, { at: number; route: Route }>();
   /** Jobs whose timeout is being written now: tried once at a time. */
   readonly #timingOut = new Set<string>();
+  /** Core results not believed, logged five per 10 s: a forger cannot flood the log. */
+  readonly #rejected: BoundedWarnings;
   readonly #stopped = new AbortController();
   #subscriptions: { unsubscribe(): void }[] = [];
   #ticker?: ReturnType<typeof setInterval>;
@@ -145,6 +148,7 @@ export class DurableScheduler implements SchedulerService {
   constructor(options: DurableSchedulerOptions) {
     this.#o = options;
     this.#jobs = options.jobs;
+    this.#rejected = new BoundedWarnings(options.log, "ignored results");
     this.#fleet = new Fleet(
       options.registry,
       this.counters,
@@ -188,7 +192,7 @@ export class DurableScheduler implements SchedulerService {
       bus.subscribe(RESULT, (message) => {
         if (message.payload.case !== "jobResult") return;
         if (message.senderId === this.#o.senderId) return; // our own
-        this.#onCoreResult(message.payload.value);
+        this.#onCoreResult(message.payload.value, message.senderId);
       }),
       bus.subscribe(HEARTBEAT_ALL, (message, _raw, subject) => {
         if (message.payload.case !== "heartbeat") return;
@@ -322,18 +326,42 @@ export class DurableScheduler implements SchedulerService {
     this.#fleet.tick();
   }
 
-  #onCoreResult(result: JobResult): void {
+  #onCoreResult(result: JobResult, sender: string): void {
     if (result.jobId === "") return;
     const held = this.#jobs.get(result.jobId);
     if (held && isFinal(held.state)) {
       this.counters.lateResults++;
+      this.#ignoredResult(result, sender, "already_final");
       return;
     }
-    this.#intake.coreResult(result).catch((error) =>
+    this.#intake.coreResult(result).then((verdict) => {
+      if (verdict !== "recorded") this.#ignoredResult(result, sender, verdict);
+    }).catch((error) =>
       this.#o.log.error("cannot record the result of job {job_id}: {error}", {
         job_id: result.jobId,
         error: error instanceof Error ? error.message : String(error),
       })
+    );
+  }
+
+  /** Logs a core result not believed, at a bounded rate. */
+  #ignoredResult(
+    result: JobResult,
+    sender: string,
+    verdict: Exclude<CoreResultVerdict, "recorded">,
+  ): void {
+    this.#rejected.warn(
+      "ignored a {status} result on core NATS for job {job_id} from {sender}: {why}",
+      {
+        status: finalState(result.status),
+        job_id: clipped(result.jobId, 64),
+        sender: clipped(sender, 64),
+        why: verdict === "already_final"
+          ? "the job is final already"
+          : verdict === "unknown_job"
+          ? "the ledger does not hold the job"
+          : "the job was dispatched to the durable work stream: only its attempt reports end it",
+      },
     );
   }
 

@@ -24,8 +24,10 @@ import {
   SCHEDULER_QUEUE,
   SUBMIT,
 } from "../bus/subjects.ts";
+import { BoundedWarnings } from "../bounded_warnings.ts";
 import {
   finalCountKey,
+  finalState,
   isFinal,
   JobState,
   statusNumber,
@@ -102,6 +104,8 @@ export class Scheduler implements SchedulerService {
   readonly #pipeline: SubmitPipeline;
   readonly #fleet: Fleet;
   readonly #observers = new Set<SchedulerObserver>();
+  /** Results not believed, logged five per 10 s: a forger cannot flood the log. */
+  readonly #rejected: BoundedWarnings;
   #subscriptions: { unsubscribe(): void }[] = [];
   #ticker?: ReturnType<typeof setInterval>;
 
@@ -115,6 +119,7 @@ export class Scheduler implements SchedulerService {
     this.#jobs = options.jobs;
     this.#registry = options.registry;
     this.#pipeline = new SubmitPipeline(options);
+    this.#rejected = new BoundedWarnings(options.log, "ignored results");
     this.#fleet = new Fleet(
       options.registry,
       this.counters,
@@ -144,7 +149,11 @@ export class Scheduler implements SchedulerService {
         (message, raw) => this.#onSubmit(message, raw),
         { queue: SCHEDULER_QUEUE },
       ),
-      this.#bus.subscribe(RESULT, (message) => this.#onResult(message)),
+      this.#bus.subscribe(RESULT, (message) => {
+        // Our own refusals and timeouts echo back: nothing to record.
+        if (message.senderId === this.#senderId) return;
+        this.#onResult(message);
+      }),
       this.#bus.subscribe(
         HEARTBEAT_ALL,
         (message, _raw, subject) => {
@@ -305,7 +314,20 @@ export class Scheduler implements SchedulerService {
     if (result.jobId === "") return; // a refusal of a job without id: nothing to record
     const record = this.#jobs.finish(result);
     if (!record) {
-      this.counters.lateResults++;
+      const held = this.#jobs.get(result.jobId) !== undefined;
+      if (held) this.counters.lateResults++;
+      else this.counters.unknownResults++;
+      this.#rejected.warn(
+        "ignored a {status} result for job {job_id} from {sender}: {why}",
+        {
+          status: finalState(result.status),
+          job_id: clipped(result.jobId, 64),
+          sender: clipped(message.senderId, 64),
+          why: held
+            ? "the job is final already"
+            : "this scheduler did not dispatch it (never submitted, another replica's, or evicted)",
+        },
+      );
       return;
     }
     if (isFinal(record.state)) this.counters[finalCountKey(record.state)]++;

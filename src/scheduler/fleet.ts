@@ -75,6 +75,17 @@ export class Fleet {
       this.#registryFull = true;
       return;
     }
+    if (sighting.impostor) {
+      this.#counters.badHeartbeats++;
+      this.#badHeartbeat(
+        subject,
+        heartbeat.workerId,
+        heartbeat.leaving
+          ? "it says the worker is leaving, but with another session than the live worker's: not believed"
+          : "its session is not the one the live worker is bound to: not believed",
+      );
+      return;
+    }
     const { worker, was } = sighting;
     if (was !== worker.state) {
       this.#log.info(

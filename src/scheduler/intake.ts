@@ -46,6 +46,13 @@ import {
   type ValidationLimits,
 } from "./validation.ts";
 
+/** What {@linkcode DurableIntake.coreResult} made of a core result. */
+export type CoreResultVerdict =
+  | "recorded"
+  | "unknown_job"
+  | "already_final"
+  | "not_core_dispatched";
+
 /** Where a job goes: the durable work stream, or a core-NATS subject. */
 export type Route = { durable: true } | { durable: false };
 
@@ -286,16 +293,28 @@ export class DurableIntake {
 
   /**
    * A result that arrived on core NATS (a core worker's): ends its job in
-   * the ledger unless the job is final (then it is a late result). Nothing
+   * the ledger when the job was dispatched on the core route and is not
+   * final. Anything else is counted and said why, not recorded. Nothing
    * is published: the worker published it.
    */
-  async coreResult(result: JobResult): Promise<void> {
+  async coreResult(result: JobResult): Promise<CoreResultVerdict> {
     const now = this.#clock();
     const outcome = await this.#p.ledger.change(
       result.jobId,
       (entry) => recordCoreResult(entry, result, now),
     );
-    if (!outcome?.changed) this.#p.counters.lateResults++;
+    const counters = this.#p.counters;
+    if (!outcome) {
+      counters.unknownResults++;
+      return "unknown_job";
+    }
+    if (outcome.changed) return "recorded";
+    if (isFinal(outcome.entry.state)) {
+      counters.lateResults++;
+      return "already_final";
+    }
+    counters.misroutedResults++;
+    return "not_core_dispatched";
   }
 
   /**

@@ -217,24 +217,16 @@ export class JobTable {
   }
 
   /**
-   * Records a job's result. The first result wins: a result for a job that is
-   * already final changes nothing and returns `undefined`. A result for a job
-   * the table never saw (another scheduler replica dispatched it, or it was
-   * evicted) is recorded as a new, final entry.
+   * Records a job's result, for a job this table holds in flight only: the
+   * first result wins. A result for a job already final, or for one this
+   * table never admitted (forged, another core replica's, or evicted),
+   * changes nothing and returns `undefined`; {@linkcode JobTable.get} tells
+   * the two apart. Never a new entry: what a peer says of a job the
+   * scheduler did not dispatch is not shown as a job.
    */
   finish(result: JobResult): JobRecord | undefined {
-    // A result almost always finds its job in flight: look in that small,
-    // cache-warm map first; the whole table is only asked when it is not
-    // there (a job already final, or one this table never saw).
-    let record = this.#inflight.get(result.jobId);
-    if (!record) {
-      if (this.#records.has(result.jobId)) return undefined; // already final
-      if (this.#records.size >= this.#capacity && !this.#evictOne()) {
-        return undefined;
-      }
-      record = this.#newRecord(result.jobId);
-      this.#records.set(record.jobId, record);
-    }
+    const record = this.#inflight.get(result.jobId);
+    if (!record) return undefined;
     record.state = finalState(result.status);
     record.finishedAt = this.#clock();
     record.workerId = result.workerId;
@@ -346,31 +338,27 @@ export class JobTable {
     }
   }
 
-  /**
-   * A PENDING record with what is known of the job: its request, or (for a
-   * result of a job never seen here) nothing but its id. One literal for both,
-   * so every record has the same shape.
-   */
+  /** A PENDING record of `job`, as submitted. */
   #newRecord(
     jobId: string,
-    job?: JobRequest,
-    meta?: { traceId: string; submitter: string; createdAt?: number },
+    job: JobRequest,
+    meta: { traceId: string; submitter: string; createdAt?: number },
   ): JobRecord {
     return {
       jobId,
-      traceId: meta?.traceId ?? "",
-      topic: job?.topic ?? "",
-      priority: priorityName(job?.priority ?? 0),
-      submitter: meta?.submitter ?? "",
-      contextPtr: job?.contextPtr ?? "",
-      adapterId: job?.adapterId ?? "",
-      envVars: job?.envVars ?? {},
-      payloadBytes: job?.payload.length ?? 0,
-      payloadPreview: job ? preview(job.payload) : "",
+      traceId: meta.traceId,
+      topic: job.topic,
+      priority: priorityName(job.priority),
+      submitter: meta.submitter,
+      contextPtr: job.contextPtr,
+      adapterId: job.adapterId,
+      envVars: job.envVars,
+      payloadBytes: job.payload.length,
+      payloadPreview: preview(job.payload),
       state: JobState.PENDING,
       subject: "",
       submittedAt: this.#clock(),
-      createdAt: meta?.createdAt,
+      createdAt: meta.createdAt,
       workerId: "",
       executionMs: 0,
       resultPtr: "",

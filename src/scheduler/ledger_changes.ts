@@ -8,7 +8,7 @@
  * @module
  */
 import type { JobRequest, JobResult } from "../bus/messages.ts";
-import { isFinalAttempt } from "../bus/durable/layout.ts";
+import { isFinalAttempt, WORK_PREFIX } from "../bus/durable/layout.ts";
 import {
   type FinalState,
   finalState,
@@ -142,15 +142,27 @@ export function recordAttempt(
 }
 
 /**
+ * Whether a job was dispatched on the core route (to a core worker's
+ * subject), so a result on core NATS may end it; one dispatched to the
+ * durable work stream is ended by its attempt reports only.
+ */
+export function dispatchedOnCore(entry: LedgerEntry): boolean {
+  return entry.dispatchedAt !== undefined && entry.subject !== "" &&
+    !entry.subject.startsWith(WORK_PREFIX);
+}
+
+/**
  * Records a result that arrived on core NATS (a core worker's, the Go
- * MVP's): it ends the job unless the job is final already (`undefined`).
+ * MVP's): it ends the job unless the job is final already, or was not
+ * dispatched on the core route (`undefined`: a forged core result must not
+ * end a durably dispatched job).
  */
 export function recordCoreResult(
   entry: LedgerEntry,
   result: JobResult,
   now: number,
 ): LedgerEntry | undefined {
-  if (isFinal(entry.state)) return undefined;
+  if (isFinal(entry.state) || !dispatchedOnCore(entry)) return undefined;
   const state = finalState(result.status);
   const attempt = Math.max(
     entry.attemptBase ?? 0,

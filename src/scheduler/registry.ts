@@ -74,6 +74,11 @@ interface Entry {
   once: boolean;
   /** The state last reported, by {@linkcode WorkerRegistry.observe} or {@linkcode WorkerRegistry.tick}. */
   reported: WorkerState;
+  /**
+   * The session the worker id is bound to ("" for none: a peer that sends
+   * none, like the Go MVP's workers): set by the beat that registered it.
+   */
+  session: string;
 }
 
 /** What one heartbeat did: the worker as it is now, and its state before. */
@@ -82,6 +87,12 @@ export interface Sighting {
   worker: WorkerView;
   /** Its state before this heartbeat; `undefined` for a worker new to the registry. */
   was: WorkerState | undefined;
+  /**
+   * The beat was refused: its session is not the one the live worker is
+   * bound to (see {@linkcode WorkerRegistry}). Nothing was recorded;
+   * `worker` is as it was.
+   */
+  impostor?: true;
 }
 
 /** What the passing of time did to the registry, since the last tick. */
@@ -113,6 +124,15 @@ export interface PoolOnline {
  * as fewer than `probation` new ids arrive in between. Workers that have
  * beaten twice are never displaced; offline ones are forgotten at
  * {@linkcode WorkerRegistry.tick}, once a second.
+ *
+ * A worker id is bound to the `session` of the beat that registered it (a
+ * random token the worker draws at start). While the worker is not offline
+ * a beat with another session (or none) is refused: it cannot change the
+ * worker's pool, region, type or capabilities, keep it alive, or take it
+ * offline with `leaving`. Once the worker has left, gone offline or been
+ * forgotten, the next beat registers the id afresh with its own session,
+ * so a worker restarted with the same id gets in. A worker registered
+ * without a session (the Go MVP's) is not bound: any beat updates it.
  *
  * @example
  * ```ts
@@ -153,15 +173,22 @@ export class WorkerRegistry {
 
   /**
    * Records a heartbeat; one marked `leaving` takes the worker offline at once.
-   * Returns the worker and its state before, or `undefined`, recording
-   * nothing, for a new worker while the registry is full: on its first beat
-   * (it goes on probation), and on a later one while no worker that has
-   * beaten only once is left to make room. Constant time (amortised).
+   * Returns the worker and its state before (marked `impostor`, recording
+   * nothing, for a beat with another session than the one a worker not
+   * offline is bound to), or `undefined`, recording nothing, for
+   * a new worker while the registry is full: on its first beat (it goes on
+   * probation), and on a later one while no worker that has beaten only
+   * once is left to make room. Constant time (amortised).
    */
   observe(heartbeat: Heartbeat): Sighting | undefined {
     const now = this.#clock();
     const id = heartbeat.workerId;
     const known = this.#entries.get(id);
+    const live = known !== undefined && this.#state(known, now) !== "offline";
+    if (live && known.session !== "" && heartbeat.session !== known.session) {
+      const worker = this.#view(known, now);
+      return { worker, was: worker.state, impostor: true };
+    }
     // A new id is on its first beat, unless it comes off probation.
     let once = known === undefined;
     if (!known && this.#entries.size >= this.#capacity) {
@@ -179,6 +206,9 @@ export class WorkerRegistry {
       left: heartbeat.leaving,
       once,
       reported: "online",
+      // Kept while the worker is live; a beat after it left or went
+      // offline registers it afresh.
+      session: live ? known.session : heartbeat.session,
     };
     const worker = this.#view(entry, now);
     entry.reported = worker.state;

@@ -21,8 +21,19 @@ export interface SchedulerCounters extends FinalCounts {
   dispatched: number;
   /** Submissions of a job id the table already held. */
   duplicates: number;
-  /** Results for jobs already final (late, or our own echoed back). */
+  /** Results for jobs already final (late, or a forged second result). */
   lateResults: number;
+  /**
+   * Results for jobs this scheduler does not hold in flight: never
+   * submitted (forged), dispatched by another core-mode replica, or
+   * evicted. Not recorded: never shown as a job.
+   */
+  unknownResults: number;
+  /**
+   * Results on core NATS for jobs dispatched on the durable route (durable
+   * mode): a core result cannot end a job its attempt reports must end.
+   */
+  misroutedResults: number;
   /** Heartbeats without a worker id, or from new workers while the registry is full. */
   badHeartbeats: number;
 }
@@ -47,6 +58,8 @@ export function zeroCounters(): SchedulerCounters {
     cancelled: 0,
     duplicates: 0,
     lateResults: 0,
+    unknownResults: 0,
+    misroutedResults: 0,
     badHeartbeats: 0,
   };
 }

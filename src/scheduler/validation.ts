@@ -298,6 +298,7 @@ export function heartbeatProblem(heartbeat: Heartbeat): string | undefined {
       ["pool", heartbeat.pool],
       ["region", heartbeat.region],
       ["type", heartbeat.type],
+      ["session", heartbeat.session],
     ] as const
   ) {
     const bytes = utf8Length(value);

@@ -97,6 +97,12 @@ export class Worker {
   #cpuAt = performance.now();
   #completed = 0;
   #failed = 0;
+  /**
+   * A random token drawn once per process and sent in every heartbeat: the
+   * scheduler binds this worker's id to it, so a peer that does not know
+   * it cannot change this worker or take it offline (docs/security.md).
+   */
+  readonly #session = crypto.randomUUID();
 
   /** A worker over `options`; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
@@ -292,6 +298,7 @@ export class Worker {
       cpuLoad: this.#cpuLoad(),
       leaving,
       durable: o.durable !== undefined,
+      session: this.#session,
     });
     o.bus.publish(
       heartbeatSubject(o.pool),

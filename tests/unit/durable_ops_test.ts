@@ -155,6 +155,8 @@ Deno.test("counters across a retry by hand never go down", () => {
     cancelled: 0,
     duplicates: 0,
     lateResults: 0,
+    unknownResults: 0,
+    misroutedResults: 0,
     badHeartbeats: 0,
   } satisfies SchedulerCounters;
   const durable: DurableCounters = {

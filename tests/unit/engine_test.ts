@@ -180,6 +180,43 @@ Deno.test("results finish jobs and are counted once; observers hear of each chan
   scheduler.stop();
 });
 
+Deno.test("a forged result for a job never submitted changes nothing and is counted", async () => {
+  const { bus, scheduler, submit, advance } = await setup();
+  const changes: string[] = [];
+  scheduler.observe({ jobChanged: (r) => changes.push(r.jobId) });
+  const forged = (jobId: string, senderId = "mallory") =>
+    bus.publish(
+      RESULT,
+      packet({
+        case: "jobResult",
+        value: create(JobResultSchema, {
+          jobId,
+          status: JobStatus.COMPLETED,
+          workerId: "w-forged",
+        }),
+      }, { senderId }),
+    );
+  forged("never-submitted");
+  assertEquals(scheduler.jobs.get("never-submitted"), undefined);
+  assertEquals([scheduler.jobs.size, scheduler.counters.completed], [0, 0]);
+  assertEquals(scheduler.counters.unknownResults, 1);
+  assertEquals(changes, []);
+  // The scheduler's own results (a refusal, a timeout) echo back: not
+  // counted as rejected.
+  submit({ jobId: "slow", topic: "job.echo" });
+  advance(6_000);
+  scheduler.tick();
+  assertEquals(scheduler.jobs.get("slow")?.state, "TIMEOUT");
+  assertEquals(
+    [scheduler.counters.unknownResults, scheduler.counters.lateResults],
+    [1, 0],
+  );
+  forged("slow"); // a result after its timeout: already final
+  assertEquals(scheduler.jobs.get("slow")?.state, "TIMEOUT");
+  assertEquals(scheduler.counters.lateResults, 1);
+  scheduler.stop();
+});
+
 Deno.test("heartbeats fill the registry; a leaving one takes the worker offline", async () => {
   const { bus, scheduler } = await setup();
   const beat = (fields: Record<string, unknown>) =>
@@ -195,6 +232,29 @@ Deno.test("heartbeats fill the registry; a leaving one takes the worker offline"
   assertEquals(scheduler.counters.badHeartbeats, 1);
   beat({ workerId: "w1", pool: "echo", leaving: true });
   assertEquals(scheduler.workers.get("w1")?.state, "offline");
+  scheduler.stop();
+});
+
+Deno.test("a forged heartbeat with another session is refused and counted; the worker keeps its region and stays online", async () => {
+  const { bus, scheduler } = await setup();
+  const beat = (fields: Record<string, unknown>) =>
+    bus.publish(
+      "sys.heartbeat.echo",
+      packet({
+        case: "heartbeat",
+        value: create(HeartbeatSchema, {
+          workerId: "w1",
+          pool: "echo",
+          ...fields,
+        }),
+      }, { senderId: "w1" }),
+    );
+  beat({ region: "eu", session: "real" });
+  beat({ region: "evil", session: "forged" });
+  beat({ leaving: true, session: "forged" });
+  const w1 = scheduler.workers.get("w1");
+  assertEquals([w1?.region, w1?.state], ["eu", "online"]);
+  assertEquals(scheduler.counters.badHeartbeats, 2);
   scheduler.stop();
 });
 

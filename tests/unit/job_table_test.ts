@@ -107,12 +107,11 @@ Deno.test("jobs past their deadline expire as TIMEOUT, in order, once", () => {
   assertEquals(table.get("c")?.state, "COMPLETED");
 });
 
-Deno.test("a result for a job never seen is recorded as a finished entry", () => {
+Deno.test("a result for a job never admitted is not recorded: never shown as a job", () => {
   const { table, finish } = setup();
-  const record = finish("elsewhere");
-  assertEquals(record?.state, "COMPLETED");
-  assertEquals(table.inflight, 0);
-  assertEquals(table.get("elsewhere")?.workerId, "w1");
+  assertEquals(finish("elsewhere"), undefined);
+  assertEquals([table.size, table.inflight], [0, 0]);
+  assertEquals(table.get("elsewhere"), undefined);
 });
 
 Deno.test("previews are bounded; recent lists newest first with a filter", () => {

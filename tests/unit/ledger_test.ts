@@ -41,14 +41,18 @@ const job = create(JobRequestSchema, {
   payload: new TextEncoder().encode("hello"),
 });
 
-function admitted(maxAttempts = 3, now = 1_000): LedgerEntry {
+function admitted(
+  maxAttempts = 3,
+  now = 1_000,
+  subject = "cortex.work.job.echo",
+): LedgerEntry {
   return admittedEntry(job, {
     traceId: "t1",
     submitter: "cli",
     submitSeq: 7,
     createdAt: now - 1,
     now,
-    subject: "cortex.work.job.echo",
+    subject,
     maxAttempts,
     deadline: now + 60_000,
   });
@@ -108,10 +112,17 @@ Deno.test("ledger: the last allowed attempt failing ends FAILED and dead-lettere
   assertEquals(new TextDecoder().decode(result.output), "out");
 });
 
-Deno.test("ledger: a core worker's result ends the job; the deadline times it out otherwise", () => {
-  const done = recordCoreResult(admitted(), report(0, false), 5)!;
+Deno.test("ledger: a core worker's result ends a job dispatched on core; the deadline times it out otherwise", () => {
+  const done = recordCoreResult(
+    admitted(3, 1_000, "job.echo"),
+    report(0, false),
+    5,
+  )!;
   assertEquals(done.state, "COMPLETED");
   assertEquals(done.attempts.length, 1);
+  // A core result cannot end a job dispatched to the durable work stream:
+  // only its attempt reports, fenced by attempt, can.
+  assertEquals(recordCoreResult(admitted(), report(0, false), 5), undefined);
   assertEquals(timeOut(admitted(3, 0), 59_999, 60_000), undefined);
   const late = timeOut(admitted(3, 0), 60_000, 60_000)!;
   assertEquals(late.state, "TIMEOUT");
@@ -164,6 +175,8 @@ function view(capacity = 10) {
     cancelled: 0,
     duplicates: 0,
     lateResults: 0,
+    unknownResults: 0,
+    misroutedResults: 0,
     badHeartbeats: 0,
   };
   const durable: DurableCounters = {

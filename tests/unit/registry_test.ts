@@ -204,3 +204,69 @@ Deno.test("probation is bounded: its oldest ids are forgotten first", () => {
   assertEquals(beat("p3")?.worker.workerId, "p3"); // second beat: displaces a
   assertEquals(registry.list().map((w) => w.workerId), ["p3"]);
 });
+
+Deno.test("identity: a beat with another session changes nothing and cannot take the worker offline", () => {
+  const { registry, advance } = setup();
+  const beat = (fields: Record<string, unknown>) =>
+    registry.observe(
+      create(HeartbeatSchema, { workerId: "w1", pool: "echo", ...fields }),
+    );
+  const real = { region: "eu", type: "echo", session: "s-real" };
+  assertEquals(beat(real)?.impostor, undefined);
+  // A forger that knows the id but not the session.
+  const forged = beat({ region: "evil", pool: "gpu", session: "s-forged" });
+  assertEquals([forged?.impostor, forged?.worker.region], [true, "eu"]);
+  assertEquals(beat({ leaving: true, session: "s-forged" })?.impostor, true);
+  // The Go MVP sends no session: it cannot displace a bound worker either.
+  assertEquals(beat({ region: "evil", leaving: true })?.impostor, true);
+  const w1 = registry.get("w1");
+  assertEquals([w1?.state, w1?.region, w1?.pool, w1?.left], [
+    "online",
+    "eu",
+    "echo",
+    false,
+  ]);
+  // Nor does a forged beat keep it alive: it goes offline on the real
+  // worker's silence, and only then may the id be registered afresh.
+  advance(2_500);
+  assertEquals(beat({ session: "s-forged" })?.impostor, true);
+  advance(1_000);
+  assertEquals(registry.get("w1")?.state, "offline");
+  assertEquals(beat({ region: "us", session: "s-next" })?.impostor, undefined);
+  assertEquals(registry.get("w1")?.region, "us");
+});
+
+Deno.test("identity: a worker restarted with the same id after leaving or being forgotten gets in", () => {
+  const { registry, advance } = setup();
+  const beat = (session: string, leaving = false) =>
+    registry.observe(
+      create(HeartbeatSchema, {
+        workerId: "w1",
+        pool: "echo",
+        session,
+        leaving,
+      }),
+    );
+  beat("s1");
+  assertEquals(beat("s1", true)?.worker.state, "offline"); // its own leaving beat
+  assertEquals(beat("s2")?.impostor, undefined);
+  assertEquals(registry.get("w1")?.state, "online");
+  assertEquals(beat("s1")?.impostor, true); // now bound to s2
+  advance(20_000);
+  registry.tick(); // offline long enough: forgotten
+  assertEquals(registry.get("w1"), undefined);
+  assertEquals(beat("s3")?.impostor, undefined);
+});
+
+Deno.test("identity: a Go-MVP-style beat without session registers a new worker, and any beat updates it", () => {
+  const { registry } = setup();
+  const beat = (fields: Record<string, unknown>) =>
+    registry.observe(
+      create(HeartbeatSchema, { workerId: "go-1", pool: "echo", ...fields }),
+    );
+  assertEquals(beat({ region: "eu" })?.was, undefined);
+  assertEquals(registry.get("go-1")?.state, "online");
+  assertEquals(beat({ region: "us" })?.impostor, undefined);
+  assertEquals(registry.get("go-1")?.region, "us");
+  assertEquals(beat({ leaving: true })?.worker.state, "offline");
+});

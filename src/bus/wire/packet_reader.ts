@@ -289,6 +289,7 @@ function heartbeat(end: number): Heartbeat {
     maxParallelJobs: 0,
     leaving: false,
     durable: false,
+    session: "",
   };
   while (pos < end) {
     const tag = varint();
@@ -334,6 +335,10 @@ function heartbeat(end: number): Heartbeat {
         break;
       case 21:
         m.durable = bool(tag);
+        break;
+      case 22:
+        expect(tag, 2);
+        m.session = string();
         break;
       default:
         throw FALLBACK;

@@ -221,6 +221,7 @@ function heartbeat(m: Heartbeat): void {
   enumOrInt32(12, m.maxParallelJobs);
   bool(20, m.leaving);
   bool(21, m.durable);
+  str(22, m.session);
 }
 
 function bool(field: number, v: boolean): void {
