@@ -122,3 +122,17 @@ export function decodePacket(bytes: Uint8Array): Decoded {
   }
   return { ok: true, packet: message };
 }
+
+/**
+ * When the packet's sender made it (`created_at`), in epoch ms, or
+ * `undefined` when it did not say.
+ *
+ * @example
+ * ```ts
+ * createdAtMs(packet({ case: "jobRequest", value: job }, { senderId: "cli" })); // about Date.now()
+ * ```
+ */
+export function createdAtMs(message: BusPacket): number | undefined {
+  const ts = message.createdAt;
+  return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : undefined;
+}

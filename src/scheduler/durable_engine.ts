@@ -14,7 +14,8 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import type { JetStreamClient, JsMsg } from "../bus/durable/client_types.ts";
+import type { JetStreamClient } from "../bus/durable/client_types.ts";
+import { pullEach } from "../bus/durable/scheduler_consumers.ts";
 import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import type { Bus } from "../bus/bus.ts";
 import type { JobResult } from "../bus/messages.ts";
@@ -91,12 +92,6 @@ export interface DurableSchedulerOptions {
 
 /** How long a pool's route is reused before the registry is asked again, in ms. */
 const ROUTE_CACHE_MS = 250;
-
-/** Messages a replica asks JetStream for per pull. */
-const PULL_BATCH = 256;
-
-/** How long before a submission or report that failed on a lost connection is tried again, in ms. */
-const RETRY_DELAY_MS = 1_000;
 
 /**
  * The durable scheduler engine.
@@ -218,15 +213,19 @@ export class DurableScheduler implements SchedulerService {
       new Promise((resolve) => setTimeout(resolve, 2_000)),
     ]);
     this.#pulls = [
-      await this.#pull(
+      await pullEach(
+        this.#o.js,
         SUBMIT_STREAM,
         SUBMIT_CONSUMER,
         (m) => this.#intake.admit(m),
+        this.#o.log,
       ),
-      await this.#pull(
+      await pullEach(
+        this.#o.js,
         ATTEMPT_STREAM,
         ATTEMPT_CONSUMER,
         (m) => this.#intake.record(m),
+        this.#o.log,
       ),
     ];
     this.#ticker = setInterval(() => this.tick(), this.#o.tickMs ?? 1_000);
@@ -380,40 +379,5 @@ export class DurableScheduler implements SchedulerService {
     if (this.#routes.size > 1_024) this.#routes.clear();
     this.#routes.set(topic, { at: now, route });
     return route;
-  }
-
-  /**
-   * Pulls from a shared consumer and handles each message without waiting
-   * for the one before (the consumer's max ack pending bounds how many are
-   * in hand); a message whose handling fails is nak'ed, to come back.
-   */
-  async #pull(
-    stream: string,
-    name: string,
-    handle: (m: JsMsg) => Promise<void>,
-  ): Promise<{ stop(): void }> {
-    const consumer = await this.#o.js.consumers.get(stream, name);
-    const messages = await consumer.consume({ max_messages: PULL_BATCH });
-    (async () => {
-      for await (const m of messages) {
-        handle(m).catch((error) => {
-          this.#o.log.warn(
-            "{stream} message {seq} is tried again: {error}",
-            {
-              stream,
-              seq: m.seq,
-              error: error instanceof Error ? error.message : String(error),
-            },
-          );
-          m.nak(RETRY_DELAY_MS);
-        });
-      }
-    })().catch((error) =>
-      this.#o.log.error("pulling from {stream} ended: {error}", {
-        stream,
-        error,
-      })
-    );
-    return { stop: () => messages.stop() };
   }
 }

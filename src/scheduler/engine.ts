@@ -17,7 +17,7 @@ import {
 } from "../gen/cortex/v1/cortex_pb.ts";
 import type { BusPacket, JobRequest, JobResult } from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
-import { newTraceId, packet } from "../bus/codec.ts";
+import { createdAtMs, newTraceId, packet } from "../bus/codec.ts";
 import {
   HEARTBEAT_ALL,
   RESULT,
@@ -75,11 +75,6 @@ export interface SchedulerOptions {
   log: Logger;
   /** How often deadlines and worker liveness are checked, in ms. Default 1,000. */
   tickMs?: number;
-}
-
-function millis(message: BusPacket): number | undefined {
-  const ts = message.createdAt;
-  return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : undefined;
 }
 
 /**
@@ -304,7 +299,7 @@ export class Scheduler implements SchedulerService {
     this.submitRequest(message.payload.value, {
       traceId: message.traceId,
       submitter: message.senderId,
-      createdAt: millis(message),
+      createdAt: createdAtMs(message),
     }, raw);
   }
 

@@ -15,7 +15,12 @@
  */
 import type { JetStreamClient, JsMsg } from "../bus/durable/client_types.ts";
 import type { Bus } from "../bus/bus.ts";
-import { decodePacket, encodePacket, packet } from "../bus/codec.ts";
+import {
+  createdAtMs,
+  decodePacket,
+  encodePacket,
+  packet,
+} from "../bus/codec.ts";
 import type { BusPacket, JobRequest, JobResult } from "../bus/messages.ts";
 import { RESULT } from "../bus/subjects.ts";
 import { workMessageId, workSubject } from "../bus/durable/layout.ts";
@@ -37,7 +42,7 @@ import { checkJob } from "./pipeline.ts";
 import type { SafetyChecker } from "./safety.ts";
 import type { RetryOutcome, SchedulerCounters } from "./service.ts";
 import { retryByHand } from "./retry_by_hand.ts";
-import { Ring } from "./ring.ts";
+import { RecentIds } from "./recent_ids.ts";
 import type { Strategy } from "./strategy.ts";
 import {
   boundedJob,
@@ -88,17 +93,8 @@ export interface IntakeParts {
   clock?: () => number;
 }
 
-/**
- * Final results this replica remembers publishing: enough to cover every
- * report that can be redelivered at once (the attempt consumer's max ack
- * pending is 1,024) many times over.
- */
+/** Final results remembered as published: 16x the reports in hand at once (max ack pending 1,024). */
 const PUBLISHED_MEMORY = 16_384;
-
-function millis(message: BusPacket): number | undefined {
-  const ts = message.createdAt;
-  return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : undefined;
-}
 
 /**
  * Handles the messages of durable mode's intake.
@@ -112,10 +108,8 @@ function millis(message: BusPacket): number | undefined {
 export class DurableIntake {
   readonly #p: IntakeParts;
   readonly #clock: () => number;
-  /** The jobs whose final result this replica published, newest last. */
-  readonly #published = new Set<string>();
-  /** {@linkcode DurableIntake.#published} in the order added: the eviction order. */
-  readonly #publishedOrder = new Ring<string>();
+  /** The jobs whose final result this replica published lately. */
+  readonly #published = new RecentIds(PUBLISHED_MEMORY);
 
   /** An intake over `parts`. */
   constructor(parts: IntakeParts) {
@@ -152,7 +146,7 @@ export class DurableIntake {
     const admission: Admission = {
       traceId: message.traceId,
       submitter: message.senderId,
-      createdAt: millis(message),
+      createdAt: createdAtMs(message),
       submitSeq: m.seq,
       now,
       subject: this.#p.route(job.topic).durable
@@ -384,13 +378,7 @@ export class DurableIntake {
   }
 
   #publishFinal(entry: LedgerEntry, report: JobResult, attempt: number): void {
-    if (!this.#published.has(entry.jobId)) {
-      this.#published.add(entry.jobId);
-      this.#publishedOrder.push(entry.jobId);
-      if (this.#publishedOrder.size > PUBLISHED_MEMORY) {
-        this.#published.delete(this.#publishedOrder.shift()!);
-      }
-    }
+    this.#published.add(entry.jobId);
     const result = resultOf(entry);
     result.output = report.output;
     result.attempts = attempt;

@@ -1,5 +1,5 @@
 /**
- * `connect()` and the {@linkcode Cortex} it returns: submit jobs and await
+ * The {@linkcode Cortex} that `connect()` returns: submit jobs and await
  * their outcomes, and serve topics with handlers.
  *
  * @module
@@ -14,22 +14,12 @@ import {
   newTraceId,
   packet,
 } from "../bus/codec.ts";
-import {
-  connectNats,
-  type NatsAuth,
-  natsAuthFromEnv,
-  type NatsConnection,
-} from "../bus/connect.ts";
-import {
-  DURABILITY,
-  type Durability,
-  resolveDurability,
-} from "../bus/durable/mode.ts";
+import type { NatsConnection } from "../bus/connect.ts";
+import type { Durability } from "../bus/durable/mode.ts";
 import type { JobResult } from "../bus/messages.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
-import { type EnvReader, loadConfig } from "../config.ts";
 import { finalState, priorityNumber } from "../contract/mod.ts";
-import { type Logger, logger } from "../log.ts";
+import type { Logger } from "../log.ts";
 import {
   decodeJson,
   decodeText,
@@ -37,8 +27,6 @@ import {
   plainBytes,
 } from "./payload.ts";
 import type {
-  ConnectOptions,
-  Credentials,
   Handler,
   JobOutcome,
   SubmitManyOptions,
@@ -57,79 +45,12 @@ import {
 /** The default wait for a job's outcome: past the scheduler's 60 s job timeout. */
 export const DEFAULT_TIMEOUT_MS = 65_000;
 
-/** Reads a variable; one this process may not read (no `--allow-env` for it) is unset. */
-const readEnv: EnvReader = (name) => {
-  try {
-    return Deno.env.get(name);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) return undefined;
-    throw error;
-  }
-};
-
-function authOf(credentials: Credentials): NatsAuth {
-  return {
-    natsCreds: credentials.credsFile ?? "",
-    natsNkey: credentials.nkeyFile ?? "",
-    natsUser: credentials.user ?? "",
-    natsPassword: credentials.password ?? "",
-    natsCa: credentials.caFile ?? "",
-    natsCert: credentials.certFile ?? "",
-    natsKey: credentials.keyFile ?? "",
-  };
-}
-
-/**
- * Connects to CortexOS's NATS and resolves the mode (durable or core) as
- * the processes do.
- *
- * @throws {NatsUnreachable} when NATS cannot be reached (at once: it does
- * not wait for a server to come up), or refuses the credentials.
- * @throws {DurabilityUnavailable} for `durability: "jetstream"` on a server
- * without JetStream.
- * @example
- * ```ts
- * const cortex = await connect();
- * const outcome = await cortex.submit("job.echo", { hello: "world" });
- * console.log(outcome.status, outcome.json());
- * await cortex.close();
- * ```
- */
-export async function connect(options: ConnectOptions = {}): Promise<Cortex> {
-  const servers = options.servers ?? readEnv("NATS_URL") ??
-    "nats://127.0.0.1:4222";
-  const url = Array.isArray(servers) ? servers.join(",") : servers;
-  const setting = options.durability ??
-    loadConfig({ durability: DURABILITY }, readEnv).durability;
-  const name = options.name ?? `cortex-sdk-${crypto.randomUUID().slice(0, 8)}`;
-  const log = options.log ?? logger("sdk");
-  const nc = await connectNats({
-    url,
-    name,
-    log,
-    waitForServer: false,
-    auth: options.credentials
-      ? authOf(options.credentials)
-      : natsAuthFromEnv(readEnv),
-  });
-  let durability: Durability;
-  try {
-    durability = (await resolveDurability(nc, setting)).mode;
-  } catch (error) {
-    await nc.close();
-    throw error;
-  }
-  const cortex = new Cortex(nc, durability, log, name);
-  await cortex.ready;
-  return cortex;
-}
-
 interface Pending {
   resolve(outcome: JobOutcome): void;
   reject(error: Error): void;
 }
 
-/** A connection to CortexOS: submits jobs and serves topics. Made by {@linkcode connect}. */
+/** A connection to CortexOS: submits jobs and serves topics. Made by `connect()`. */
 export class Cortex {
   /** The mode jobs go in: `jetstream` (durable) or `core`. */
   readonly durability: Durability;
@@ -149,7 +70,7 @@ export class Cortex {
   #schedulerSeen = false;
   #closed?: Promise<void>;
 
-  /** Use {@linkcode connect}. */
+  /** Use `connect()`. */
   constructor(
     nc: NatsConnection,
     durability: Durability,

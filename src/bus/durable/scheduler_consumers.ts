@@ -9,6 +9,8 @@
  */
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
+import type { JetStreamClient, JsMsg } from "./client_types.ts";
+import { errorMessage, type Logger } from "../../log.ts";
 import {
   ATTEMPT_CONSUMER,
   ATTEMPT_STREAM,
@@ -64,4 +66,49 @@ export async function ensureSchedulerConsumers(
       });
     }
   }
+}
+
+/** Messages a replica asks JetStream for per pull. */
+const PULL_BATCH = 256;
+/** How long before a submission or report that failed on a lost connection is tried again, in ms. */
+const RETRY_DELAY_MS = 1_000;
+
+/**
+ * Pulls from a shared consumer and handles each message without waiting
+ * for the one before (the consumer's max ack pending bounds how many are
+ * in hand); a message whose handling fails is nak'ed, to come back.
+ *
+ * @example
+ * ```ts
+ * const pull = await pullEach(js, SUBMIT_STREAM, SUBMIT_CONSUMER, (m) => intake.admit(m), log);
+ * pull.stop();
+ * ```
+ */
+export async function pullEach(
+  js: JetStreamClient,
+  stream: string,
+  name: string,
+  handle: (m: JsMsg) => Promise<void>,
+  log: Logger,
+): Promise<{ stop(): void }> {
+  const consumer = await js.consumers.get(stream, name);
+  const messages = await consumer.consume({ max_messages: PULL_BATCH });
+  (async () => {
+    for await (const m of messages) {
+      handle(m).catch((error) => {
+        log.warn("{stream} message {seq} is tried again: {error}", {
+          stream,
+          seq: m.seq,
+          error: errorMessage(error),
+        });
+        m.nak(RETRY_DELAY_MS);
+      });
+    }
+  })().catch((error) =>
+    log.error("pulling from {stream} ended: {error}", {
+      stream,
+      error: errorMessage(error),
+    })
+  );
+  return { stop: () => messages.stop() };
 }

@@ -1,0 +1,157 @@
+/**
+ * The benchmark's document: what `--json` writes, one shape per scenario.
+ *
+ * @module
+ */
+import type { RunFigures } from "./load.ts";
+
+/** Scenario 1: throughput with many jobs in flight. */
+export interface ThroughputScenario {
+  jobs: number;
+  inflight: number;
+  workers: number;
+  /** Interleaved rounds per system; figures are over all rounds. */
+  rounds: number;
+  cortex: RunFigures;
+  relay: RunFigures;
+  request_reply: RunFigures;
+  /** CortexOS jobs/s over the relay's. */
+  ratio_to_relay: number;
+  /** CPU used by each process during the CortexOS and relay runs, in cores. */
+  cpu_cores: { cortex: Record<string, number>; relay: Record<string, number> };
+}
+
+/** Scenario 2: one job at a time. */
+export interface LatencyScenario {
+  jobs: number;
+  rounds: number;
+  cortex: RunFigures;
+  relay: RunFigures;
+  request_reply: RunFigures;
+  p50_ratio_to_relay: number;
+  p99_ratio_to_relay: number;
+}
+
+/** Scenario 3: scenario 1 while a large fleet heartbeats. */
+export interface FleetScenario {
+  simulated_workers: number;
+  heartbeat_ms: number;
+  jobs: number;
+  cortex: RunFigures;
+  heartbeats_sent: number;
+  /** Scheduler CPU during the run, in cores (1 = one core busy). */
+  scheduler_cpu_cores: number;
+  scheduler_peak_rss_mb: number;
+  /** Largest backlog nats-server held for the scheduler (connz pending_bytes). */
+  scheduler_max_pending_bytes: number;
+  slow_consumers: number;
+  /** Simulated workers the scheduler lists (GET /api/workers), or null. */
+  registry_listed: number | null;
+  registry_note: string;
+}
+
+/** Scenario 4: many jobs through a bounded job table. */
+export interface HistoryScenario {
+  jobs: number;
+  job_table_size: number;
+  cortex: RunFigures;
+  /** Scheduler VmHWM (peak RSS) and VmRSS, MB, after N jobs. */
+  checkpoints: { jobs: number; peak_rss_mb: number; rss_mb: number }[];
+  /** Peak RSS at the last checkpoint over that at the first. */
+  growth_ratio: number;
+}
+
+/** Scenario 5: scenario 1 with SSE clients on the dashboard. */
+export interface DashboardScenario {
+  skipped: boolean;
+  note: string;
+  clients: number;
+  jobs: number;
+  without_clients: RunFigures | null;
+  with_clients: RunFigures | null;
+  /** 1 − with/without jobs/s. */
+  throughput_cost: number | null;
+  /** The scheduler's CPU per job (µs) without and with the clients: the server-side cost. */
+  scheduler_us_per_job_without: number | null;
+  scheduler_us_per_job_with: number | null;
+  /** Result at the client → COMPLETED state at an SSE client, ms. */
+  delivery_p50_ms: number | null;
+  delivery_p99_ms: number | null;
+  delivery_max_ms: number | null;
+  /** Job states seen by the probing SSE clients, over jobs × probes. */
+  delivered: number | null;
+  expected: number | null;
+}
+
+/** Durable d1: throughput of durable CortexOS beside the JetStream floor. */
+export interface DurableThroughputScenario {
+  jobs: number;
+  inflight: number;
+  workers: number;
+  /** Jobs each echo worker takes at once. */
+  worker_concurrency: number;
+  /** Interleaved rounds per system; figures are over all rounds. */
+  rounds: number;
+  /** JetStream writes each durable job costs (the floor: 1). */
+  stored_writes_per_job: number;
+  cortex: RunFigures;
+  /** Client → work-queue stream → pull consumer (explicit acks) → core reply. */
+  floor: RunFigures;
+  /** Durable CortexOS jobs/s over the floor's. */
+  ratio_to_floor: number;
+  /** CPU used by each process (nats-server included) during each system's runs, in cores. */
+  cpu_cores: { cortex: Record<string, number>; floor: Record<string, number> };
+  /** The same as CPU µs per job. */
+  cpu_us_per_job: {
+    cortex: Record<string, number>;
+    floor: Record<string, number>;
+  };
+}
+
+/** Durable d2: one job at a time, durable CortexOS beside the floor. */
+export interface DurableLatencyScenario {
+  jobs: number;
+  rounds: number;
+  cortex: RunFigures;
+  floor: RunFigures;
+  p50_ratio_to_floor: number;
+  p99_ratio_to_floor: number;
+}
+
+/** One target and whether this run met it (`null`: not measured). */
+export interface TargetVerdict {
+  scenario: string;
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+/** Everything one benchmark run measured. */
+export interface BenchDocument {
+  mode: "full" | "quick";
+  started_at: string;
+  duration_s: number;
+  machine: {
+    nproc: number;
+    cpu_model: string;
+    mem_total_gib: number;
+    deno: string;
+    nats_server: string;
+  };
+  scenarios: {
+    throughput: ThroughputScenario;
+    latency: LatencyScenario;
+    fleet: FleetScenario;
+    history: HistoryScenario;
+    dashboard: DashboardScenario;
+    /** d1: durable throughput (issue 9). */
+    durable_throughput: DurableThroughputScenario;
+    /** d2: durable one-at-a-time latency. */
+    durable_latency: DurableLatencyScenario;
+    /** d3: durable scheduler memory over many jobs. */
+    durable_history: HistoryScenario;
+  };
+  targets: TargetVerdict[];
+  /** Figures quoted from the issue, not measured here. */
+  external_references: Record<string, string>;
+}
