@@ -28,10 +28,11 @@ import {
 } from "../../src/scheduler/ledger_view.ts";
 import { JobTable } from "../../src/scheduler/job_table.ts";
 import { poolBacklogs } from "../../src/scheduler/backlog.ts";
-import type {
-  RetryOutcome,
-  SchedulerCounters,
-  SchedulerService,
+import {
+  type RetryOutcome,
+  type SchedulerCounters,
+  type SchedulerService,
+  zeroCounters,
 } from "../../src/scheduler/service.ts";
 import { workMessageId } from "../../src/bus/durable/layout.ts";
 import { DashboardMetrics } from "../../src/dashboard/metrics.ts";
@@ -145,20 +146,7 @@ Deno.test("only a dispatched job that ended FAILED or TIMEOUT can be retried; re
 
 Deno.test("counters across a retry by hand never go down", () => {
   const jobs = new JobTable({ capacity: 10 });
-  const counters = {
-    submitted: 0,
-    dispatched: 0,
-    completed: 0,
-    failed: 0,
-    denied: 0,
-    timeout: 0,
-    cancelled: 0,
-    duplicates: 0,
-    lateResults: 0,
-    unknownResults: 0,
-    misroutedResults: 0,
-    badHeartbeats: 0,
-  } satisfies SchedulerCounters;
+  const counters: SchedulerCounters = zeroCounters();
   const durable: DurableCounters = {
     retries: 0,
     deadLettered: 0,

@@ -31,7 +31,10 @@ import {
 } from "../../src/scheduler/ledger_view.ts";
 import { JobTable } from "../../src/scheduler/job_table.ts";
 import { WorkerRegistry } from "../../src/scheduler/registry.ts";
-import type { SchedulerCounters } from "../../src/scheduler/service.ts";
+import {
+  type SchedulerCounters,
+  zeroCounters,
+} from "../../src/scheduler/service.ts";
 import { assertEquals, assertOk } from "../assert.ts";
 
 const job = create(JobRequestSchema, {
@@ -165,20 +168,7 @@ Deno.test("ledger: the table's record shows the request, attempts and outcome", 
 
 function view(capacity = 10) {
   const jobs = new JobTable({ capacity, timeoutMs: 60_000 });
-  const counters: SchedulerCounters = {
-    submitted: 0,
-    dispatched: 0,
-    completed: 0,
-    failed: 0,
-    denied: 0,
-    timeout: 0,
-    cancelled: 0,
-    duplicates: 0,
-    lateResults: 0,
-    unknownResults: 0,
-    misroutedResults: 0,
-    badHeartbeats: 0,
-  };
+  const counters: SchedulerCounters = zeroCounters();
   const durable: DurableCounters = {
     retries: 0,
     deadLettered: 0,
