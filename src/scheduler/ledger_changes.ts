@@ -24,6 +24,17 @@ import {
   toBase64,
 } from "./ledger.ts";
 
+/** An entry's outcome fields before the job has one (admitted, or retried by hand). */
+const NO_OUTCOME = {
+  workerId: "",
+  executionMs: 0,
+  resultPtr: "",
+  outputBytes: 0,
+  output: "",
+  error: "",
+  deadLettered: false,
+} as const satisfies Partial<LedgerEntry>;
+
 /** Who submitted a job, when, and what the scheduler decided for it. */
 export interface Admission {
   /** The trace id it travels with. */
@@ -66,13 +77,7 @@ export function admittedEntry(
     subject: admission.subject,
     maxAttempts: admission.maxAttempts,
     attempts: [],
-    workerId: "",
-    executionMs: 0,
-    resultPtr: "",
-    outputBytes: 0,
-    output: "",
-    error: "",
-    deadLettered: false,
+    ...NO_OUTCOME,
     duplicates: 0,
     submitSeq: admission.submitSeq,
     change: "created",
@@ -241,13 +246,7 @@ export function retryEntry(
     attemptBase: entry.maxAttempts,
     maxAttempts: entry.maxAttempts + perDispatch,
     retriedByHand: [...(entry.retriedByHand ?? []), before],
-    workerId: "",
-    executionMs: 0,
-    resultPtr: "",
-    outputBytes: 0,
-    output: "",
-    error: "",
-    deadLettered: false,
+    ...NO_OUTCOME,
     dispatchedAt: retry.now,
     finishedAt: undefined,
     deadline: retry.deadline,
