@@ -8,7 +8,16 @@
  *
  * @module
  */
-import { denoArgs, ENTRY, launchEnv, type ProcessName } from "./permissions.ts";
+import {
+  denoArgs,
+  ENTRY,
+  launchEnv,
+  parseWorkerDeclaration,
+  type ProcessName,
+  WORKER_DECLARED_ENV,
+  type WorkerDeclaration,
+  WorkerDeclarationError,
+} from "./permissions.ts";
 import { ConfigError } from "../src/config.ts";
 import { onParentExit } from "../src/shutdown.ts";
 import { exitCodeOf, STOP_SIGNALS } from "../src/signals.ts";
@@ -19,9 +28,40 @@ if (!(name in ENTRY)) {
   Deno.exit(2);
 }
 
+// `worker <file>`: the file's own header says what it may do beyond the
+// bus; read (never run) here. A relative path is relative to where
+// `deno task` was started (INIT_CWD), not to the project.
+let declared: WorkerDeclaration = {};
+if (name === "worker") {
+  if (!args[0]) {
+    console.error("usage: deno task worker <file.ts> [args…]");
+    Deno.exit(2);
+  }
+  const base = Deno.env.get("INIT_CWD") || Deno.cwd();
+  const file = args[0].startsWith("/") ? args[0] : `${base}/${args[0]}`;
+  args[0] = new URL(`file://${file}`).pathname;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(args[0]);
+  } catch (error) {
+    console.error(`${args[0]}: cannot read it: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
+  try {
+    declared = parseWorkerDeclaration(
+      text,
+      args[0].slice(0, args[0].lastIndexOf("/")) || "/",
+    );
+  } catch (error) {
+    if (!(error instanceof WorkerDeclarationError)) throw error;
+    console.error(`${args[0]}: ${error.message}`);
+    Deno.exit(2);
+  }
+}
+
 let argv: string[];
 try {
-  argv = denoArgs(name as ProcessName, launchEnv(), args);
+  argv = denoArgs(name as ProcessName, launchEnv(), args, declared);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`configuration error: NATS_URL: ${error.message}`);
@@ -33,7 +73,12 @@ try {
 // no orphan behind.
 const child = new Deno.Command("deno", {
   args: argv,
-  env: { CORTEX_EXIT_WITH_PARENT: "1" },
+  env: {
+    CORTEX_EXIT_WITH_PARENT: "1",
+    ...(name === "worker"
+      ? { [WORKER_DECLARED_ENV]: JSON.stringify(declared) }
+      : {}),
+  },
   stdin: "inherit",
   stdout: "inherit",
   stderr: "inherit",

@@ -21,13 +21,18 @@ import { WORKER_SETTINGS } from "../src/worker/config.ts";
 import { SUBMIT_SETTINGS } from "../src/submit/config.ts";
 
 /** A process the launcher can start. */
-export type ProcessName = "scheduler" | "worker:echo" | "submit";
+export type ProcessName = "scheduler" | "worker:echo" | "submit" | "worker";
 
-/** The entry module of each process, relative to the project root. */
+/**
+ * The entry module of each process, relative to the project root. A
+ * `worker`'s entry is the file it is given (its first argument); this one
+ * is only preloaded before it, to log what it holds.
+ */
 export const ENTRY: Record<ProcessName, string> = {
   "scheduler": "src/bin/scheduler.ts",
   "worker:echo": "src/bin/worker_echo.ts",
   "submit": "src/bin/submit.ts",
+  "worker": "src/bin/worker_file.ts",
 };
 
 /**
@@ -47,6 +52,7 @@ export const V8_FLAGS: Record<ProcessName, string[]> = {
   "scheduler": ["--max-semi-space-size=8", "--heap-growing-percent=50"],
   "worker:echo": [],
   "submit": [],
+  "worker": [],
 };
 
 /** The project root, as an absolute path. */
@@ -136,15 +142,138 @@ export function credentialFiles(
     .filter(Boolean);
 }
 
+/**
+ * The permissions a worker file declares beyond the bus (see
+ * {@linkcode parseWorkerDeclaration}); each a list of Deno's scoped
+ * entries. Relative paths are relative to the file's folder.
+ */
+export interface WorkerDeclaration {
+  /** `host` or `host:port` entries for `--allow-net`. */
+  net?: string[];
+  /** Paths for `--allow-read`. */
+  read?: string[];
+  /** Paths for `--allow-write`. */
+  write?: string[];
+  /** Variable names for `--allow-env`. */
+  env?: string[];
+}
+
+/** The keys a worker file may declare. */
+export const DECLARABLE: readonly (keyof WorkerDeclaration)[] = [
+  "net",
+  "read",
+  "write",
+  "env",
+];
+
+/** The marker of a worker file's declaration line. */
+export const DECLARATION_MARKER = "@cortex-permissions";
+
+/** A worker file's declaration is not usable; the message says why. */
+export class WorkerDeclarationError extends Error {
+  /** `message` says what is wrong and how the header should look. */
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerDeclarationError";
+  }
+}
+
+/**
+ * The permissions a worker file declares, read from its text without
+ * running it: one line `// @cortex-permissions {"net": ["host:443"]}` in
+ * the comments at the top of the file (before its first line of code).
+ * Keys: `net`, `read`, `write`, `env`, each a list of strings; relative
+ * `read` and `write` paths are resolved against `dir` (the file's folder).
+ * No such line: `{}` (the bus and its settings only).
+ *
+ * @throws {WorkerDeclarationError} on bad JSON, an unknown key, a value that
+ * is not a list of non-empty strings without commas, or two such lines.
+ * @example
+ * ```ts
+ * parseWorkerDeclaration('// @cortex-permissions {"read": ["./data"]}\n', "/w");
+ * // { read: ["/w/data"] }
+ * ```
+ */
+export function parseWorkerDeclaration(
+  text: string,
+  dir: string,
+): WorkerDeclaration {
+  let found: string | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#!")) continue;
+    // Only the leading comments count: a marker further down (in a string,
+    // say) is not a declaration.
+    if (!line.startsWith("//")) break;
+    const at = line.indexOf(DECLARATION_MARKER);
+    if (at < 0) continue;
+    if (found !== undefined) {
+      throw new WorkerDeclarationError(
+        `${DECLARATION_MARKER} appears twice; declare everything in one line`,
+      );
+    }
+    found = line.slice(at + DECLARATION_MARKER.length).trim();
+  }
+  if (found === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(found);
+  } catch (error) {
+    throw new WorkerDeclarationError(
+      `${DECLARATION_MARKER}: not JSON (${
+        (error as Error).message
+      }); expected e.g. {"net": ["example.com:443"], "read": ["./data"]}`,
+    );
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new WorkerDeclarationError(
+      `${DECLARATION_MARKER}: expected a JSON object, e.g. {"net": ["example.com:443"]}`,
+    );
+  }
+  const out: WorkerDeclaration = {};
+  for (const [key, entries] of Object.entries(value)) {
+    if (!(DECLARABLE as readonly string[]).includes(key)) {
+      throw new WorkerDeclarationError(
+        `${DECLARATION_MARKER}: unknown key ${JSON.stringify(key)}; known: ${
+          DECLARABLE.join(", ")
+        }`,
+      );
+    }
+    if (
+      !Array.isArray(entries) ||
+      !entries.every((e) =>
+        typeof e === "string" && e.trim() !== "" && !e.includes(",")
+      )
+    ) {
+      throw new WorkerDeclarationError(
+        `${DECLARATION_MARKER}: ${key} must be a list of non-empty strings without commas`,
+      );
+    }
+    const k = key as keyof WorkerDeclaration;
+    out[k] = k === "read" || k === "write"
+      ? entries.map((p: string) => resolvePath(dir, p.trim()))
+      : entries.map((e: string) => e.trim());
+  }
+  return out;
+}
+
+function resolvePath(dir: string, path: string): string {
+  if (path.startsWith("/")) return path;
+  const joined = `${dir.replace(/\/$/, "")}/${path}`;
+  return new URL(`file://${joined}`).pathname.replace(/\/$/, "") || "/";
+}
+
 /** The `deno run` permission flags of `process`. */
 export function permissionFlags(
   process: ProcessName,
   env: LaunchEnv,
   args: string[] = [],
+  declared: WorkerDeclaration = {},
 ): string[] {
   const net = natsNet(env.natsUrl);
   const flags = ["--no-prompt"];
   const read = [...(env.credentialFiles ?? [])];
+  const write: string[] = [];
   switch (process) {
     case "scheduler": {
       if (env.dashboard) {
@@ -162,8 +291,23 @@ export function permissionFlags(
       read.push(...payloadFiles(args));
       break;
     }
+    case "worker": {
+      // The SDK reads the worker settings (NATS_URL, the credentials,
+      // CORTEX_DURABILITY, logging); the preload reads the declaration.
+      const names = [
+        ...envNames(WORKER_SETTINGS),
+        WORKER_DECLARED_ENV,
+        ...(declared.env ?? []),
+      ];
+      flags.push(`--allow-env=${[...new Set(names)].join(",")}`);
+      net.push(...(declared.net ?? []));
+      read.push(...(declared.read ?? []));
+      write.push(...(declared.write ?? []));
+      break;
+    }
   }
   if (read.length > 0) flags.push(`--allow-read=${read.join(",")}`);
+  if (write.length > 0) flags.push(`--allow-write=${write.join(",")}`);
   flags.push(`--allow-net=${net.join(",")}`);
   return flags;
 }
@@ -180,18 +324,39 @@ function payloadFiles(args: string[]): string[] {
   return files;
 }
 
-/** The whole `deno run …` argument list that starts `process`. */
+/**
+ * The variable through which the launcher tells a worker file's preload
+ * what the file declared, so its `permissions held` line covers it.
+ */
+export const WORKER_DECLARED_ENV = "CORTEX_WORKER_DECLARED";
+
+/**
+ * The whole `deno run …` argument list that starts `process`. For
+ * `worker`, `args[0]` is the worker file (an absolute path), run with the
+ * project's `deno.json` (so a file outside the project resolves the SDK's
+ * imports) after the logging preload; `declared` is what it declares.
+ */
 export function denoArgs(
   process: ProcessName,
   env: LaunchEnv,
   args: string[] = [],
+  declared: WorkerDeclaration = {},
 ): string[] {
   const v8 = V8_FLAGS[process];
-  return [
+  const flags = [
     "run",
-    ...permissionFlags(process, env, args),
+    ...permissionFlags(process, env, args, declared),
     ...(v8.length > 0 ? [`--v8-flags=${v8.join(",")}`] : []),
-    `${ROOT}/${ENTRY[process]}`,
-    ...args,
   ];
+  if (process === "worker") {
+    const [file, ...rest] = args;
+    return [
+      ...flags,
+      `--config=${ROOT}/deno.json`,
+      `--preload=${ROOT}/${ENTRY.worker}`,
+      file,
+      ...rest,
+    ];
+  }
+  return [...flags, `${ROOT}/${ENTRY[process]}`, ...args];
 }

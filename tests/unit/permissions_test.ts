@@ -1,14 +1,18 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { DEV_ENV_NAMES, DEV_NKEYS_DIR } from "../../scripts/dev_config.ts";
 import {
+  denoArgs,
   LAUNCH_ENV_NAMES,
+  parseWorkerDeclaration,
   permissionFlags,
+  ROOT,
+  WorkerDeclarationError,
 } from "../../scripts/permissions.ts";
 import {
   heldPermissions,
   PERMISSION_KINDS,
 } from "../../src/held_permissions.ts";
-import { assertEquals, assertOk } from "../assert.ts";
+import { assertEquals, assertOk, assertThrows } from "../assert.ts";
 
 const tasks: Record<string, string> = denoJson.tasks;
 
@@ -91,4 +95,93 @@ Deno.test("permissions: an IPv6 dashboard address is bracketed, so Deno can pars
   assertEquals(net("::1", 0), ["[::1]"]);
   assertEquals(net("::", 8080), ["[::]:8080"]);
   assertEquals(net("127.0.0.1", 8080), ["127.0.0.1:8080"]);
+});
+
+Deno.test("permissions: the worker task may read exactly launch.ts's variables and INIT_CWD", () => {
+  const flag = /--allow-env=(\S+) --allow-run=deno scripts\/launch\.ts worker$/
+    .exec(tasks.worker)?.[1];
+  assertEquals(
+    flag?.split(",").sort(),
+    [...LAUNCH_ENV_NAMES, "INIT_CWD"].sort(),
+  );
+});
+
+Deno.test("permissions: a worker file's header declares what it gets beyond the bus", () => {
+  const env = {
+    natsUrl: "nats://127.0.0.1:4222",
+    dashboard: true,
+    dashboardHost: "127.0.0.1",
+    dashboardPort: 8080,
+  };
+  const flagOf = (flags: string[], kind: string) =>
+    flags.find((f) => f.startsWith(`--allow-${kind}=`))?.split("=")[1]
+      .split(",");
+  // Nothing declared: the bus and the worker settings only.
+  const bare = permissionFlags("worker", env, ["/w/sha.ts"]);
+  assertEquals(flagOf(bare, "net"), ["127.0.0.1:4222"]);
+  assertOk(!/--allow-(read|write|run|ffi|sys|all)/.test(bare.join(" ")));
+  assertOk(flagOf(bare, "env")!.includes("NATS_URL"));
+  assertOk(flagOf(bare, "env")!.includes("CORTEX_WORKER_DECLARED"));
+
+  const declared = parseWorkerDeclaration(
+    [
+      "#!/usr/bin/env -S deno run",
+      "// A checker.",
+      '// @cortex-permissions {"net": ["example.com:443"], "read": ["./data", "/etc/x"], "write": ["out"], "env": ["API_KEY"]}',
+      'import { connect } from "/p/mod.ts";',
+      '// @cortex-permissions {"net": ["ignored:1"]}',
+    ].join("\n"),
+    "/w",
+  );
+  assertEquals(declared, {
+    net: ["example.com:443"],
+    read: ["/w/data", "/etc/x"],
+    write: ["/w/out"],
+    env: ["API_KEY"],
+  });
+  const flags = permissionFlags(
+    "worker",
+    {
+      ...env,
+      credentialFiles: ["/c/user.creds"],
+    },
+    ["/w/check.ts"],
+    declared,
+  );
+  assertEquals(flagOf(flags, "net"), ["127.0.0.1:4222", "example.com:443"]);
+  assertEquals(flagOf(flags, "read"), ["/c/user.creds", "/w/data", "/etc/x"]);
+  assertEquals(flagOf(flags, "write"), ["/w/out"]);
+  assertOk(flagOf(flags, "env")!.includes("API_KEY"));
+  assertOk(!/--allow-(run|ffi|sys|all)/.test(flags.join(" ")));
+
+  const args = denoArgs("worker", env, ["/w/check.ts", "--x"], declared);
+  assertEquals(args.slice(-4), [
+    `--config=${ROOT}/deno.json`,
+    `--preload=${ROOT}/src/bin/worker_file.ts`,
+    "/w/check.ts",
+    "--x",
+  ]);
+  assertEquals(parseWorkerDeclaration("const x = 1;\n", "/w"), {});
+});
+
+Deno.test("permissions: a bad worker declaration is refused with a clear message", () => {
+  const bad: [string, RegExp][] = [
+    ["// @cortex-permissions {net: 1}", /not JSON/],
+    ['// @cortex-permissions ["a"]', /expected a JSON object/],
+    ['// @cortex-permissions {"run": ["curl"]}', /unknown key "run"/],
+    ['// @cortex-permissions {"net": "a:1"}', /net must be a list/],
+    ['// @cortex-permissions {"net": ["a:1,b:2"]}', /without commas/],
+    [
+      '// @cortex-permissions {}\n// @cortex-permissions {"net": []}',
+      /appears twice/,
+    ],
+  ];
+  for (const [text, message] of bad) {
+    assertThrows(() => parseWorkerDeclaration(text, "/w"), message);
+    try {
+      parseWorkerDeclaration(text, "/w");
+    } catch (error) {
+      assertOk(error instanceof WorkerDeclarationError, String(error));
+    }
+  }
 });
