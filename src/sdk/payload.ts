@@ -62,10 +62,14 @@ export function decodeJson<T = unknown>(bytes: Uint8Array): T {
 
 /**
  * `bytes` as a plain `Uint8Array` over the same memory: the NATS client
- * hands out Node `Buffer`s, which compare and print differently.
+ * hands out Node `Buffer`s, which compare and print differently. Typed as
+ * over an `ArrayBuffer` (never shared memory, here), so it passes where Web
+ * APIs want a `BufferSource` (`crypto.subtle.digest`, `fetch` bodies).
  */
-export function plainBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.constructor === Uint8Array
-    ? bytes
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function plainBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return (bytes.constructor === Uint8Array ? bytes : new Uint8Array(
+    bytes.buffer,
+    bytes.byteOffset,
+    bytes.byteLength,
+  )) as Uint8Array<ArrayBuffer>;
 }

@@ -114,7 +114,7 @@ export interface Job {
   /** The topic it came on. */
   topic: string;
   /** Its input bytes. */
-  payload: Uint8Array;
+  payload: Uint8Array<ArrayBuffer>;
   /** Its priority (`"batch"`, ...), `"unspecified"` when none was given. */
   priority: JobPriority | "unspecified";
   /**
