@@ -49,10 +49,12 @@ import {
 } from "./permissions.ts";
 import { Child } from "./support/child.ts";
 import {
+  clusterNodeArgs,
   DEFAULT_NATS_PORT,
   natsServerArgs,
   natsServerMissing,
   natsServerVersion,
+  waitForMetaLeader,
 } from "./support/nats_server.ts";
 import { freePort, waitForPort } from "./support/ports.ts";
 
@@ -60,7 +62,8 @@ import { freePort, waitForPort } from "./support/ports.ts";
 const STOP_BUDGET_MS = { workers: 4_000, scheduler: 2_500, nats: 2_500 };
 /** The scheduler's and workers' log lines that say they are serving. */
 const SCHEDULER_READY = /serving sys\.job\.submit/;
-const WORKER_READY = /taking \S+ in queue group/;
+// A durable worker takes its topic "from stream", a core-NATS one "in queue group".
+const WORKER_READY = /taking \S+ (in queue group|from stream)/;
 
 const startedAt = Date.now();
 const config = loadConfigOrExit(DEV_SETTINGS);
@@ -102,7 +105,10 @@ function shutdown(code: number, reason: string): Promise<void> {
         children.filter((c) => c.spec.name === "scheduler"),
         STOP_BUDGET_MS.scheduler,
       ],
-      [children.filter((c) => c.spec.name === "nats"), STOP_BUDGET_MS.nats],
+      [
+        children.filter((c) => c.spec.name.startsWith("nats")),
+        STOP_BUDGET_MS.nats,
+      ],
     ];
     for (const [group, timeoutMs] of stages) {
       const outcomes = await Promise.all(
@@ -196,9 +202,15 @@ async function prepareNkeys(): Promise<
 /**
  * Starts nats-server on 127.0.0.1 (through `tether.ts`, so it dies with us)
  * and returns its URL; exits 1 when there is no nats-server to start.
- * With `configFile`, the server reads it (the nkeys it admits).
+ * With `configFile`, the server reads it (the nkeys it admits). With
+ * CORTEX_DEV_NATS_CLUSTER above 1, starts that many clustered nodes and
+ * returns every node's URL, comma-separated, once the cluster has a
+ * JetStream meta leader (`seedFile`: the nkey to ask with).
  */
-async function startNats(configFile?: string): Promise<string> {
+async function startNats(
+  configFile?: string,
+  seedFile?: string,
+): Promise<string> {
   const binary = config.natsServer;
   let version: string;
   try {
@@ -218,6 +230,9 @@ async function startNats(configFile?: string): Promise<string> {
       Deno.exit(1);
     }
     throw error;
+  }
+  if (config.natsCluster > 1) {
+    return await startNatsCluster(binary, version, configFile, seedFile);
   }
   const port = freePort(DEFAULT_NATS_PORT);
   if (port !== DEFAULT_NATS_PORT) {
@@ -258,6 +273,73 @@ async function startNats(configFile?: string): Promise<string> {
   return `nats://127.0.0.1:${port}`;
 }
 
+/**
+ * Starts `config.natsCluster` nats-server nodes routed to each other on
+ * loopback (client ports from 4222, route ports from 6222, a store each
+ * under `.data/nats/<port>`), all with the same `configFile`; resolves with
+ * every URL, comma-separated, once JetStream has a meta leader.
+ */
+async function startNatsCluster(
+  binary: string,
+  version: string,
+  configFile: string | undefined,
+  seedFile: string | undefined,
+): Promise<string> {
+  const nodes: { port: number; routePort: number }[] = [];
+  for (let i = 0; i < config.natsCluster; i++) {
+    nodes.push({
+      port: freePort(DEFAULT_NATS_PORT + i),
+      routePort: freePort(6222 + i),
+    });
+  }
+  const store = `${ROOT}/.data`;
+  const urls = nodes.map(({ port }) => `nats://127.0.0.1:${port}`);
+  say(
+    `starting a ${nodes.length}-node nats-server ${version} cluster on ${
+      urls.join(", ")
+    } (routes on ${
+      nodes.map((n) => n.routePort).join(", ")
+    }), JetStream stores in ${store}/nats/<port>`,
+  );
+  say(
+    configFile
+      ? `every node admits only the nkeys in ${DEV_NKEYS_DIR}, each with its role's permissions (docs/security.md)`
+      : "every node admits anyone (CORTEX_DEV_AUTH=off)",
+  );
+  nodes.forEach((_, index) =>
+    supervise({
+      name: `nats-${index + 1}`,
+      command: "deno",
+      args: [
+        "run",
+        "--no-prompt",
+        `--allow-run=${binary}`,
+        `${ROOT}/scripts/dev/tether.ts`,
+        binary,
+        ...clusterNodeArgs(nodes, index, store, "cortex-dev"),
+        ...(configFile ? ["-c", configFile] : []),
+      ],
+      killSignal: "SIGQUIT",
+    })
+  );
+  try {
+    for (const { port } of nodes) {
+      await waitForPort(port, AbortSignal.timeout(30_000));
+    }
+    const seed = seedFile
+      ? (await Deno.readTextFile(seedFile)).trim()
+      : undefined;
+    await waitForMetaLeader(urls, 30_000, seed);
+  } catch (error) {
+    await shutdown(
+      1,
+      `the nats-server cluster did not come up: ${(error as Error).message}`,
+    );
+  }
+  say(`the cluster has a JetStream meta leader: ${urls.join(",")}`);
+  return urls.join(",");
+}
+
 /** Tracks which named children have said they are serving; `all` resolves once every one has. */
 function readiness(names: string[]) {
   const pending = new Set(names);
@@ -280,7 +362,7 @@ if (natsUrl) {
 } else if (config.auth) {
   const nkeys = await prepareNkeys();
   seedFiles = nkeys.seedFiles;
-  natsUrl = await startNats(nkeys.configFile);
+  natsUrl = await startNats(nkeys.configFile, seedFiles.scheduler);
 } else natsUrl = await startNats();
 
 const env = { ...launchEnv(), natsUrl };
@@ -301,6 +383,11 @@ const spawnDeno = (
     NATS_URL: natsUrl,
     CORTEX_EXIT_WITH_PARENT: "1",
   };
+  // A cluster dev started: durable streams, replicated on three nodes.
+  if (!config.natsUrl && config.natsCluster > 1) {
+    childEnv.CORTEX_DURABILITY = "jetstream";
+    childEnv.CORTEX_STREAM_REPLICAS = String(Math.min(3, config.natsCluster));
+  }
   if (!config.natsUrl) Object.assign(childEnv, noCredentials);
   if (seedFiles) {
     childEnv.NATS_NKEY = seedFiles[role];

@@ -33,6 +33,13 @@ export const DEV_SETTINGS = {
     "nats-server",
     "the nats-server binary dev starts (a name on PATH, or a path)",
   ),
+  natsCluster: int(
+    "CORTEX_DEV_NATS_CLUSTER",
+    1,
+    "how many nats-server nodes dev starts: 1, one server; 3, a loopback JetStream cluster (routes, a store each, streams with 3 replicas, every process given every node's URL)",
+    1,
+    5,
+  ),
   auth: flag(
     "CORTEX_DEV_AUTH",
     true,

@@ -189,3 +189,207 @@ export async function startNatsServer(
     [Symbol.asyncDispose]: stop,
   };
 }
+
+/**
+ * nats-server's arguments for node `index` of a loopback cluster: the
+ * single server's (its own client port and store), plus its route port,
+ * the cluster's name, a route to every other node and a server name
+ * (JetStream in a cluster needs one per node).
+ *
+ * @example
+ * ```ts
+ * clusterNodeArgs([{ port: 4222, routePort: 6222 }, { port: 4223, routePort: 6223 }], 0, ".data", "cortex");
+ * // [...natsServerArgs(4222, ".data"), "--cluster", "nats://127.0.0.1:6222", ...]
+ * ```
+ */
+export function clusterNodeArgs(
+  nodes: readonly { port: number; routePort: number }[],
+  index: number,
+  dataDir: string,
+  clusterName: string,
+): string[] {
+  const node = nodes[index];
+  return [
+    ...natsServerArgs(node.port, dataDir),
+    "--server_name",
+    `${clusterName}-${index + 1}`,
+    "--cluster_name",
+    clusterName,
+    "--cluster",
+    `nats://127.0.0.1:${node.routePort}`,
+    "--routes",
+    nodes.filter((_, i) => i !== index)
+      .map((other) => `nats://127.0.0.1:${other.routePort}`).join(","),
+  ];
+}
+
+/** A running loopback cluster started by {@linkcode startNatsCluster}. */
+export interface NatsCluster extends AsyncDisposable {
+  /** Every node's URL, comma-separated: what NATS_URL takes. */
+  url: string;
+  /** Each node, in order; each can be stopped or restarted on its own. */
+  nodes: NatsServer[];
+  /** Stops every node and removes their stores. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode startNatsCluster}. */
+export interface ClusterOptions {
+  /** Nodes to start. Default 3. */
+  size?: number;
+  /** `--cluster_name`. Default `cortex`. */
+  name?: string;
+  /** The longest to wait for a JetStream meta leader. Default 30 s. */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts a loopback cluster of `size` nats-server nodes (from PATH, or
+ * `CORTEX_NATS_SERVER`), each with its own client and route ports and its
+ * own JetStream store in one temporary folder, routed to each other; resolves
+ * once the cluster has a JetStream meta leader (`$JS.API.INFO` answers
+ * without error), so streams can be created at once.
+ *
+ * @throws when nats-server is not installed, or no meta leader is elected
+ * within `readyTimeoutMs`.
+ * @example
+ * ```ts
+ * await using cluster = await startNatsCluster({ size: 3 });
+ * const nc = await connect({ servers: cluster.url.split(",") });
+ * await cluster.nodes[1].restart("SIGKILL", 1_000);
+ * ```
+ */
+export async function startNatsCluster(
+  options: ClusterOptions = {},
+): Promise<NatsCluster> {
+  const binary = Deno.env.get("CORTEX_NATS_SERVER") ?? "nats-server";
+  const size = options.size ?? 3;
+  const name = options.name ?? "cortex";
+  const store = await Deno.makeTempDir({ prefix: "cortex-nats-cluster-" });
+  const ports: { port: number; routePort: number }[] = [];
+  for (let i = 0; i < size; i++) {
+    ports.push({ port: freePort(), routePort: freePort() });
+  }
+  const children: Deno.ChildProcess[] = [];
+  const spawn = (index: number) => {
+    try {
+      children[index] = new Deno.Command(binary, {
+        args: clusterNodeArgs(ports, index, store, name),
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new Error(
+          "nats-server not found on PATH: install it (apt-get install nats-server) or set CORTEX_NATS_SERVER",
+        );
+      }
+      throw error;
+    }
+  };
+  const kill = async (index: number, signal: "SIGTERM" | "SIGKILL") => {
+    const child = children[index];
+    try {
+      child.kill(signal);
+    } catch {
+      return; // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 5_000);
+    await child.status;
+    clearTimeout(timer);
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(ports.map((_, i) => kill(i, "SIGTERM")));
+    await Deno.remove(store, { recursive: true }).catch(() => {});
+  };
+  try {
+    for (let i = 0; i < size; i++) spawn(i);
+    for (const { port } of ports) await waitForPort(port);
+    await waitForMetaLeader(
+      ports.map(({ port }) => `nats://127.0.0.1:${port}`),
+      options.readyTimeoutMs ?? 30_000,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const nodes: NatsServer[] = ports.map(({ port }, index) => ({
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return children[index].pid;
+    },
+    // One node stopped alone keeps the shared store; the cluster's stop removes it.
+    stop: () => kill(index, "SIGTERM"),
+    async restart(signal = "SIGTERM", downMs = 0) {
+      await kill(index, signal);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      spawn(index);
+      await waitForPort(port);
+    },
+    [Symbol.asyncDispose]: () => kill(index, "SIGTERM"),
+  }));
+  return {
+    url: nodes.map((node) => node.url).join(","),
+    nodes,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/**
+ * Resolves once `$JS.API.INFO` answers without error on `servers`: the
+ * cluster has elected a JetStream meta leader. A freshly routed cluster
+ * answers "JetStream not enabled" or times out until then. `seed` is an
+ * nkey user seed to connect with, for a server that admits only nkeys.
+ *
+ * @throws naming the last answer when `timeoutMs` passes first.
+ * @example
+ * ```ts
+ * await waitForMetaLeader(["nats://127.0.0.1:4222"], 30_000);
+ * ```
+ */
+export async function waitForMetaLeader(
+  servers: string[],
+  timeoutMs: number,
+  seed?: string,
+): Promise<void> {
+  // Imported here so the single-server helpers stay free of a NATS client.
+  const { connect, nkeyAuthenticator } = await import(
+    "@nats-io/transport-node"
+  );
+  const deadline = Date.now() + timeoutMs;
+  const nc = await connect({
+    servers,
+    maxReconnectAttempts: -1,
+    ...(seed
+      ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)) }
+      : {}),
+  });
+  let last = "no answer";
+  try {
+    while (Date.now() < deadline) {
+      try {
+        const reply = await nc.request("$JS.API.INFO", "", { timeout: 1_000 });
+        const info = reply.json<{ error?: { description?: string } }>();
+        if (!info.error) return;
+        last = info.error.description ?? JSON.stringify(info.error);
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await nc.close();
+  }
+  throw new Error(
+    `the nats-server cluster had no JetStream meta leader after ${timeoutMs} ms (${last})`,
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * A three-node loopback JetStream cluster under load: the durable scheduler
+ * and an echo worker on every node's URL, streams with three replicas, one
+ * node SIGKILLed once a quarter of the results are in and restarted on its
+ * store. Every job must complete exactly once, none missing.
+ */
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { startNatsCluster } from "../../scripts/support/nats_server.ts";
+import { startTask } from "../../scripts/support/tasks.ts";
+import {
+  ATTEMPT_STREAM,
+  LEDGER_BUCKET,
+  SUBMIT_STREAM,
+  WORK_STREAM,
+} from "../../src/bus/durable/layout.ts";
+import { assertEquals, assertOk } from "../assert.ts";
+
+const JOBS = 300;
+
+Deno.test("a 3-node cluster loses no job when one node is SIGKILLed mid-load", async () => {
+  const started = performance.now();
+  await using cluster = await startNatsCluster({ size: 3 });
+  const env = {
+    NATS_URL: cluster.url,
+    CORTEX_DURABILITY: "jetstream",
+    CORTEX_STREAM_REPLICAS: "3",
+    CORTEX_DASHBOARD: "off",
+    CORTEX_ECHO_MIN_MS: "5",
+    CORTEX_ECHO_MAX_MS: "5",
+    CORTEX_ACK_WAIT_MS: "3000",
+    CORTEX_RETRY_BASE_MS: "100",
+    CORTEX_RETRY_MAX_MS: "1000",
+    CORTEX_HEARTBEAT_MS: "1000",
+  };
+  await using scheduler = startTask("scheduler", [], env);
+  await scheduler.waitFor(/durability: jetstream/, 30_000);
+  await scheduler.waitFor(/serving/, 30_000);
+  await using worker = startTask("worker:echo", [], {
+    ...env,
+    CORTEX_WORKER_ID: "cluster-echo-1",
+  });
+  await worker.waitFor(/taking/, 30_000);
+
+  // Every stream and the ledger's bucket are replicated on all three nodes.
+  const nc = await connect({ servers: cluster.url.split(",") });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (
+      const stream of [
+        SUBMIT_STREAM,
+        WORK_STREAM,
+        ATTEMPT_STREAM,
+        `KV_${LEDGER_BUCKET}`,
+      ]
+    ) {
+      const info = await jsm.streams.info(stream);
+      assertEquals(info.config.num_replicas, 3, stream);
+    }
+  } finally {
+    await nc.close();
+  }
+
+  // The submit CLI's per-job lines, and the node killed (the second: any
+  // one will do) once a quarter of them are in.
+  const outcomes = new Map<string, string[]>();
+  let struck: Promise<void> | undefined;
+  let struckAt = 0;
+  let lastLineAt = 0;
+  let longestGap = 0;
+  const submit = startTask(
+    "submit",
+    [
+      "--count",
+      String(JOBS),
+      "--concurrency",
+      "20",
+      "--timeout",
+      "60s",
+      "--json",
+    ],
+    env,
+    {
+      onLine: (line) => {
+        if (!line.startsWith("{")) return;
+        const parsed = JSON.parse(line);
+        if (parsed.summary || parsed.job_id === undefined) return;
+        const now = performance.now();
+        if (struckAt > 0) {
+          longestGap = Math.max(
+            longestGap,
+            now - Math.max(lastLineAt, struckAt),
+          );
+        }
+        lastLineAt = now;
+        outcomes.set(parsed.job_id, [
+          ...outcomes.get(parsed.job_id) ?? [],
+          parsed.status,
+        ]);
+        if (!struck && outcomes.size >= JOBS / 4) {
+          struckAt = now;
+          struck = cluster.nodes[1].restart("SIGKILL", 1_000);
+        }
+      },
+    },
+  );
+  const status = await submit.status;
+  await struck;
+  const report = `jobs ${outcomes.size}, longest gap after the kill ${
+    (longestGap / 1000).toFixed(2)
+  } s, whole test ${((performance.now() - started) / 1000).toFixed(1)} s`;
+  console.log(report);
+  assertOk(struck !== undefined, "the node was killed mid-load");
+  assertEquals(outcomes.size, JOBS, report + "\n" + submit.lines.join("\n"));
+  for (const [id, statuses] of outcomes) {
+    assertEquals(statuses, ["COMPLETED"], id);
+  }
+  assertEquals(status.code, 0, submit.lines.join("\n"));
+});
