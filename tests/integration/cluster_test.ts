@@ -76,7 +76,7 @@ Deno.test("a 3-node cluster loses no job when one node is SIGKILLed mid-load", a
       "--concurrency",
       "20",
       "--timeout",
-      "60s",
+      "120s",
       "--json",
     ],
     env,
