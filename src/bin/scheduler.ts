@@ -30,6 +30,7 @@ import {
 } from "../bus/durable/mode.ts";
 import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
 import { ensureSchedulerConsumers } from "../bus/durable/scheduler_consumers.ts";
+import { whenReady } from "../bus/durable/settle.ts";
 import { jetstream } from "@nats-io/jetstream";
 import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
@@ -114,13 +115,25 @@ const parts = {
 let scheduler: Scheduler | DurableScheduler;
 if (durability.mode === "jetstream") {
   try {
-    await ensureStreams(durability.jsm, config);
+    await whenReady(
+      "make the streams",
+      () => ensureStreams(durability.jsm, config),
+      log,
+    );
   } catch (error) {
     exitOnConfigError(error, StreamMismatch);
   }
-  await ensureSchedulerConsumers(durability.jsm);
+  await whenReady(
+    "make the scheduler's consumers",
+    () => ensureSchedulerConsumers(durability.jsm),
+    log,
+  );
   const js = jetstream(nc);
-  const ledger = await LedgerStore.open(js, config);
+  const ledger = await whenReady(
+    "open the ledger",
+    () => LedgerStore.open(js, config),
+    log,
+  );
   scheduler = new DurableScheduler({
     ...parts,
     js,
