@@ -70,6 +70,8 @@ export async function ensureSchedulerConsumers(
 
 /** Messages a replica asks JetStream for per pull. */
 const PULL_BATCH = 256;
+/** How long one pull request lives, in ms (heartbeats every half of it). */
+const PULL_EXPIRES_MS = 5_000;
 /** How long before a submission or report that failed on a lost connection is tried again, in ms. */
 const RETRY_DELAY_MS = 1_000;
 
@@ -92,7 +94,13 @@ export async function pullEach(
   log: Logger,
 ): Promise<{ stop(): void }> {
   const consumer = await js.consumers.get(stream, name);
-  const messages = await consumer.consume({ max_messages: PULL_BATCH });
+  // Pull requests live 5 s (heartbeats every 2.5 s) rather than nats.js's
+  // 30 s: a request stranded on a node that died is noticed by its missed
+  // heartbeats, so a cluster's surviving node is pulled from within seconds.
+  const messages = await consumer.consume({
+    max_messages: PULL_BATCH,
+    expires: PULL_EXPIRES_MS,
+  });
   (async () => {
     for await (const m of messages) {
       handle(m).catch((error) => {
