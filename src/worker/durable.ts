@@ -30,6 +30,12 @@ import {
   jobResult,
 } from "./job.ts";
 
+/**
+ * Deliveries run past a job's max attempts, for those that ended without a
+ * report (seen: a cluster node killed mid-load cost a job 3 of its 3).
+ */
+export const LOST_DELIVERIES = 5;
+
 /** The error of a job whose every delivery ended with its worker gone. */
 export const NO_ATTEMPT_FINISHED =
   "no attempt finished: the worker running it stopped each time";
@@ -282,9 +288,11 @@ export class DurableFeed {
     );
     const started = performance.now();
     let outcome: JobOutcome;
-    if (attempt > maxAttempts) {
-      // Every allowed delivery was taken by a worker that never reported
-      // (killed mid-job): end it rather than run it once more than allowed.
+    // Deliveries are counted as attempts, but some never ran to a report
+    // through no fault of the job: a worker killed mid-job, a report or ack
+    // lost with a cluster node. Up to LOST_DELIVERIES more are run; past
+    // them the job is ended, so one that kills every worker stops.
+    if (attempt > Math.min(maxAttempts + LOST_DELIVERIES, base + MAX_DELIVER)) {
       outcome = { status: "failed", error: NO_ATTEMPT_FINISHED };
     } else {
       try {
@@ -301,7 +309,9 @@ export class DurableFeed {
     const result = jobResult(
       job,
       o.workerId,
-      attempt > maxAttempts ? 0 : performance.now() - started,
+      outcome.status === "failed" && outcome.error === NO_ATTEMPT_FINISHED
+        ? 0
+        : performance.now() - started,
       outcome,
       attempt,
     );

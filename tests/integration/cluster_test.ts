@@ -64,6 +64,7 @@ Deno.test("a 3-node cluster loses no job when one node is SIGKILLed mid-load", a
   // The submit CLI's per-job lines, and the node killed (the second: any
   // one will do) once a quarter of them are in.
   const outcomes = new Map<string, string[]>();
+  const failures: string[] = [];
   let struck: Promise<void> | undefined;
   let struckAt = 0;
   let lastLineAt = 0;
@@ -97,6 +98,7 @@ Deno.test("a 3-node cluster loses no job when one node is SIGKILLed mid-load", a
           ...outcomes.get(parsed.job_id) ?? [],
           parsed.status,
         ]);
+        if (parsed.status !== "COMPLETED") failures.push(line);
         if (!struck && outcomes.size >= JOBS / 4) {
           struckAt = now;
           struck = cluster.nodes[1].restart("SIGKILL", 1_000);
@@ -113,7 +115,7 @@ Deno.test("a 3-node cluster loses no job when one node is SIGKILLed mid-load", a
   assertOk(struck !== undefined, "the node was killed mid-load");
   assertEquals(outcomes.size, JOBS, report + "\n" + submit.lines.join("\n"));
   for (const [id, statuses] of outcomes) {
-    assertEquals(statuses, ["COMPLETED"], id);
+    assertEquals(statuses, ["COMPLETED"], `${id}: ${failures.join("\n")}`);
   }
   assertEquals(status.code, 0, submit.lines.join("\n"));
 });

@@ -6,7 +6,11 @@ import {
 import { RESULT } from "../../src/bus/subjects.ts";
 import { retryDelayMs } from "../../src/bus/durable/layout.ts";
 import { logger } from "../../src/log.ts";
-import { DurableFeed, NO_ATTEMPT_FINISHED } from "../../src/worker/durable.ts";
+import {
+  DurableFeed,
+  LOST_DELIVERIES,
+  NO_ATTEMPT_FINISHED,
+} from "../../src/worker/durable.ts";
 import { type JobHandler, Worker } from "../../src/worker/runtime.ts";
 import { assertEquals, assertOk, eventually } from "../assert.ts";
 import { MemoryBus } from "../memory_bus.ts";
@@ -125,20 +129,35 @@ Deno.test("max_attempts 0 means one attempt: a failure is final", async () => {
   await f.stop();
 });
 
-Deno.test("a delivery past max attempts is not run: reported FAILED and acked", async () => {
+Deno.test("a delivery past max attempts and the lost-delivery allowance is not run: reported FAILED and acked", async () => {
   const queue = new FakeWorkQueue();
   const gate = gated();
   const f = feed(queue, gate.handler);
   await f.start();
-  const message = queue.add("ghost", { maxAttempts: 3, deliveryCount: 4 });
+  const past = 3 + LOST_DELIVERIES + 1;
+  const message = queue.add("ghost", { maxAttempts: 3, deliveryCount: past });
   await eventually(() => message.settled, { what: "settled" });
   assertEquals(gate.calls(), 0);
   assertEquals(message.acked, true);
   const [report] = queue.reports;
   assertEquals(
     [report.status, report.attempts, report.error],
-    [JobStatus.FAILED, 4, NO_ATTEMPT_FINISHED],
+    [JobStatus.FAILED, past, NO_ATTEMPT_FINISHED],
   );
+  await f.stop();
+});
+
+Deno.test("a delivery past max attempts but within the lost-delivery allowance runs", async () => {
+  const queue = new FakeWorkQueue();
+  const f = feed(
+    queue,
+    (job) => ({ status: "completed", output: job.payload }),
+  );
+  await f.start();
+  const message = queue.add("late", { maxAttempts: 3, deliveryCount: 4 });
+  await eventually(() => message.acked, { what: "acked" });
+  const [report] = queue.reports;
+  assertEquals([report.status, report.attempts], [JobStatus.COMPLETED, 4]);
   await f.stop();
 });
 
