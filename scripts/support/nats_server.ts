@@ -106,6 +106,44 @@ export interface StartOptions {
 }
 
 /**
+ * Starts `binary` with `args`, its output discarded.
+ *
+ * @throws when nats-server is not installed, saying how to install it.
+ */
+function spawnServer(binary: string, args: string[]): Deno.ChildProcess {
+  try {
+    return new Deno.Command(binary, { args, stdout: "null", stderr: "null" })
+      .spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        "nats-server not found on PATH: install it (apt-get install nats-server) or set CORTEX_NATS_SERVER",
+      );
+    }
+    throw error;
+  }
+}
+
+/** Signals `child` (SIGKILL after 5 s if SIGTERM is not enough) and waits for it to exit. */
+async function stopServer(
+  child: Deno.ChildProcess,
+  signal: "SIGTERM" | "SIGKILL",
+): Promise<void> {
+  try {
+    child.kill(signal);
+  } catch {
+    return; // already gone
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 5_000);
+  await child.status;
+  clearTimeout(timer);
+}
+
+/**
  * Starts `nats-server` (from PATH, or `CORTEX_NATS_SERVER`) with JetStream on
  * a free port of 127.0.0.1, its store in a temporary folder that `stop()`
  * (or `await using`) removes.
@@ -128,42 +166,17 @@ export async function startNatsServer(
   let child: Deno.ChildProcess;
 
   const spawn = async () => {
-    try {
-      child = new Deno.Command(binary, {
-        args: [
-          ...natsServerArgs(port, store).filter((arg) =>
-            options.jetstream !== false || arg !== "--jetstream"
-          ),
-          ...monitorArgs,
-          ...(options.configFile ? ["-c", options.configFile] : []),
-        ],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error(
-          "nats-server not found on PATH: install it (apt-get install nats-server) or set CORTEX_NATS_SERVER",
-        );
-      }
-      throw error;
-    }
+    child = spawnServer(binary, [
+      ...natsServerArgs(port, store).filter((arg) =>
+        options.jetstream !== false || arg !== "--jetstream"
+      ),
+      ...monitorArgs,
+      ...(options.configFile ? ["-c", options.configFile] : []),
+    ]);
     await waitForPort(port);
   };
-  const kill = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
-    try {
-      child.kill(signal);
-    } catch {
-      return; // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 5_000);
-    await child.status;
-    clearTimeout(timer);
-  };
+  const kill = (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") =>
+    stopServer(child, signal);
 
   await spawn();
   let stopped = false;
@@ -272,36 +285,13 @@ export async function startNatsCluster(
   }
   const children: Deno.ChildProcess[] = [];
   const spawn = (index: number) => {
-    try {
-      children[index] = new Deno.Command(binary, {
-        args: clusterNodeArgs(ports, index, store, name),
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error(
-          "nats-server not found on PATH: install it (apt-get install nats-server) or set CORTEX_NATS_SERVER",
-        );
-      }
-      throw error;
-    }
+    children[index] = spawnServer(
+      binary,
+      clusterNodeArgs(ports, index, store, name),
+    );
   };
-  const kill = async (index: number, signal: "SIGTERM" | "SIGKILL") => {
-    const child = children[index];
-    try {
-      child.kill(signal);
-    } catch {
-      return; // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 5_000);
-    await child.status;
-    clearTimeout(timer);
-  };
+  const kill = (index: number, signal: "SIGTERM" | "SIGKILL") =>
+    stopServer(children[index], signal);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
