@@ -5,7 +5,7 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import { NatsBus } from "../bus/bus.ts";
 import {
@@ -36,10 +36,10 @@ import type {
 import { CortexWorker } from "./worker.ts";
 import {
   firstJob,
+  JobStore,
   lookUpMissed,
   NO_STREAM,
   oversizeProblem,
-  store,
 } from "./wire.ts";
 
 /** The default wait for a job's outcome: past the scheduler's 60 s job timeout. */
@@ -59,7 +59,7 @@ export class Cortex {
   readonly #nc: NatsConnection;
   readonly #log: Logger;
   readonly #senderId: string;
-  readonly #js?: JetStreamClient;
+  readonly #js?: JobStore;
   readonly #pending = new Map<string, Pending>();
   /** Job id → sent at (ms), oldest first: what the ledger look-up walks. */
   readonly #sentAt = new Map<string, number>();
@@ -81,7 +81,7 @@ export class Cortex {
     this.durability = durability;
     this.#log = log;
     this.#senderId = senderId;
-    if (durability === "jetstream") this.#js = jetstream(nc);
+    if (durability === "jetstream") this.#js = new JobStore(jetstream(nc));
     // One subscription for every job's outcome, not one per job.
     nc.subscribe(RESULT, {
       callback: (_error, msg) => {
@@ -252,7 +252,7 @@ export class Cortex {
   async #send(jobId: string, bytes: Uint8Array): Promise<string | undefined> {
     const server = this.#nc.getServer();
     if (this.#js) {
-      const failed = await store(this.#js, jobId, bytes);
+      const failed = await this.#js.store(jobId, bytes);
       if (failed === NO_STREAM) {
         return `${NO_STREAM} at ${server}: start the scheduler with CORTEX_DURABILITY=jetstream once (it makes the streams), or connect with durability "none"`;
       }

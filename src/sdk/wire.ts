@@ -48,32 +48,63 @@ export async function firstJob(
 export const STORE_TRIES = 4;
 
 /**
- * Publishes one job through JetStream and resolves once `CORTEX_SUBMIT`
- * has stored it: the job is accepted. A publish that is not acknowledged is
- * retried with the same message id (the job id), so the stream keeps one
- * copy whatever happened to the earlier tries. Resolves the last error's
- * message when every try failed.
+ * How long a publish keeps trying when the stream that stored earlier jobs
+ * stops answering: in a cluster, `CORTEX_SUBMIT` has no leader for a few
+ * seconds after its leader's node dies, and the server says "no responders"
+ * meanwhile. Job stores are not given up on for that.
  */
-export async function store(
-  js: JetStreamClient,
-  jobId: string,
-  bytes: Uint8Array,
-): Promise<string | undefined> {
-  for (let tryNo = 1;; tryNo++) {
-    try {
-      await js.publish(SUBMIT, bytes, { msgID: jobId, timeout: 5_000 });
-      return undefined;
-    } catch (error) {
-      if (noStream(error)) return NO_STREAM;
-      if (tryNo === STORE_TRIES) {
-        return `not stored: ${(error as Error).message}`;
+export const LEADERLESS_PATIENCE_MS = 30_000;
+
+/**
+ * Publishes jobs through JetStream; {@linkcode JobStore.store} resolves once
+ * `CORTEX_SUBMIT` has stored one: the job is accepted. One per connection,
+ * since it remembers whether the stream has answered before.
+ */
+export class JobStore {
+  #js: Pick<JetStreamClient, "publish">;
+  #streamSeen = false;
+
+  constructor(js: Pick<JetStreamClient, "publish">) {
+    this.#js = js;
+  }
+
+  /**
+   * Stores one job. A publish that is not acknowledged is retried with the
+   * same message id (the job id), so the stream keeps one copy whatever
+   * happened to the earlier tries. "No responders" means no stream takes
+   * the subject ({@linkcode NO_STREAM}) until the stream has stored a job
+   * on this connection; after that it means the stream is electing a
+   * leader, and is retried for {@linkcode LEADERLESS_PATIENCE_MS}.
+   * Resolves the last error's message when every try failed.
+   */
+  async store(jobId: string, bytes: Uint8Array): Promise<string | undefined> {
+    const started = performance.now();
+    let waits = 0;
+    for (let tryNo = 1;; tryNo++) {
+      try {
+        await this.#js.publish(SUBMIT, bytes, { msgID: jobId, timeout: 5_000 });
+        this.#streamSeen = true;
+        return undefined;
+      } catch (error) {
+        if (noStream(error)) {
+          if (!this.#streamSeen) return NO_STREAM;
+          if (performance.now() - started > LEADERLESS_PATIENCE_MS) {
+            return `not stored: ${NO_STREAM} any more (for ${LEADERLESS_PATIENCE_MS} ms)`;
+          }
+          await delay(Math.min(250 * ++waits, 2_000));
+          tryNo--; // leaderless time does not use up tries
+          continue;
+        }
+        if (tryNo === STORE_TRIES) {
+          return `not stored: ${(error as Error).message}`;
+        }
+        await delay(250 * 2 ** tryNo);
       }
-      await delay(250 * 2 ** tryNo);
     }
   }
 }
 
-/** What {@linkcode store} resolves when no stream takes `sys.job.submit`. */
+/** What {@linkcode JobStore.store} resolves when no stream takes `sys.job.submit`. */
 export const NO_STREAM = `no stream ${SUBMIT_STREAM} stores ${SUBMIT}`;
 
 /**

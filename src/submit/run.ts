@@ -21,10 +21,10 @@ import { RESULT, SUBMIT } from "../bus/subjects.ts";
 import { finalState, JobState } from "../contract/mod.ts";
 import {
   firstJob,
+  JobStore,
   lookUpMissed,
   NO_STREAM,
   oversizeProblem,
-  store,
 } from "../sdk/wire.ts";
 export { oversizeProblem } from "../sdk/wire.ts";
 import type { SubmitOptions } from "./options.ts";
@@ -71,7 +71,9 @@ export async function submitJobs(
   out: Output,
   durability: Durability = "core",
 ): Promise<number> {
-  const js = durability === "jetstream" ? jetstream(nc) : undefined;
+  const js = durability === "jetstream"
+    ? new JobStore(jetstream(nc))
+    : undefined;
   const senderId = `submit-${crypto.randomUUID().slice(0, 8)}`;
   const prefix = `job-${crypto.randomUUID().slice(0, 8)}`;
   const jobId = (i: number) =>
@@ -102,7 +104,7 @@ export async function submitJobs(
   if (!options.wait) {
     if (js) {
       for (let i = 0; i < options.count; i++) {
-        const failed = await store(js, jobId(i), encode(i));
+        const failed = await js.store(jobId(i), encode(i));
         if (failed === NO_STREAM) return noStreamError(nc);
         if (failed) {
           console.error(`submit: job ${jobId(i)} ${failed}`);
@@ -153,7 +155,7 @@ export async function submitJobs(
     const id = jobId(i);
     inflight.set(id, performance.now());
     if (js) {
-      store(js, id, bytes).then((failed) => {
+      js.store(id, bytes).then((failed) => {
         if (failed === NO_STREAM && i === 0) {
           noStream = true;
           finished();
