@@ -15,6 +15,7 @@ import { create } from "@bufbuild/protobuf";
 import { JobPriority, JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import type { Heartbeat, JobRequest } from "../bus/messages.ts";
 import { MAX_SUBJECT_BYTES, subjectProblem } from "../bus/subjects.ts";
+import { wireSize } from "../bus/wire/packet_reader.ts";
 import { remembered } from "./remembered.ts";
 
 /** Limits {@linkcode validateJob} enforces; unset ones take their defaults. */
@@ -153,13 +154,15 @@ export function validateJob(
   limits: ValidationLimits,
 ): string | undefined {
   const maxJobId = limits.maxJobIdBytes ?? DEFAULT_MAX_JOB_ID_BYTES;
-  const idBytes = utf8Length(job.jobId);
+  // An id or topic the packet reader clipped is refused for its size on
+  // the wire: what is left of it here is its first 64 bytes.
+  const idBytes = wireSize(job, "jobId") ?? utf8Length(job.jobId);
   if (idBytes > maxJobId) {
     return `job_id is ${idBytes} bytes; the limit is ${maxJobId} (CORTEX_MAX_JOB_ID_BYTES)`;
   }
   if (job.jobId.trim() === "") return "job_id is required";
   if (job.topic === "") return "topic is required";
-  const topicBytes = utf8Length(job.topic);
+  const topicBytes = wireSize(job, "topic") ?? utf8Length(job.topic);
   if (topicBytes > MAX_SUBJECT_BYTES) {
     return `topic is ${topicBytes} bytes; the limit is ${MAX_SUBJECT_BYTES}`;
   }
@@ -246,7 +249,8 @@ export function boundedJob(
   const envFits = env.count <= (limits.maxEnvVars ?? DEFAULT_MAX_ENV_VARS) &&
     env.bytes <= (limits.maxEnvBytes ?? DEFAULT_MAX_ENV_BYTES);
   const fields = {
-    jobId: clipped(job.jobId, maxJobId),
+    // Clipped by the packet reader already, whatever the limit.
+    jobId: wireSize(job, "jobId") ? job.jobId : clipped(job.jobId, maxJobId),
     topic: clipped(job.topic, MAX_SUBJECT_BYTES),
     contextPtr: clipped(job.contextPtr, MAX_POINTER_BYTES),
     adapterId: clipped(job.adapterId, MAX_POINTER_BYTES),

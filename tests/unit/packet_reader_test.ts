@@ -1,7 +1,16 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { BusPacketSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import { readPacket } from "../../src/bus/wire/packet_reader.ts";
-import { assertOk } from "../assert.ts";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  BusPacketSchema,
+  JobRequestSchema,
+} from "../../src/gen/cortex/v1/cortex_pb.ts";
+import type { JobRequest } from "../../src/bus/messages.ts";
+import {
+  MAX_WIRE_JOB_ID_BYTES,
+  readPacket,
+  wireSize,
+} from "../../src/bus/wire/packet_reader.ts";
+import { clipped, validateJob } from "../../src/scheduler/validation.ts";
+import { assertEquals, assertOk } from "../assert.ts";
 import { packetFor, prng } from "../random_packets.ts";
 
 const show = (value: unknown) =>
@@ -51,4 +60,41 @@ Deno.test("readPacket leaves unknown fields to fromBinary", () => {
   const bytes = new Uint8Array([0x0a, 0x01, 0x74, 0x98, 0x06, 0x01]);
   assertOk(readPacket(bytes) === undefined);
   assertOk(fromBinary(BusPacketSchema, bytes).$unknown?.length === 1);
+});
+
+Deno.test("readPacket clips a job id or topic longer than any scheduler accepts, and says its size", () => {
+  const id = "é" + "x".repeat(100_000);
+  const topic = "job." + "t".repeat(300);
+  const bytes = toBinary(
+    BusPacketSchema,
+    create(BusPacketSchema, {
+      payload: {
+        case: "jobRequest",
+        value: create(JobRequestSchema, { jobId: id, topic }),
+      },
+    }),
+  );
+  const job = readPacket(bytes)?.payload.value as JobRequest;
+  // As `clipped` cuts the whole string: first 64 bytes, whole characters.
+  assertEquals(job.jobId, clipped(id, 256));
+  assertEquals(wireSize(job, "jobId"), 100_002);
+  assertEquals(job.topic, clipped(topic, 256));
+  assertEquals(wireSize(job, "topic"), 304);
+  assertEquals(
+    validateJob(job, { maxPayloadBytes: 1024 }),
+    "job_id is 100002 bytes; the limit is 256 (CORTEX_MAX_JOB_ID_BYTES)",
+  );
+  // An id any scheduler could accept is decoded whole.
+  const whole = "y".repeat(MAX_WIRE_JOB_ID_BYTES);
+  const fits = readPacket(toBinary(
+    BusPacketSchema,
+    create(BusPacketSchema, {
+      payload: {
+        case: "jobRequest",
+        value: create(JobRequestSchema, { jobId: whole, topic: "job.a" }),
+      },
+    }),
+  ))?.payload.value as JobRequest;
+  assertEquals(fits.jobId, whole);
+  assertEquals(wireSize(fits, "jobId"), undefined);
 });

@@ -9,9 +9,18 @@
  * UTF-8, truncated bytes) is left to `fromBinary`, which stays the
  * reference: the unit tests compare the two.
  *
+ * One exception, for hostile input: a job's id or topic (and a result's job
+ * id) longer than any scheduler accepts is not decoded whole. Its length
+ * is on the wire before its bytes, so the reader keeps only the clipped
+ * form the scheduler would keep anyway (see `clipped` in
+ * `src/scheduler/validation.ts`) and notes the size for
+ * {@linkcode wireSize}: a 100 KB id costs its packet's bytes, not a 100 KB
+ * string besides.
+ *
  * @module
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { MAX_SUBJECT_BYTES } from "../subjects.ts";
 import type {
   BusPacket,
   Heartbeat,
@@ -25,6 +34,7 @@ class Fallback extends Error {}
 const FALLBACK = new Fallback();
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const f32 = new DataView(new ArrayBuffer(4));
 
 /**
@@ -96,7 +106,11 @@ function length(): number {
 }
 
 function string(): string {
-  const len = length();
+  return stringOf(length());
+}
+
+/** The string of the next `len` bytes, whose length was just read. */
+function stringOf(len: number): string {
   const start = pos;
   pos += len;
   if (len <= 64) {
@@ -111,6 +125,65 @@ function string(): string {
     return String.fromCharCode.apply(String, codes);
   }
   return utf8(start);
+}
+
+/**
+ * The longest job id the reader decodes whole: 64 KiB, the most
+ * `CORTEX_MAX_JOB_ID_BYTES` allows, so no id a scheduler could accept is
+ * ever clipped. Topics are clipped past `MAX_SUBJECT_BYTES`, which no
+ * configuration raises.
+ */
+export const MAX_WIRE_JOB_ID_BYTES = 64 * 1024;
+
+/** How much of a field over its bound is kept, as `clipped` keeps it. */
+const KEPT_BYTES = 64;
+
+/** The sizes on the wire of the fields the reader clipped, by message. */
+const clippedSizes = new WeakMap<object, { jobId?: number; topic?: number }>();
+
+/**
+ * A string field of `max` bytes at most, or, past that, its first 64 bytes
+ * (whole characters) and its size, `"abc…(100002 bytes)"`, exactly as
+ * `clipped` in `src/scheduler/validation.ts` would cut the whole string.
+ * The rest is skipped unread: its UTF-8 is not checked, since a field that
+ * long is refused whatever it holds.
+ */
+function boundedString(
+  max: number,
+  message: object,
+  field: "jobId" | "topic",
+): string {
+  const len = length();
+  if (len <= max) return stringOf(len);
+  const start = pos;
+  pos += len;
+  let end = KEPT_BYTES;
+  while (end > 0 && (buf[start + end] & 0xc0) === 0x80) end--; // whole characters
+  const head = lenientUtf8.decode(buf.subarray(start, start + end));
+  const sizes = clippedSizes.get(message) ?? {};
+  sizes[field] = len;
+  clippedSizes.set(message, sizes);
+  return `${head}…(${len} bytes)`;
+}
+
+/**
+ * The size on the wire, in bytes, of `message`'s `field` when
+ * {@linkcode readPacket} clipped it for being longer than any scheduler
+ * accepts ({@linkcode MAX_WIRE_JOB_ID_BYTES} for an id,
+ * `MAX_SUBJECT_BYTES` for a topic); `undefined` when the field is whole.
+ * Validation reads it to refuse the field for its real size.
+ *
+ * @example
+ * ```ts
+ * const job = readPacket(bytes)?.payload.value as JobRequest;
+ * wireSize(job, "jobId"); // 100002 for a 100 KB id, undefined for "job-1"
+ * ```
+ */
+export function wireSize(
+  message: JobRequest | JobResult,
+  field: "jobId" | "topic",
+): number | undefined {
+  return clippedSizes.get(message)?.[field];
 }
 
 function utf8(start: number): string {
@@ -157,11 +230,11 @@ function jobRequest(end: number): JobRequest {
     switch (tag >>> 3) {
       case 1:
         expect(tag, 2);
-        m.jobId = string();
+        m.jobId = boundedString(MAX_WIRE_JOB_ID_BYTES, m, "jobId");
         break;
       case 2:
         expect(tag, 2);
-        m.topic = string();
+        m.topic = boundedString(MAX_SUBJECT_BYTES, m, "topic");
         break;
       case 3:
         expect(tag, 0);
@@ -228,7 +301,7 @@ function jobResult(end: number): JobResult {
     switch (tag >>> 3) {
       case 1:
         expect(tag, 2);
-        m.jobId = string();
+        m.jobId = boundedString(MAX_WIRE_JOB_ID_BYTES, m, "jobId");
         break;
       case 2:
         expect(tag, 0);
