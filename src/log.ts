@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The one logger setup: LogTape, one line per record on standard error (so a
  * CLI's standard output stays its results), as text or JSON lines.
@@ -10,7 +11,7 @@ import {
   getLogger,
   getTextFormatter,
   type LogRecord,
-} from "@logtape/logtape";
+} from "npm:@logtape/logtape@^2.4.2";
 
 /** A record's severity, as LogTape names it. */
 export type LogLevel =

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The BusPacket codec: every message on the bus is a `cortex.v1.BusPacket`.
  *
@@ -7,8 +8,8 @@
  *
  * @module
  */
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { fromBinary, toBinary } from "npm:@bufbuild/protobuf@^2.17.0";
+import type { Timestamp } from "npm:@bufbuild/protobuf@^2.17.0/wkt";
 import { BusPacketSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import type {
   BusPacket,

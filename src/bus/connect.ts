@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The one way a CortexOS process connects to NATS: a named connection that
  * reconnects forever, every quarter second with jitter, and logs its lifecycle.
@@ -10,15 +11,15 @@
  *
  * @module
  */
-import { connect } from "@nats-io/transport-node";
+import { connect } from "npm:@nats-io/transport-node@^3.4.0";
 import {
   AuthorizationError,
   credsAuthenticator,
   nkeyAuthenticator,
   nkeys,
   usernamePasswordAuthenticator,
-} from "@nats-io/nats-core";
-import type * as nats from "@nats-io/nats-core";
+} from "npm:@nats-io/nats-core@^3.4.0";
+import type * as nats from "npm:@nats-io/nats-core@^3.4.0";
 import {
   ConfigError,
   type EnvReader,

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The ledger entry: what durable mode keeps of one job in the KV bucket
  * (`LEDGER_BUCKET`, key `ledgerKey(id)`), its JSON codec, and what is read
@@ -6,7 +7,7 @@
  *
  * @module
  */
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@^2.17.0";
 import {
   JobRequestSchema,
   JobResultSchema,

@@ -1,11 +1,12 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The {@linkcode Cortex} that `connect()` returns: submit jobs and await
  * their outcomes, and serve topics with handlers.
  *
  * @module
  */
-import { create } from "@bufbuild/protobuf";
-import { jetstream } from "@nats-io/jetstream";
+import { create } from "npm:@bufbuild/protobuf@^2.17.0";
+import { jetstream } from "npm:@nats-io/jetstream@^3.4.0";
 import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import { NatsBus } from "../bus/bus.ts";
 import {

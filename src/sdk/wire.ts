@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The client's wire work, shared by the SDK ({@linkcode ./cortex.ts}) and
  * the submit CLI (src/submit/run.ts), so there is one client
@@ -7,14 +8,14 @@
  *
  * @module
  */
-import type { JetStreamClient } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
+import type { JetStreamClient } from "npm:@nats-io/jetstream@^3.4.0";
+import { Kvm } from "npm:@nats-io/kv@^3.4.0";
 import {
   delay,
   type NatsConnection,
   NoRespondersError,
   RequestError,
-} from "@nats-io/nats-core";
+} from "npm:@nats-io/nats-core@^3.4.0";
 import {
   LEDGER_BUCKET,
   ledgerKey,

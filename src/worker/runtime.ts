@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The worker runtime: takes jobs (from a queue group in core mode, from its
  * topic's work queue in durable mode), runs them with bounded concurrency,
@@ -7,7 +8,7 @@
  *
  * @module
  */
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@^2.17.0";
 import { cpuUsage } from "node:process";
 import { HeartbeatSchema, JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
 import type { BusPacket, Heartbeat, JobRequest } from "../bus/messages.ts";

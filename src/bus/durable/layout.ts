@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * Where durable mode keeps things in JetStream: the streams, their
  * subjects and consumers, the ledger bucket, message ids, and the retry
@@ -27,9 +28,9 @@
  *
  * @module
  */
-import type * as js from "@nats-io/jetstream";
-import { RetentionPolicy, StorageType } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/nats-core";
+import type * as js from "npm:@nats-io/jetstream@^3.4.0";
+import { RetentionPolicy, StorageType } from "npm:@nats-io/jetstream@^3.4.0";
+import { nanos } from "npm:@nats-io/nats-core@^3.4.0";
 import { SUBMIT } from "../subjects.ts";
 
 /** The JetStream management API: `@nats-io/jetstream`'s own type. */

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * Durable or core: the `CORTEX_DURABILITY` setting, the settings every
  * durable process shares, and the one function that decides the mode at
@@ -5,7 +6,7 @@
  *
  * @module
  */
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "npm:@nats-io/jetstream@^3.4.0";
 import { int, oneOf, type Setting } from "../../config.ts";
 import type { JetStreamManager } from "./layout.ts";
 import type { NatsConnection } from "../connect.ts";

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * A topic's durable work queue as a worker sees it: pull requests on the
  * topic's consumer of {@linkcode WORK_STREAM}, and attempt reports stored
@@ -7,7 +8,7 @@
  *
  * @module
  */
-import type * as js from "@nats-io/jetstream";
+import type * as js from "npm:@nats-io/jetstream@^3.4.0";
 import {
   AckPolicy,
   type Consumer,
@@ -17,8 +18,8 @@ import {
   JetStreamApiError,
   type JetStreamClient,
   jetstreamManager,
-} from "@nats-io/jetstream";
-import { nanos } from "@nats-io/nats-core";
+} from "npm:@nats-io/jetstream@^3.4.0";
+import { nanos } from "npm:@nats-io/nats-core@^3.4.0";
 import type { NatsConnection } from "../connect.ts";
 import { sleep } from "../../sleep.ts";
 import { errorMessage, type Logger } from "../../log.ts";

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * A hand-written decoder for `cortex.v1.BusPacket`, producing the same
  * messages protobuf-es `fromBinary` does (same fields, defaults, key order,
@@ -19,7 +20,7 @@
  *
  * @module
  */
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "npm:@bufbuild/protobuf@^2.17.0/wkt";
 import { MAX_SUBJECT_BYTES } from "../subjects.ts";
 import type {
   BusPacket,

@@ -6,11 +6,11 @@
 // @generated from file cortex/v1/cortex.proto (package cortex.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import type { GenEnum, GenFile, GenMessage } from "npm:@bufbuild/protobuf@^2.17.0/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "npm:@bufbuild/protobuf@^2.17.0/codegenv2";
+import type { Timestamp } from "npm:@bufbuild/protobuf@^2.17.0/wkt";
+import { file_google_protobuf_timestamp } from "npm:@bufbuild/protobuf@^2.17.0/wkt";
+import type { Message } from "npm:@bufbuild/protobuf@^2.17.0";
 
 /**
  * Describes the file cortex/v1/cortex.proto.
