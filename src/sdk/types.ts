@@ -118,11 +118,18 @@ export interface Job {
   /** Its priority (`"batch"`, ...), `"unspecified"` when none was given. */
   priority: JobPriority | "unspecified";
   /**
-   * The attempt this is, from 1. In this version it counts attempts a
-   * retry by hand allowed before; redeliveries in durable mode are not counted yet.
+   * The attempt this is, from 1: always 1 in core mode; in durable mode it
+   * counts every delivery of the job (a retry after a failure, a
+   * redelivery after a worker stopped or died) and the attempts a retry
+   * by hand allowed before.
    */
   attempt: number;
-  /** Not aborted by anything yet (cancellation is not built); pass it on to work that takes one. */
+  /**
+   * Aborted when the worker stops and the job is still running
+   * {@linkcode WorkerOptions.stopGraceMs} later (its reason an `Error`
+   * saying so). Pass it on to work that takes one (`fetch`, timers);
+   * cancellation of a single job does not abort it yet.
+   */
   signal: AbortSignal;
   /** The worker's logger. */
   log: Logger;
@@ -163,4 +170,10 @@ export interface WorkerOptions {
   retryBaseMs?: number;
   /** Durable mode: longest delay between attempts, in ms. Default 30,000. */
   retryMaxMs?: number;
+  /**
+   * How long `stop()` lets jobs in flight run before it aborts their
+   * {@linkcode Job.signal}, in ms. Default 10,000. `stop()` still waits for
+   * each handler to return: one that ignores its signal holds it.
+   */
+  stopGraceMs?: number;
 }

@@ -57,6 +57,10 @@ export class CortexWorker {
   readonly pool: string;
   readonly #worker: Worker;
   readonly #onStopped: (worker: CortexWorker) => void;
+  /** Aborted `stopGraceMs` into a stop: every running job's signal. */
+  readonly #stopped = new AbortController();
+  readonly #stopGraceMs: number;
+  readonly #log: Logger;
   #stopping?: Promise<void>;
 
   /** Use `cortex.worker(...)`, which starts it. */
@@ -84,9 +88,11 @@ export class CortexWorker {
     this.id = options.id ?? `${this.pool}-${crypto.randomUUID().slice(0, 8)}`;
     this.#onStopped = onStopped;
     const log = context.log;
-    const signal = new AbortController().signal;
-    const run: JobHandler = async (request: JobRequest) => {
-      const job = toJob(request, signal, log);
+    this.#log = log;
+    this.#stopGraceMs = options.stopGraceMs ?? 10_000;
+    const signal = this.#stopped.signal;
+    const run: JobHandler = async (request: JobRequest, attempt?: number) => {
+      const job = toJob(request, attempt, signal, log);
       return { status: "completed", output: encodeOutput(await handler(job)) };
     };
     const ackWaitMs = options.ackWaitMs ?? 5_000;
@@ -125,15 +131,41 @@ export class CortexWorker {
 
   /**
    * Stops taking jobs, finishes the ones it has, and says it is leaving.
-   * Calling it again returns the same promise.
+   * Jobs still running `stopGraceMs` in have their {@linkcode Job.signal}
+   * aborted; it resolves once every handler has returned. Calling it again
+   * returns the same promise.
    */
   stop(): Promise<void> {
-    this.#stopping ??= this.#worker.stop().finally(() => this.#onStopped(this));
+    this.#stopping ??= (async () => {
+      const grace = setTimeout(() => {
+        if (this.active === 0) return;
+        this.#log.warn(
+          "worker {worker_id}: aborting the signal of {count} jobs still running {ms} ms into the stop",
+          { worker_id: this.id, count: this.active, ms: this.#stopGraceMs },
+        );
+        this.#stopped.abort(
+          new Error(
+            `worker ${this.id} is stopping: the job ran past its ${this.#stopGraceMs} ms grace (stopGraceMs)`,
+          ),
+        );
+      }, this.#stopGraceMs);
+      try {
+        await this.#worker.stop();
+      } finally {
+        clearTimeout(grace);
+        this.#onStopped(this);
+      }
+    })();
     return this.#stopping;
   }
 }
 
-function toJob(request: JobRequest, signal: AbortSignal, log: Logger): Job {
+function toJob(
+  request: JobRequest,
+  attempt: number | undefined,
+  signal: AbortSignal,
+  log: Logger,
+): Job {
   const payload = plainBytes(request.payload);
   return {
     id: request.jobId,
@@ -142,7 +174,8 @@ function toJob(request: JobRequest, signal: AbortSignal, log: Logger): Job {
     priority: priorityName(request.priority).toLowerCase() as
       | JobPriority
       | "unspecified",
-    attempt: Math.max(0, request.attemptBase) + 1,
+    // Durable mode passes the attempt; core mode has one per dispatch.
+    attempt: attempt ?? Math.max(0, request.attemptBase) + 1,
     signal,
     log,
     text: () => decodeText(payload),

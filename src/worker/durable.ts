@@ -296,7 +296,7 @@ export class DurableFeed {
       outcome = { status: "failed", error: NO_ATTEMPT_FINISHED };
     } else {
       try {
-        const running = o.handler(job);
+        const running = o.handler(job, attempt);
         outcome = isPromise(running)
           ? await running.then(undefined, failure)
           : running;

@@ -15,9 +15,15 @@ export type JobOutcome =
   | { status: "completed"; output: Uint8Array }
   | { status: "failed"; error: string };
 
-/** Runs one job. A thrown error or rejection becomes a FAILED result. */
+/**
+ * Runs one job. A thrown error or rejection becomes a FAILED result.
+ * `attempt` is the attempt's number in durable mode (from 1, counting
+ * deliveries and the attempts a retry by hand allowed before); core mode
+ * does not pass it.
+ */
 export type JobHandler = (
   job: JobRequest,
+  attempt?: number,
 ) => JobOutcome | Promise<JobOutcome>;
 
 /** The outcome of a handler that threw or rejected with `error`. */
