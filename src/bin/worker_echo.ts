@@ -1,24 +1,25 @@
 /**
- * `deno task worker:echo`: one echo worker process.
+ * `deno task worker:echo`: one echo worker process, written on the SDK
+ * (`cortex.worker`) like any user's worker. It connects itself, so it waits
+ * for a NATS server that is not up yet (as every process does; the SDK's
+ * `connect()` fails at once) and logs its durability as the scheduler does.
  *
  * @module
  */
 import { envNames, loadConfigOrExit, natsHostPorts } from "../config.ts";
-import { NatsBus } from "../bus/bus.ts";
 import { connectNats, NatsAuthError } from "../bus/connect.ts";
 import {
   DURABILITY,
   DurabilityUnavailable,
   resolveDurability,
 } from "../bus/durable/mode.ts";
-import { JetStreamWorkQueue } from "../bus/durable/work_queue.ts";
 import { ECHO_TOPIC } from "../bus/subjects.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
 import { logger, setupLogging } from "../log.ts";
+import { Cortex } from "../sdk/cortex.ts";
 import { onShutdown } from "../shutdown.ts";
-import { echoHandler } from "../worker/echo.ts";
+import { echoJob } from "../worker/echo.ts";
 import { WORKER_SETTINGS } from "../worker/config.ts";
-import { Worker } from "../worker/runtime.ts";
 
 const config = loadConfigOrExit(WORKER_SETTINGS);
 if (config.minMs > config.maxMs) {
@@ -44,7 +45,6 @@ try {
   log.error(error.message);
   Deno.exit(2);
 }
-const bus = new NatsBus(nc, logger("bus"));
 let durability;
 try {
   durability = await resolveDurability(nc, config.durability);
@@ -60,38 +60,29 @@ log.info("durability: {mode}", {
   mode: durability.mode,
   setting: `${DURABILITY.env}=${config.durability}`,
 });
-const worker = new Worker({
-  bus,
-  log,
-  handler: echoHandler({
+const cortex = new Cortex(nc, durability.mode, log, workerId);
+await cortex.worker(
+  ECHO_TOPIC,
+  echoJob({
     minMs: config.minMs,
     maxMs: config.maxMs,
     failRate: config.failRate,
   }),
-  workerId,
-  pool: "echo",
-  topic: ECHO_TOPIC,
-  region: config.region,
-  type: "echo",
-  capabilities: config.capabilities,
-  concurrency: config.concurrency,
-  heartbeatMs: config.heartbeatMs,
-  durable: durability.mode === "jetstream"
-    ? {
-      queue: new JetStreamWorkQueue(nc, {
-        topic: ECHO_TOPIC,
-        ackWaitMs: config.ackWaitMs,
-        log,
-      }),
-      ackWaitMs: config.ackWaitMs,
-      retryBaseMs: config.retryBaseMs,
-      retryMaxMs: config.retryMaxMs,
-    }
-    : undefined,
-});
-await worker.start();
+  {
+    id: workerId,
+    pool: "echo",
+    region: config.region,
+    capabilities: config.capabilities,
+    concurrency: config.concurrency,
+    heartbeatMs: config.heartbeatMs,
+    ackWaitMs: config.ackWaitMs,
+    retryBaseMs: config.retryBaseMs,
+    retryMaxMs: config.retryMaxMs,
+  },
+);
 
-onShutdown(log, async () => {
-  await worker.stop();
-  await bus.drain();
-}, { exitWithParent: config.exitWithParent });
+// Drains: the worker finishes its jobs and says it is leaving, then the
+// connection closes.
+onShutdown(log, () => cortex.close(), {
+  exitWithParent: config.exitWithParent,
+});

@@ -55,7 +55,7 @@ interface Pending {
 export class Cortex {
   /** The mode jobs go in: `jetstream` (durable) or `core`. */
   readonly durability: Durability;
-  /** Resolves once the result subscription is live. */
+  /** Resolves once the server has answered a first round trip. */
   readonly ready: Promise<void>;
   readonly #nc: NatsConnection;
   readonly #log: Logger;
@@ -69,6 +69,7 @@ export class Cortex {
   #lookUp?: Promise<void>;
   #bus?: NatsBus;
   #schedulerSeen = false;
+  #listening = false;
   #closed?: Promise<void>;
 
   /** Use `connect()`. */
@@ -83,23 +84,7 @@ export class Cortex {
     this.#log = log;
     this.#senderId = senderId;
     if (durability === "jetstream") this.#js = new JobStore(jetstream(nc));
-    // One subscription for every job's outcome, not one per job.
-    nc.subscribe(RESULT, {
-      callback: (_error, msg) => {
-        const decoded = decodePacket(msg.data);
-        if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
-        this.#settle(decoded.packet.payload.value);
-      },
-    });
     this.ready = nc.flush();
-    if (this.#js) {
-      this.#lookUp = lookUpMissed(
-        nc,
-        this.#sentAt,
-        (result) => this.#settle(result),
-        this.#stopLookUps.signal,
-      );
-    }
   }
 
   /**
@@ -123,6 +108,7 @@ export class Cortex {
   ): Promise<JobOutcome> {
     return new Promise<JobOutcome>((resolve, reject) => {
       if (this.#closed) throw new Error("this Cortex is closed");
+      this.#listen();
       const jobId = options.jobId ?? `job-${crypto.randomUUID()}`;
       if (this.#pending.has(jobId)) {
         throw new Error(`job ${jobId} is already awaited by this Cortex`);
@@ -270,6 +256,34 @@ export class Cortex {
       return undefined;
     }
     return `no scheduler is listening on ${SUBMIT} at ${server}: start one with \`deno task scheduler\``;
+  }
+
+  /**
+   * Subscribes to every job's outcome, once, on the first submission (and
+   * in durable mode starts looking missed ones up in the ledger): a Cortex
+   * that only serves topics (a worker process) is not sent every result in
+   * the system, and needs no access to the ledger. No wait for the server
+   * is needed: it takes a connection's subscription before the jobs
+   * published after it.
+   */
+  #listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
+    this.#nc.subscribe(RESULT, {
+      callback: (_error, msg) => {
+        const decoded = decodePacket(msg.data);
+        if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
+        this.#settle(decoded.packet.payload.value);
+      },
+    });
+    if (this.#js) {
+      this.#lookUp = lookUpMissed(
+        this.#nc,
+        this.#sentAt,
+        (result) => this.#settle(result),
+        this.#stopLookUps.signal,
+      );
+    }
   }
 
   #settle(result: JobResult): void {

@@ -1,12 +1,16 @@
 /**
  * The echo job: waits a random time in a range, then returns its input, or
  * fails now and then when asked to (to watch retries and dead letters).
+ * An SDK handler, like any user's (`deno task worker:echo` serves it with
+ * `cortex.worker`).
  *
  * @module
  */
-import type { JobHandler, JobOutcome } from "./runtime.ts";
+import type { Handler, Job } from "../sdk/types.ts";
 
-/** Options for {@linkcode echoHandler}. */
+export type { Handler, Job, JobPriority } from "../sdk/types.ts";
+
+/** Options for {@linkcode echoJob}. */
 export interface EchoOptions {
   /** Shortest work time in ms (default 100); 0 with `maxMs` 0 answers at once. */
   minMs: number;
@@ -26,22 +30,26 @@ export const SIMULATED_FAILURE = "simulated failure";
 
 /**
  * A handler that echoes the job's payload after a uniform random delay.
+ * With `maxMs` 0 it answers at once, without a promise: the worker
+ * reports it in the same turn (the benchmark's hot path).
  *
  * @example
  * ```ts
- * const handler = echoHandler({ minMs: 0, maxMs: 0 });
+ * await cortex.worker("job.echo", echoJob({ minMs: 0, maxMs: 0 }));
  * ```
  */
-export function echoHandler(options: EchoOptions): JobHandler {
+export function echoJob(options: EchoOptions): Handler {
   const { minMs, maxMs, failRate = 0, random = Math.random } = options;
-  return (job) => {
+  return (job: Job) => {
     const delay = minMs + random() * (maxMs - minMs);
     // Drawn only when failures are asked for, so a test's random source
     // sees the same sequence as before for the work time.
-    const done: JobOutcome = failRate > 0 && random() < failRate
-      ? { status: "failed", error: SIMULATED_FAILURE }
-      : { status: "completed", output: job.payload };
-    if (maxMs <= 0) return done;
-    return new Promise((resolve) => setTimeout(() => resolve(done), delay));
+    const fails = failRate > 0 && random() < failRate;
+    const done = () => {
+      if (fails) throw new Error(SIMULATED_FAILURE);
+      return job.payload;
+    };
+    if (maxMs <= 0) return done();
+    return new Promise((resolve) => setTimeout(resolve, delay)).then(done);
   };
 }

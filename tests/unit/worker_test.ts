@@ -9,7 +9,8 @@ import {
 import { packet } from "../../src/bus/codec.ts";
 import { RESULT } from "../../src/bus/subjects.ts";
 import { logger } from "../../src/log.ts";
-import { echoHandler } from "../../src/worker/echo.ts";
+import { echoJob, SIMULATED_FAILURE } from "../../src/worker/echo.ts";
+import type { Job } from "../../src/sdk/types.ts";
 import { type JobHandler, Worker } from "../../src/worker/runtime.ts";
 import { assertEquals, assertOk } from "../assert.ts";
 import { MemoryBus } from "../memory_bus.ts";
@@ -68,7 +69,7 @@ function gated() {
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 Deno.test("the first heartbeat goes out at start with the worker's facts", async () => {
-  const { worker, heartbeats } = setup(echoHandler({ minMs: 0, maxMs: 0 }), 3);
+  const { worker, heartbeats } = setup(instant, 3);
   await worker.start();
   const [hb] = heartbeats();
   assertEquals(
@@ -88,7 +89,7 @@ Deno.test("the first heartbeat goes out at start with the worker's facts", async
 });
 
 Deno.test("the echo job returns its payload with the trace id and worker id", async () => {
-  const { worker, send, results } = setup(echoHandler({ minMs: 0, maxMs: 0 }));
+  const { worker, send, results } = setup(instant);
   await worker.start();
   send("j1", "ping");
   await tick();
@@ -155,29 +156,38 @@ Deno.test("stop finishes accepted jobs, takes no new ones, then says it is leavi
   assertEquals([last.leaving, last.activeJobs], [true, 0]);
 });
 
+/** A handler that returns its payload at once, as the echo worker with 0 ms does. */
+const instant: JobHandler = (job) => ({
+  status: "completed",
+  output: job.payload,
+});
+
+/** Just enough of a `Job` for the echo handler, which reads its payload. */
+const echoed = { payload: new Uint8Array([1, 2]) } as Job;
+
 Deno.test("echo work time is uniform in [min, max]", async () => {
-  const handler = echoHandler({ minMs: 10, maxMs: 30, random: () => 0.5 });
-  const job = create(JobRequestSchema, { jobId: "e" });
+  const handler = echoJob({ minMs: 10, maxMs: 30, random: () => 0.5 });
   const started = performance.now();
-  const outcome = await handler(job);
-  assertEquals(outcome.status, "completed");
+  assertEquals(await handler(echoed), echoed.payload);
   assertOk(performance.now() - started >= 15, "waited about (10 + 30) / 2 ms");
 });
 
-Deno.test('the echo job fails with "simulated failure" at its fail rate', async () => {
+Deno.test('the echo job fails with "simulated failure" at its fail rate, at once with 0 ms', () => {
   const draws = [0.5, 0.2, 0.5, 0.9]; // work time, fail draw; work time, fail draw
-  const handler = echoHandler({
+  const handler = echoJob({
     minMs: 0,
     maxMs: 0,
     failRate: 0.5,
     random: () => draws.shift()!,
   });
-  const job = create(JobRequestSchema, { jobId: "x", topic: "job.echo" });
-  assertEquals(await handler(job), {
-    status: "failed",
-    error: "simulated failure",
-  });
-  assertEquals((await handler(job)).status, "completed");
-  const never = echoHandler({ minMs: 0, maxMs: 0, random: () => 0 });
-  assertEquals((await never(job)).status, "completed");
+  let thrown: unknown;
+  try {
+    handler(echoed);
+  } catch (error) {
+    thrown = error;
+  }
+  assertEquals((thrown as Error).message, SIMULATED_FAILURE);
+  assertEquals(handler(echoed), echoed.payload, "answered without a promise");
+  const never = echoJob({ minMs: 0, maxMs: 0, random: () => 0 });
+  assertEquals(never(echoed), echoed.payload);
 });
