@@ -12,6 +12,7 @@ import type {
   JobState,
   WorkerState,
 } from "./vocabulary.ts";
+import type { QueuesView } from "./operator_api.ts";
 
 /** One job as a row of the live feed: small, because thousands stream by. */
 export interface JobSummary {
@@ -222,6 +223,8 @@ export interface SnapshotEvent {
   counters: Counters;
   /** The finish rate now. */
   throughput: Throughput;
+  /** The queues at a glance, with their series. */
+  queues: QueuesView;
 }
 
 /** What changed since the previous event. */
@@ -242,6 +245,8 @@ export interface DeltaEvent {
   counters: Counters;
   /** The finish rate now. */
   throughput: Throughput;
+  /** The queues, when a figure changed (about once a second while jobs run); absent: unchanged. */
+  queues?: QueuesView;
 }
 
 /** Any event on `GET /api/events`. */

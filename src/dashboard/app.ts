@@ -11,6 +11,7 @@ import {
   JOB_STATES,
   type JobsResponse,
   type JobState,
+  type QueuesView,
   type WorkersResponse,
 } from "../contract/mod.ts";
 import type { SchedulerService } from "../scheduler/service.ts";
@@ -133,6 +134,8 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
         counts: scheduler.workers.counts(),
       } satisfies WorkersResponse,
     ));
+
+  app.get("/api/queues", (c) => c.json(hub.queues() satisfies QueuesView));
 
   app.get("/api/jobs", (c) => {
     const statuses = new Set<string>();

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import type { DeltaEvent, SnapshotEvent } from "../contract/mod.ts";
+import type { DeltaEvent, QueuesView, SnapshotEvent } from "../contract/mod.ts";
+import { BUCKET_MS, QueueFigures } from "../scheduler/queue_figures.ts";
 import type {
   JobRecord,
   SchedulerCounters,
@@ -98,6 +99,11 @@ export class EventHub {
   #forgotten = new Set<string>();
   #counterSum = -1;
   readonly #throughput = new ThroughputMeter();
+  readonly #figures: QueueFigures;
+  /** The second the queue panels were last made in, and what they said. */
+  #queueSecond = -1;
+  #queueBucket = -1;
+  #queuePanels = "";
   #snapshot?: { seq: number; frame: Uint8Array };
   #resyncs = 0;
   #jobsOmitted = 0;
@@ -113,6 +119,7 @@ export class EventHub {
     this.#clientQueue = options.clientQueue ?? 128;
     this.#maxJobs = options.maxJobsPerEvent ?? 100;
     this.#snapshotJobs = options.snapshotJobs ?? 200;
+    this.#figures = new QueueFigures({ clock: this.#clock });
     // These run in the scheduler's hot path: note the change and return.
     this.#unobserve = scheduler.observe({
       jobChanged: (record) => {
@@ -121,6 +128,7 @@ export class EventHub {
         // first change in this window, so when a delta must be cut short the
         // newest jobs are kept, each with its state at flush time.
         this.#dirtyJobs.add(record);
+        this.#figures.jobChanged(record);
       },
       workerChanged: (worker) => {
         this.#dirtyWorkers.set(worker.workerId, worker);
@@ -188,9 +196,11 @@ export class EventHub {
     const counters = this.#scheduler.counters;
     const secondClosed = this.#throughput.sample(finishedTotal(counters), now);
     const sum = counterSum(counters);
+    const queues = this.#queuesChanged(now);
     if (
       this.#dirtyJobs.size === 0 && this.#dirtyWorkers.size === 0 &&
-      this.#forgotten.size === 0 && !secondClosed && sum === this.#counterSum
+      this.#forgotten.size === 0 && !secondClosed && sum === this.#counterSum &&
+      queues === undefined
     ) {
       return;
     }
@@ -213,6 +223,7 @@ export class EventHub {
       forgotten: [...this.#forgotten],
       counters: countersView(counters),
       throughput: this.#throughput.value(),
+      ...(queues ? { queues } : {}),
     };
     this.#dirtyWorkers = new Map();
     this.#forgotten = new Set();
@@ -230,10 +241,40 @@ export class EventHub {
       jobs: scheduler.jobs.recent(this.#snapshotJobs).map(jobSummary),
       counters: countersView(scheduler.counters),
       throughput: this.#throughput.value(),
+      queues: this.queues(),
     };
     const frame = this.#frame(this.#seq, "snapshot", event);
     this.#snapshot = { seq: this.#seq, frame };
     return frame;
+  }
+
+  /** The queues at a glance now, with their series (`GET /api/queues`). */
+  queues(): QueuesView {
+    return this.#figures.view(this.#scheduler.workers.list(), {
+      series: true,
+    });
+  }
+
+  /**
+   * The queues for a delta, at most once a second and only when a panel
+   * changed; with the series when a bucket closed since the last one sent.
+   */
+  #queuesChanged(now: number): QueuesView | undefined {
+    const second = Math.floor(now / 1000);
+    if (second === this.#queueSecond) return undefined;
+    this.#queueSecond = second;
+    const bucket = Math.floor(now / BUCKET_MS);
+    const closed = bucket !== this.#queueBucket;
+    const view = this.#figures.view(this.#scheduler.workers.list(), {
+      series: closed,
+    });
+    const panels = JSON.stringify(view.panels);
+    // An idle scheduler with no topic sends nothing every 10 s.
+    const quiet = !closed || view.panels.length === 0;
+    if (quiet && panels === this.#queuePanels) return undefined;
+    this.#queueBucket = bucket;
+    this.#queuePanels = panels;
+    return view;
   }
 
   /** Ends every stream and stops listening to the scheduler. */

@@ -1,0 +1,73 @@
+/**
+ * The JSON of the operator's views of the dashboard: queues at a glance,
+ * search through history, worker detail. Declared apart from `api.ts` only
+ * to keep each file short; `mod.ts` exports both.
+ *
+ * @module
+ */
+/** A quantile pair of a distribution of durations, in ms. */
+export interface Quantiles {
+  /** The median. */
+  p50: number;
+  /** The 95th percentile. */
+  p95: number;
+}
+
+/**
+ * One topic's queue at a glance (`GET /api/queues`, and the `queues` of
+ * the event stream). The last-minute figures come from the scheduler's
+ * rolling 10-second buckets; quantiles are read off a log-scale histogram,
+ * so they are right to within a quarter of their value.
+ */
+export interface QueuePanel {
+  /** The topic, e.g. `job.echo`. */
+  topic: string;
+  /** The worker pool that serves it: the topic's last token (`echo`). */
+  pool: string;
+  /** Jobs dispatched and not yet started by a worker (in flight minus running). */
+  pending: number;
+  /** Jobs its pool's online workers say they are running (their heartbeats). */
+  running: number;
+  /** Jobs that ended in the last minute. */
+  doneLastMinute: number;
+  /** Of them, those that FAILED or timed out. */
+  failedLastMinute: number;
+  /** `failedLastMinute / doneLastMinute`; `null` when nothing ended. */
+  failureRate: number | null;
+  /** Age of the oldest job not yet started, in ms; `null` when none waits. */
+  oldestPendingMs: number | null;
+  /** Submission (or retry) to the start of its run, over the last minute; `null` without a sample. */
+  waitMs: Quantiles | null;
+  /** Run time the workers measured, over the last minute; `null` without a sample. */
+  runMs: Quantiles | null;
+  /** Workers of its pool online now. */
+  workersOnline: number;
+}
+
+/** One topic's last 15 minutes, one entry per bucket, oldest first. */
+export interface QueueSeries {
+  /** Jobs that ended in the bucket. */
+  done: number[];
+  /** Of them, FAILED or TIMEOUT. */
+  failed: number[];
+  /** Median wait in the bucket, ms; `null` without a sample. */
+  waitP50: (number | null)[];
+  /** 95th percentile wait in the bucket, ms; `null` without a sample. */
+  waitP95: (number | null)[];
+}
+
+/** The queues, as `GET /api/queues` answers and the event stream carries them. */
+export interface QueuesView {
+  /** The length of one bucket of the series, in ms (10,000). */
+  bucketMs: number;
+  /** Epoch ms the newest bucket of the series starts. */
+  newestBucketAt: number;
+  /** One panel per topic seen in the last 15 minutes or with jobs in flight, by topic. */
+  panels: QueuePanel[];
+  /**
+   * Each panel's series, by topic. Always in a snapshot and in
+   * `GET /api/queues`; in a delta only when a bucket closed (absent: keep
+   * the series you have).
+   */
+  series?: Record<string, QueueSeries>;
+}
