@@ -64,10 +64,6 @@ export interface QueuesView {
   newestBucketAt: number;
   /** One panel per topic seen in the last 15 minutes or with jobs in flight, by topic. */
   panels: QueuePanel[];
-  /**
-   * Each panel's series, by topic. Always in a snapshot and in
-   * `GET /api/queues`; in a delta only when a bucket closed (absent: keep
-   * the series you have).
-   */
-  series?: Record<string, QueueSeries>;
+  /** Each panel's series, by topic. */
+  series: Record<string, QueueSeries>;
 }

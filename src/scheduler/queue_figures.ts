@@ -73,7 +73,7 @@ export function poolOf(topic: string): string {
  * ```ts
  * const figures = new QueueFigures();
  * scheduler.observe({ jobChanged: (r) => figures.jobChanged(r) });
- * figures.view(scheduler.workers.list(), { series: true });
+ * figures.view(scheduler.workers.list());
  * ```
  */
 export class QueueFigures {
@@ -133,13 +133,10 @@ export class QueueFigures {
   }
 
   /**
-   * The panels (and, with `series`, each topic's last 15 minutes), given
-   * the workers the registry knows.
+   * The panels and each topic's last 15 minutes, given the workers the
+   * registry knows.
    */
-  view(
-    workers: readonly WorkerView[],
-    options: { series?: boolean } = {},
-  ): QueuesView {
+  view(workers: readonly WorkerView[]): QueuesView {
     const now = this.#clock();
     const newest = Math.floor(now / BUCKET_MS);
     const running = new Map<string, number>();
@@ -174,13 +171,13 @@ export class QueueFigures {
         runMs: quantiles(recent.map((b) => b.run)),
         workersOnline: online.get(pool) ?? 0,
       });
-      if (options.series) series[name] = seriesOf(topic, newest);
+      series[name] = seriesOf(topic, newest);
     }
     return {
       bucketMs: BUCKET_MS,
       newestBucketAt: newest * BUCKET_MS,
       panels,
-      ...(options.series ? { series } : {}),
+      series,
     };
   }
 

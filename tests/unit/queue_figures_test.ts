@@ -99,7 +99,7 @@ Deno.test("a topic's panel counts pending, running, done, failures, waits and ru
   figures.jobChanged(failed);
   // A refused job never reaches a queue.
   figures.jobChanged(job("r", { subject: "", state: "DENIED", topic: "x" }));
-  const view = figures.view([worker("w", 1)], { series: true });
+  const view = figures.view([worker("w", 1)]);
   assertEquals(view.panels.map((p) => p.topic), ["job.echo"]);
   const [panel] = view.panels;
   assertStrictEquals(panel.pool, "echo");
@@ -120,7 +120,7 @@ Deno.test("a topic's panel counts pending, running, done, failures, waits and ru
     panel.waitMs && panel.waitMs.p95 >= 1000 && panel.waitMs.p95 < 1700,
     JSON.stringify(panel),
   );
-  const series = view.series!["job.echo"];
+  const series = view.series["job.echo"];
   assertStrictEquals(series.done.length, BUCKETS);
   assertStrictEquals(series.done[BUCKETS - 1], 2);
   assertStrictEquals(series.failed[BUCKETS - 1], 1);
@@ -144,7 +144,7 @@ Deno.test("figures older than 15 minutes fall out; a job finished long ago is no
   now += 61_000;
   assertStrictEquals(figures.view([]).panels[0].doneLastMinute, 0);
   now += BUCKETS * BUCKET_MS;
-  const series = figures.view([], { series: true }).series!["job.echo"];
+  const series = figures.view([]).series["job.echo"];
   assertStrictEquals(series.done.reduce((a, b) => a + b, 0), 0);
 });
 
@@ -175,7 +175,7 @@ Deno.test("the stream's snapshot and GET /api/queues carry the panels and series
     ["job.echo", 2],
   ]);
   assertStrictEquals(view.panels[0].workersOnline, 1);
-  assertStrictEquals(view.series!["job.echo"].done.length, BUCKETS);
+  assertStrictEquals(view.series["job.echo"].done.length, BUCKETS);
   const events = await f.app.request("/api/events");
   const sse = new SseReader(events.body!);
   try {
