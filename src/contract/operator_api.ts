@@ -5,6 +5,9 @@
  *
  * @module
  */
+import type { JobSummary, WorkerSummary } from "./api.ts";
+import type { JobState } from "./vocabulary.ts";
+
 /** A quantile pair of a distribution of durations, in ms. */
 export interface Quantiles {
   /** The median. */
@@ -66,4 +69,32 @@ export interface QueuesView {
   panels: QueuePanel[];
   /** Each panel's series, by topic. */
   series: Record<string, QueueSeries>;
+}
+
+/** One failure of a job at a worker. */
+export interface WorkerError {
+  /** The job's id. */
+  jobId: string;
+  /** How the attempt ended. */
+  state: JobState;
+  /** Why. */
+  error: string;
+  /** Epoch ms it was recorded. */
+  at: number;
+}
+
+/** `GET /api/workers/:id`: a worker and what it ran. */
+export interface WorkerDetail {
+  /** The server's clock when it answered (epoch ms). */
+  serverTime: number;
+  /** The worker's id. */
+  workerId: string;
+  /** As the registry knows it now; `null` once it is forgotten (its history stays). */
+  worker: WorkerSummary | null;
+  /** Jobs it made an attempt at or ended, newest first (a page: see `nextCursor`). */
+  jobs: JobSummary[];
+  /** Pass as `cursor` for the next page of jobs; `null` on the last. */
+  nextCursor: string | null;
+  /** Its newest failures (up to 50), newest first. */
+  errors: WorkerError[];
 }

@@ -8,9 +8,6 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
   type HealthResponse,
-  JOB_STATES,
-  type JobsResponse,
-  type JobState,
   type QueuesView,
   type WorkersResponse,
 } from "../contract/mod.ts";
@@ -27,7 +24,9 @@ import {
 } from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";
 import { retryHttpStatus, retryJob } from "../scheduler/retry.ts";
-import { jobDetail, jobSummary, workerSummary } from "./views.ts";
+import { jobSummary, workerSummary } from "./views.ts";
+import { JobHistory } from "../scheduler/job_history.ts";
+import { searchRoutes } from "./search_routes.ts";
 
 /** What the dashboard needs to know of the bus. */
 export interface BusStatus {
@@ -60,10 +59,14 @@ export interface DashboardAppOptions {
   distDir?: string;
   /** Epoch ms the process started, for `/healthz`. Default: now. */
   startedAt?: number;
+  /**
+   * What `GET /api/jobs` searches. Default: a {@linkcode JobHistory} the app
+   * makes and keeps current by observing `scheduler`.
+   */
+  history?: JobHistory;
 }
 
-/** Most jobs one `GET /api/jobs` returns. */
-export const MAX_LIST = 1000;
+export { MAX_LIST } from "./search_routes.ts";
 
 /**
  * Largest `POST /api/jobs` body read: 1 MiB, the NATS server's default
@@ -74,6 +77,13 @@ export const MAX_SUBMIT_BODY_BYTES = 1024 * 1024;
 
 /** Largest `POST /api/jobs/:id/retry` body read: it is `{}`. */
 export const MAX_RETRY_BODY_BYTES = 1024;
+
+/** A history of `scheduler`'s jobs, kept current by observing it. */
+export function observedHistory(scheduler: SchedulerService): JobHistory {
+  const history = new JobHistory(jobSummary);
+  scheduler.observe({ jobChanged: (record) => history.jobChanged(record) });
+  return history;
+}
 
 /**
  * Builds the dashboard app. It holds no state of its own: everything comes
@@ -91,6 +101,7 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   const distDir = options.distDir ?? DEFAULT_DIST_DIR;
   const startedAt = options.startedAt ?? Date.now();
   const app = new Hono();
+  const history = options.history ?? observedHistory(scheduler);
 
   app.use("*", securityHeaders());
   // First of all (the headers above are only added on the way out): a
@@ -137,60 +148,7 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
 
   app.get("/api/queues", (c) => c.json(hub.queues() satisfies QueuesView));
 
-  app.get("/api/jobs", (c) => {
-    const statuses = new Set<string>();
-    for (const s of (c.req.query("status") ?? "").split(",")) {
-      const state = s.trim().toUpperCase();
-      if (state === "") continue;
-      if (!JOB_STATES.includes(state as JobState)) {
-        return c.json({
-          error: `status "${s}" is not one of ${JOB_STATES.join(", ")}`,
-        }, 400);
-      }
-      statuses.add(state);
-    }
-    const deadLettered = c.req.query("deadLettered") ?? "";
-    if (!["", "true", "false"].includes(deadLettered)) {
-      return c.json({ error: "deadLettered must be true or false" }, 400);
-    }
-    const topic = c.req.query("topic") ?? "";
-    const q = (c.req.query("q") ?? "").toLowerCase();
-    const rawLimit = c.req.query("limit");
-    const limit = rawLimit === undefined ? 100 : Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
-      return c.json(
-        { error: `limit must be a whole number from 1 to ${MAX_LIST}` },
-        400,
-      );
-    }
-    const jobs = scheduler.jobs.recent(
-      limit,
-      (r) =>
-        (statuses.size === 0 || statuses.has(r.state)) &&
-        (topic === "" || r.topic === topic) &&
-        (deadLettered === "" || r.deadLettered === (deadLettered === "true")) &&
-        (q === "" || r.jobId.toLowerCase().includes(q)),
-    );
-    return c.json(
-      {
-        serverTime: Date.now(),
-        jobs: jobs.map(jobSummary),
-        held: scheduler.jobs.size,
-      } satisfies JobsResponse,
-    );
-  });
-
-  app.get("/api/jobs/:id", (c) => {
-    const id = c.req.param("id");
-    const record = scheduler.jobs.get(id);
-    if (!record) {
-      return c.json({
-        error:
-          `no job "${id}" in the job table (it holds the most recent ${scheduler.jobs.size} jobs)`,
-      }, 404);
-    }
-    return c.json(jobDetail(record));
-  });
+  searchRoutes(app, scheduler, history);
 
   const submitLimit = bodyLimit({
     maxSize: MAX_SUBMIT_BODY_BYTES,
