@@ -12,6 +12,8 @@ import { Counters } from "./counters.tsx";
 import { JobDetailPanel } from "./job_detail.tsx";
 import { JobsFeed } from "./jobs_feed.tsx";
 import { QueuesPanels } from "./queues_view.tsx";
+import { SearchView } from "./search_view.tsx";
+import { WorkerView } from "./worker_view.tsx";
 import { type Route, useRoute } from "./route.ts";
 import { DashboardStore } from "./store.ts";
 import { type Connection, connectStream } from "./stream.ts";
@@ -138,6 +140,20 @@ export function App() {
         <main data-view="queues">
           <h2 class="view-title">Queues</h2>
           <QueuesPanels queues={store.queues} />
+        </main>
+      )}
+      {route.view === "search" && (
+        <main data-view="search">
+          <SearchView onSelect={setSelected} />
+        </main>
+      )}
+      {route.view === "worker" && (
+        <main data-view="worker">
+          <WorkerView
+            workerId={route.workerId}
+            now={store.serverNow()}
+            onSelect={setSelected}
+          />
         </main>
       )}
       <main data-view="overview" hidden={route.view !== "overview"}>

@@ -15,7 +15,11 @@ import { RETRY, SCHEDULER_QUEUE } from "../bus/subjects.ts";
 import type { RetryReply } from "../contract/mod.ts";
 import { parseRetryRequest, retryJob } from "../scheduler/retry.ts";
 import { connectNats, NatsAuthError } from "../bus/connect.ts";
-import { type Dashboard, startDashboard } from "../dashboard/server.ts";
+import {
+  type Dashboard,
+  observeScheduler,
+  startDashboard,
+} from "../dashboard/server.ts";
 import { DEFAULT_DIST_DIR } from "../dashboard/assets.ts";
 import { checkBinding, DashboardConfigError } from "../dashboard/security.ts";
 import { logger, setupLogging } from "../log.ts";
@@ -143,6 +147,9 @@ if (durability.mode === "jetstream") {
 } else {
   scheduler = new Scheduler(parts);
 }
+// Before it starts: a durable scheduler reads the whole ledger at start,
+// and the dashboard's history and queue figures are made from it.
+const views = config.dashboard ? observeScheduler(scheduler) : undefined;
 await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 
@@ -174,6 +181,7 @@ if (config.dashboard) {
       port: config.dashboardPort,
       token: config.dashboardToken,
       allowedHosts: config.dashboardAllowedHosts,
+      views,
     });
   } catch (error) {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;

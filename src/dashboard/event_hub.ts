@@ -46,6 +46,11 @@ export interface EventHubOptions {
   snapshotJobs?: number;
   /** The clock. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * The queue figures, already fed by the scheduler (made before it
+   * started, to see the whole ledger). Default: the hub makes and feeds its own.
+   */
+  figures?: QueueFigures;
 }
 
 /** How the hub is doing, for metrics and tests. */
@@ -118,7 +123,8 @@ export class EventHub {
     this.#clientQueue = options.clientQueue ?? 128;
     this.#maxJobs = options.maxJobsPerEvent ?? 100;
     this.#snapshotJobs = options.snapshotJobs ?? 200;
-    this.#figures = new QueueFigures({ clock: this.#clock });
+    const ownFigures = options.figures === undefined;
+    this.#figures = options.figures ?? new QueueFigures({ clock: this.#clock });
     // These run in the scheduler's hot path: note the change and return.
     this.#unobserve = scheduler.observe({
       jobChanged: (record) => {
@@ -127,7 +133,7 @@ export class EventHub {
         // first change in this window, so when a delta must be cut short the
         // newest jobs are kept, each with its state at flush time.
         this.#dirtyJobs.add(record);
-        this.#figures.jobChanged(record);
+        if (ownFigures) this.#figures.jobChanged(record);
       },
       workerChanged: (worker) => {
         this.#dirtyWorkers.set(worker.workerId, worker);

@@ -81,3 +81,136 @@ for (const durability of ["none", "jetstream"]) {
     assertEquals(pageErrors, [], "no script error on the page");
   });
 }
+
+Deno.test("search through history finds a job by payload text after a scheduler restart, pages by cursor, and a worker's detail lists its jobs and errors (durable)", async () => {
+  await using nats = await startNatsServer();
+  const port = freePort();
+  const env = {
+    NATS_URL: nats.url,
+    CORTEX_DURABILITY: "jetstream",
+    CORTEX_HEARTBEAT_MS: "500",
+    CORTEX_ECHO_MIN_MS: "0",
+    CORTEX_ECHO_MAX_MS: "0",
+  };
+  const schedulerEnv = {
+    ...env,
+    CORTEX_DASHBOARD_PORT: String(port),
+    CORTEX_MAX_ATTEMPTS: "1",
+  };
+  const first = startTask("scheduler", [], schedulerEnv);
+  await first.waitFor(/dashboard listening on/, 60_000);
+
+  // A worker that fails every job, for one job: it dead-letters there.
+  const failing = startTask("worker:echo", [], {
+    ...env,
+    CORTEX_WORKER_ID: "echo-fails",
+    CORTEX_ECHO_FAIL_RATE: "1",
+  });
+  await failing.waitFor(/taking job\.echo/, 60_000);
+  const doomed = await runTask(
+    "submit",
+    ["--json", "--payload", "doomed"],
+    env,
+  );
+  const doomedId = JSON.parse(doomed.stdout.split("\n")[0]).job_id as string;
+  assertOk(doomedId, doomed.stdout + doomed.stderr);
+  await failing.stop();
+
+  await using worker = startTask("worker:echo", [], {
+    ...env,
+    CORTEX_WORKER_ID: "echo-history",
+  });
+  await worker.waitFor(/taking job\.echo/, 60_000);
+  const needle = await runTask(
+    "submit",
+    ["--json", "--payload", "find the needle 42"],
+    env,
+  );
+  assertEquals(needle.code, 0, needle.stderr);
+  const needleId = JSON.parse(needle.stdout.split("\n")[0]).job_id as string;
+  const hay = await runTask(
+    "submit",
+    ["--count", "60", "--concurrency", "20", "--payload", "hay"],
+    env,
+  );
+  assertEquals(hay.code, 0, hay.stderr);
+
+  // The scheduler restarts: the history comes back from the ledger.
+  await first.stop();
+  await using scheduler = startTask("scheduler", [], schedulerEnv);
+  await scheduler.waitFor(/dashboard listening on/, 60_000);
+
+  await using browser = await launchChromium();
+  const { page } = browser;
+  const pageErrors: string[] = [];
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  await page.goto(`http://127.0.0.1:${port}/#search`);
+  await Deno.mkdir(`${ROOT}/test-artifacts`, { recursive: true });
+  try {
+    await page.locator('[data-history-size="62"]').waitFor({
+      timeout: 20_000,
+    });
+    await page.fill('input[name="text"]', "NEEDLE 42");
+    await page.press('input[name="text"]', "Enter");
+    await page.locator(`[data-history-job="${needleId}"]`).waitFor({
+      timeout: 10_000,
+    });
+    assertEquals(await page.locator("[data-history-job]").count(), 1);
+
+    // Every job, 50 a page: the second page has the other 12.
+    await page.click('button:text("Clear")');
+    await page.locator("[data-history-job]").nth(49).waitFor({
+      timeout: 10_000,
+    });
+    await page.click('button:text("Next page")');
+    await page.locator('[data-page="2"]').waitFor({ timeout: 10_000 });
+    await page.waitForFunction(
+      "document.querySelectorAll('[data-history-job]').length === 12",
+      undefined,
+      { timeout: 10_000 },
+    );
+    await page.click('button:text("Previous page")');
+    await page.locator('[data-page="1"]').waitFor({ timeout: 10_000 });
+
+    // The job's detail opens from a result, read from the ledger.
+    await page.fill('input[name="text"]', "doomed");
+    await page.click('button[type="submit"]');
+    const row = page.locator(`[data-history-job="${doomedId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator("button").click();
+    await page.locator(".detail").waitFor({ timeout: 10_000 });
+    await page.click('.detail button[aria-label="close"]');
+
+    // The failing worker is gone; its detail still lists the job and why it failed.
+    await page.goto(`http://127.0.0.1:${port}/#worker/echo-fails`);
+    await page.locator(`[data-worker-error="${doomedId}"]`).waitFor({
+      timeout: 10_000,
+    });
+    await page.locator(
+      `[data-worker-detail="echo-fails"] [data-history-job="${doomedId}"]`,
+    ).waitFor({ timeout: 10_000 });
+
+    // From a worker's row on the overview, by keyboard.
+    await page.goto(`http://127.0.0.1:${port}/#`);
+    const link = page.locator(
+      'tr[data-worker-id="echo-history"] a[href="#worker/echo-history"]',
+    );
+    await link.waitFor({ timeout: 10_000 });
+    await link.focus();
+    await page.keyboard.press("Enter");
+    await page.locator('[data-worker-detail="echo-history"]').waitFor({
+      timeout: 10_000,
+    });
+    // 61 jobs: the needle, its first, is on the second page.
+    await page.locator("[data-history-job]").nth(49).waitFor({
+      timeout: 10_000,
+    });
+    await page.click('button:text("Next page")');
+    await page.locator(`[data-history-job="${needleId}"]`).waitFor({
+      timeout: 10_000,
+    });
+  } finally {
+    await page.screenshot({ path: `${ROOT}/test-artifacts/search.png` });
+  }
+  assertEquals(pageErrors, [], "no script error on the page");
+});
