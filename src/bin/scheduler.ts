@@ -11,6 +11,7 @@ import {
   natsHostPorts,
 } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
+import { callRoll } from "../scheduler/roll_call.ts";
 import { RETRY, SCHEDULER_QUEUE } from "../bus/subjects.ts";
 import type { RetryReply } from "../contract/mod.ts";
 import { parseRetryRequest, retryJob } from "../scheduler/retry.ts";
@@ -152,6 +153,8 @@ if (durability.mode === "jetstream") {
 const views = config.dashboard ? observeScheduler(scheduler) : undefined;
 await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
+// Workers already running answer with a heartbeat now, not in up to 5 s.
+callRoll(bus, senderId);
 
 // Retry by hand from the submit CLI: one replica answers each request
 // (core mode answers that retry needs durable mode), with the rules and

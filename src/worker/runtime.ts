@@ -13,7 +13,12 @@ import { HeartbeatSchema, JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
 import type { BusPacket, Heartbeat, JobRequest } from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { packet } from "../bus/codec.ts";
-import { heartbeatSubject, RESULT, workerQueue } from "../bus/subjects.ts";
+import {
+  heartbeatSubject,
+  RESULT,
+  ROLL_CALL,
+  workerQueue,
+} from "../bus/subjects.ts";
 import { WORK_STREAM, workConsumer } from "../bus/durable/layout.ts";
 import type { WorkQueue } from "../bus/durable/work_queue.ts";
 import type { Logger } from "../log.ts";
@@ -90,6 +95,9 @@ export class Worker {
   #active = 0;
   #subscription?: { unsubscribe(): void };
   #beat?: ReturnType<typeof setInterval>;
+  #rollCall?: { unsubscribe(): void };
+  /** When the last heartbeat went out (performance.now()), to answer roll calls at most 4 times a second. */
+  #beatAt = -Infinity;
   #idle?: () => void;
   #feed?: DurableFeed;
   #stopped = false;
@@ -160,6 +168,14 @@ export class Worker {
         },
       );
     }
+    // A scheduler that starts calls the roll: answer with a heartbeat now,
+    // but at most every 250 ms, so a flood of calls cannot make a flood of
+    // heartbeats (every scheduler hears each one anyway).
+    this.#rollCall = bus.subscribe(ROLL_CALL, () => {
+      if (!this.#stopped && performance.now() - this.#beatAt >= 250) {
+        this.#heartbeat(false);
+      }
+    });
     this.#heartbeat(false);
     this.#beat = setInterval(
       () => this.#heartbeat(false),
@@ -184,6 +200,7 @@ export class Worker {
    */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#rollCall?.unsubscribe();
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
     if (this.#feed) {
@@ -287,6 +304,7 @@ export class Worker {
 
   #heartbeat(leaving: boolean): void {
     const o = this.#o;
+    this.#beatAt = performance.now();
     const value: Heartbeat = create(HeartbeatSchema, {
       workerId: o.workerId,
       pool: o.pool,
