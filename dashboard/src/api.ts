@@ -5,6 +5,7 @@
  * @module
  */
 import type {
+  AuditResponse,
   JobDetail,
   JobsResponse,
   JobSummary,
@@ -159,4 +160,9 @@ export function fetchWorker(
     `/api/workers/${encodeURIComponent(workerId)}?${searchParams({}, cursor)}`,
     { signal },
   );
+}
+
+/** The audit log, newest first. */
+export function fetchAudit(signal?: AbortSignal): Promise<AuditResponse> {
+  return call<AuditResponse>("/api/audit", { signal });
 }

@@ -13,6 +13,7 @@ import { JobDetailPanel } from "./job_detail.tsx";
 import { JobsFeed } from "./jobs_feed.tsx";
 import { QueuesPanels } from "./queues_view.tsx";
 import { SearchView } from "./search_view.tsx";
+import { AuditView } from "./audit_view.tsx";
 import { WorkerView } from "./worker_view.tsx";
 import { type Route, useRoute } from "./route.ts";
 import { DashboardStore } from "./store.ts";
@@ -42,6 +43,7 @@ const VIEWS: { view: Route["view"]; label: string; href: string }[] = [
   { view: "overview", label: "Overview", href: "#" },
   { view: "queues", label: "Queues", href: "#queues" },
   { view: "search", label: "Search", href: "#search" },
+  { view: "audit", label: "Audit", href: "#audit" },
 ];
 
 /** The links between views; the current one is marked for screen readers too. */
@@ -145,6 +147,11 @@ export function App() {
       {route.view === "search" && (
         <main data-view="search">
           <SearchView onSelect={setSelected} />
+        </main>
+      )}
+      {route.view === "audit" && (
+        <main data-view="audit">
+          <AuditView />
         </main>
       )}
       {route.view === "worker" && (

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Which view the page shows, from the address's hash (`#queues`,
- * `#search`, `#worker/<id>`), so each view has a link and the browser's
+ * `#search`, `#audit`, `#worker/<id>`), so each view has a link and the browser's
  * back button works.
  *
  * @module
@@ -13,6 +13,7 @@ export type Route =
   | { view: "overview" }
   | { view: "queues" }
   | { view: "search" }
+  | { view: "audit" }
   | { view: "worker"; workerId: string };
 
 /** The route a hash stands for; anything unknown is the overview. */
@@ -20,6 +21,7 @@ export function parseRoute(hash: string): Route {
   const h = hash.replace(/^#\/?/, "");
   if (h === "queues") return { view: "queues" };
   if (h === "search") return { view: "search" };
+  if (h === "audit") return { view: "audit" };
   if (h.startsWith("worker/")) {
     return {
       view: "worker",

@@ -98,3 +98,45 @@ export interface WorkerDetail {
   /** Its newest failures (up to 50), newest first. */
   errors: WorkerError[];
 }
+
+/** Where an audited request came from. */
+export interface AuditSource {
+  /** The peer's address (`ip:port`); "" when the server did not say. */
+  address: string;
+  /** The `Origin` header a browser sent; "" for none (curl, scripts). */
+  origin: string;
+  /** The `User-Agent`, cut to 120 characters. */
+  userAgent: string;
+}
+
+/** One action taken through the API: `GET /api/audit`. */
+export interface AuditEntry {
+  /** Epoch ms the answer was sent. */
+  at: number;
+  /** What was asked: `submit`, `retry`, or `METHOD path` for a route without a name. */
+  action: string;
+  /** The route's path, e.g. `/api/jobs/job-1/retry`. */
+  path: string;
+  /** The job or topic acted on; "" when none. */
+  target: string;
+  /** The filter a bulk action matched jobs by; `null` for an action on one job or a submission. */
+  filter: Record<string, unknown> | null;
+  /** How many jobs it started, retried or changed. */
+  count: number;
+  /** The HTTP status of the answer. */
+  status: number;
+  /** What came of it, in a few words (a refusal's reason, cut to 200 characters). */
+  outcome: string;
+  /** Who asked. */
+  from: AuditSource;
+}
+
+/** `GET /api/audit`: the newest entries first. */
+export interface AuditResponse {
+  /** The server's clock when it answered (epoch ms). */
+  serverTime: number;
+  /** Newest first. */
+  entries: AuditEntry[];
+  /** Most entries kept; older ones are dropped (each is also a log line). */
+  capacity: number;
+}

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
+  type AuditResponse,
   type HealthResponse,
   type QueuesView,
   type WorkersResponse,
@@ -27,6 +28,7 @@ import { retryHttpStatus, retryJob } from "../scheduler/retry.ts";
 import { jobSummary, workerSummary } from "./views.ts";
 import { JobHistory } from "../scheduler/job_history.ts";
 import { searchRoutes } from "./search_routes.ts";
+import { AuditLog, noteAudit } from "./audit.ts";
 
 /** What the dashboard needs to know of the bus. */
 export interface BusStatus {
@@ -64,6 +66,8 @@ export interface DashboardAppOptions {
    * makes and keeps current by observing `scheduler`.
    */
   history?: JobHistory;
+  /** Where writes are recorded. Default: a new {@linkcode AuditLog} over `log`. */
+  audit?: AuditLog;
 }
 
 export { MAX_LIST } from "./search_routes.ts";
@@ -102,6 +106,7 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   const startedAt = options.startedAt ?? Date.now();
   const app = new Hono();
   const history = options.history ?? observedHistory(scheduler);
+  const audit = options.audit ?? new AuditLog(log);
 
   app.use("*", securityHeaders());
   // First of all (the headers above are only added on the way out): a
@@ -109,6 +114,8 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   app.use("*", allowHosts(options.allowedHosts ?? []));
   const auth = requireToken(options.token ?? "");
   app.use("/api/*", auth);
+  // After the token check: what authorised callers did, not every knock.
+  app.use("/api/*", audit.middleware());
   app.use("/metrics", auth);
 
   app.onError((error, c) => {
@@ -147,6 +154,14 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     ));
 
   app.get("/api/queues", (c) => c.json(hub.queues() satisfies QueuesView));
+  app.get("/api/audit", (c) =>
+    c.json(
+      {
+        serverTime: Date.now(),
+        entries: audit.entries(),
+        capacity: audit.capacity,
+      } satisfies AuditResponse,
+    ));
 
   searchRoutes(app, scheduler, history);
 
@@ -166,8 +181,18 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       return c.json({ error: "the body is not valid JSON" }, 400);
     }
     const form = parseSubmitForm(body);
-    if (typeof form === "string") return c.json({ error: form }, 400);
-    return c.json(submitForm(scheduler, form));
+    if (typeof form === "string") {
+      noteAudit(c, { action: "submit", outcome: form });
+      return c.json({ error: form }, 400);
+    }
+    const response = submitForm(scheduler, form);
+    noteAudit(c, {
+      action: "submit",
+      target: form.topic,
+      count: response.dispatched,
+      outcome: `${response.dispatched} dispatched, ${response.refused} refused`,
+    });
+    return c.json(response);
   });
 
   // Retry by hand: durable mode only (core mode answers 409). The body is
@@ -193,6 +218,12 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
         return c.json({ error: "the body must be a JSON object, {}" }, 400);
       }
       const reply = await retryJob(scheduler, c.req.param("id"), "dashboard");
+      noteAudit(c, {
+        action: "retry",
+        target: c.req.param("id"),
+        count: reply.status === "retried" ? 1 : 0,
+        outcome: reply.status === "retried" ? "retried" : reply.error,
+      });
       if (reply.status === "retried") return c.json(reply);
       return c.json({ error: reply.error }, retryHttpStatus(reply));
     },
