@@ -264,7 +264,10 @@ export class EventHub {
    */
   #queuesChanged(now: number): QueuesView | undefined {
     const second = Math.floor(now / 1000);
-    if (second === this.#queueSecond) return undefined;
+    // Nobody to tell: a client that connects gets a snapshot with them.
+    if (this.#clients.size === 0 || second === this.#queueSecond) {
+      return undefined;
+    }
     this.#queueSecond = second;
     const view = this.queues();
     const json = JSON.stringify(view);
