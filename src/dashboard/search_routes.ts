@@ -120,8 +120,16 @@ export function searchRoutes(
 
   app.get("/api/jobs/:id", async (c) => {
     const id = c.req.param("id");
-    const record = scheduler.jobs.get(id) ??
-      await scheduler.durable?.lookup?.(id);
+    let record = scheduler.jobs.get(id);
+    try {
+      record ??= await scheduler.durable?.lookup?.(id);
+    } catch (error) {
+      return c.json({
+        error: `cannot read job "${id}" from the ledger now (${
+          error instanceof Error ? error.message : String(error)
+        }); try again once NATS is reachable`,
+      }, 503);
+    }
     if (!record) {
       return c.json({
         error: scheduler.durable

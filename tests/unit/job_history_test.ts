@@ -1,9 +1,16 @@
-import { assertEquals, assertStrictEquals } from "../assert.ts";
+import { assertEquals, assertMatch, assertStrictEquals } from "../assert.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";
 import { decodeCursor, JobHistory } from "../../src/scheduler/job_history.ts";
 import { type JobRecord, NO_ATTEMPTS } from "../../src/scheduler/job_table.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
-import type { JobsResponse, WorkerDetail } from "../../src/contract/mod.ts";
+import type {
+  JobDetail,
+  JobsResponse,
+  WorkerDetail,
+} from "../../src/contract/mod.ts";
+import type { SchedulerService } from "../../src/scheduler/service.ts";
+import { createDashboardApp } from "../../src/dashboard/app.ts";
+import { logger } from "../../src/log.ts";
 
 function job(
   id: string,
@@ -196,4 +203,44 @@ Deno.test("with a token, the search, queues and worker routes need it", async ()
     headers: { authorization: "Bearer s3cret-s3cret-s3cret" },
   });
   assertStrictEquals(rebound.status, 421);
+});
+
+Deno.test("GET /api/jobs/:id reads the ledger (durable mode) for a job the table no longer holds; 503 when it cannot", async () => {
+  using f = dashboardFixture();
+  const scheduler: SchedulerService = {
+    get counters() {
+      return f.scheduler.counters;
+    },
+    jobs: f.scheduler.jobs,
+    workers: f.scheduler.workers,
+    submit: (j) => f.scheduler.submit(j),
+    observe: (o) => f.scheduler.observe(o),
+    durable: {
+      stats: () => ({
+        pools: [],
+        retries: 0,
+        deadLettered: 0,
+        duplicateDeliveries: 0,
+      }),
+      retry: () => Promise.reject(new Error("unused")),
+      lookup: (id) =>
+        id === "boom"
+          ? Promise.reject(new Error("no ledger"))
+          : Promise.resolve(id === "old" ? job("old", 5) : undefined),
+    },
+  };
+  const app = createDashboardApp({
+    scheduler,
+    bus: { connected: true, undecodable: 0 },
+    hub: f.hub,
+    metrics: f.metrics,
+    log: logger("test"),
+  });
+  const old = await app.request("/api/jobs/old");
+  assertStrictEquals(old.status, 200);
+  assertStrictEquals((await old.json() as JobDetail).jobId, "old");
+  const missing = await app.request("/api/jobs/never");
+  assertStrictEquals(missing.status, 404);
+  assertMatch((await missing.json()).error, /no job "never" in the ledger/);
+  assertStrictEquals((await app.request("/api/jobs/boom")).status, 503);
 });
