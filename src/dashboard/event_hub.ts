@@ -108,7 +108,7 @@ export class EventHub {
   /** The second the queues were last made in, and what they said. */
   #queueSecond = -1;
   #queueFigures = "";
-  #snapshot?: { seq: number; frame: Uint8Array };
+  #snapshot?: { seq: number; second: number; frame: Uint8Array };
   #resyncs = 0;
   #jobsOmitted = 0;
   readonly #unobserve: () => void;
@@ -237,7 +237,12 @@ export class EventHub {
 
   /** The snapshot as of now, encoded once per event id and shared. */
   snapshotFrame(): Uint8Array {
-    if (this.#snapshot?.seq === this.#seq) return this.#snapshot.frame;
+    // Shared within an event and a second: the queue figures (ages, the
+    // last minute) move with the clock even when no event goes out.
+    const second = Math.floor(this.#clock() / 1000);
+    if (this.#snapshot?.seq === this.#seq && this.#snapshot.second === second) {
+      return this.#snapshot.frame;
+    }
     const scheduler = this.#scheduler;
     const event: SnapshotEvent = {
       type: "snapshot",
@@ -249,7 +254,7 @@ export class EventHub {
       queues: this.queues(),
     };
     const frame = this.#frame(this.#seq, "snapshot", event);
-    this.#snapshot = { seq: this.#seq, frame };
+    this.#snapshot = { seq: this.#seq, second, frame };
     return frame;
   }
 

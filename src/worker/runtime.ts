@@ -96,8 +96,8 @@ export class Worker {
   #subscription?: { unsubscribe(): void };
   #beat?: ReturnType<typeof setInterval>;
   #rollCall?: { unsubscribe(): void };
-  /** When the last heartbeat went out (performance.now()), to answer roll calls at most 4 times a second. */
-  #beatAt = -Infinity;
+  /** When a roll call was last answered (performance.now()): at most 4 a second. */
+  #answeredAt = -Infinity;
   #idle?: () => void;
   #feed?: DurableFeed;
   #stopped = false;
@@ -170,11 +170,13 @@ export class Worker {
     }
     // A scheduler that starts calls the roll: answer with a heartbeat now,
     // but at most every 250 ms, so a flood of calls cannot make a flood of
-    // heartbeats (every scheduler hears each one anyway).
+    // heartbeats (every scheduler hears each answer). Not counted from the
+    // last heartbeat: that one may have gone out before the caller listened.
     this.#rollCall = bus.subscribe(ROLL_CALL, () => {
-      if (!this.#stopped && performance.now() - this.#beatAt >= 250) {
-        this.#heartbeat(false);
-      }
+      const now = performance.now();
+      if (this.#stopped || now - this.#answeredAt < 250) return;
+      this.#answeredAt = now;
+      this.#heartbeat(false);
     });
     this.#heartbeat(false);
     this.#beat = setInterval(
@@ -304,7 +306,6 @@ export class Worker {
 
   #heartbeat(leaving: boolean): void {
     const o = this.#o;
-    this.#beatAt = performance.now();
     const value: Heartbeat = create(HeartbeatSchema, {
       workerId: o.workerId,
       pool: o.pool,

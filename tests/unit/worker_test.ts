@@ -12,6 +12,7 @@ import { logger } from "../../src/log.ts";
 import { echoHandler } from "../../src/worker/echo.ts";
 import { type JobHandler, Worker } from "../../src/worker/runtime.ts";
 import { assertEquals, assertOk } from "../assert.ts";
+import { callRoll } from "../../src/scheduler/roll_call.ts";
 import { MemoryBus } from "../memory_bus.ts";
 
 function setup(handler: JobHandler, concurrency = 1) {
@@ -180,4 +181,25 @@ Deno.test('the echo job fails with "simulated failure" at its fail rate', async 
   assertEquals((await handler(job)).status, "completed");
   const never = echoHandler({ minMs: 0, maxMs: 0, random: () => 0 });
   assertEquals((await never(job)).status, "completed");
+});
+
+Deno.test("a roll call is answered with a heartbeat at once, at most one per 250 ms; none after stop", async () => {
+  const { bus, worker, heartbeats } = setup(
+    echoHandler({ minMs: 0, maxMs: 0 }),
+  );
+  await worker.start();
+  assertEquals(heartbeats().length, 1); // the first, at start
+  const call = () => callRoll(bus, "scheduler-test");
+  call();
+  call(); // a flood makes no flood of heartbeats
+  call();
+  assertEquals(heartbeats().length, 2);
+  await new Promise((r) => setTimeout(r, 300));
+  call();
+  assertEquals(heartbeats().length, 3);
+  await worker.stop(); // its goodbye heartbeat
+  const after = heartbeats().length;
+  await new Promise((r) => setTimeout(r, 300));
+  call();
+  assertEquals(heartbeats().length, after);
 });
