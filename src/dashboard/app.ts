@@ -83,7 +83,7 @@ export const MAX_SUBMIT_BODY_BYTES = 1024 * 1024;
 export const MAX_RETRY_BODY_BYTES = 1024;
 
 /** A history of `scheduler`'s jobs, kept current by observing it. */
-export function observedHistory(scheduler: SchedulerService): JobHistory {
+function observedHistory(scheduler: SchedulerService): JobHistory {
   const history = new JobHistory(jobSummary);
   scheduler.observe({ jobChanged: (record) => history.jobChanged(record) });
   return history;
