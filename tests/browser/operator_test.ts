@@ -75,6 +75,15 @@ for (const durability of ["none", "jetstream"]) {
       // A line of zero height is not "visible" to Playwright: attached.
       await panel.locator('svg[data-chart="wait"] path.wait-p95[d^="M"]')
         .waitFor({ state: "attached", timeout: 20_000 });
+
+      // A narrow window: the panel fits, nothing overflows sideways.
+      await page.setViewportSize({ width: 420, height: 800 });
+      await panel.waitFor();
+      const overflow = await page.evaluate<number>(
+        "document.documentElement.scrollWidth - innerWidth",
+      );
+      assertOk(overflow <= 0, `the page is ${overflow} px too wide`);
+      await page.setViewportSize({ width: 1280, height: 720 });
     } finally {
       await page.screenshot({ path: shot });
     }
@@ -180,6 +189,14 @@ Deno.test("search through history finds a job by payload text after a scheduler 
     await row.locator("button").click();
     await page.locator(".detail").waitFor({ timeout: 10_000 });
     await page.click('.detail button[aria-label="close"]');
+
+    // A narrow window: the search form and results do not overflow sideways.
+    await page.setViewportSize({ width: 420, height: 800 });
+    const overflow = await page.evaluate<number>(
+      "document.documentElement.scrollWidth - innerWidth",
+    );
+    assertOk(overflow <= 0, `the search page is ${overflow} px too wide`);
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     // The failing worker is gone; its detail still lists the job and why it failed.
     await page.goto(`http://127.0.0.1:${port}/#worker/echo-fails`);
