@@ -19,8 +19,12 @@ import type { JobRecord } from "./job_table.ts";
 
 /** Jobs kept by default: 100,000 with room (see docs/performance.md for their memory). */
 export const HISTORY_CAPACITY = 250_000;
-/** Marked changes copied in at once, at the latest: bounds what waits. */
-export const HISTORY_MARKED = 4096;
+/**
+ * Marked changes copied in at once, at the latest: bounds what waits, and
+ * the pause of one copy (about 3.4 to 4.3 ms at the cost per job measured by
+ * scripts/bench/history_cost.ts).
+ */
+export const HISTORY_MARKED = 1024;
 /** Characters of the payload, the output and the error that are searched. */
 export const HISTORY_TEXT_CHARS = 256;
 /** Failed attempts of one job remembered for its workers' error lists. */
