@@ -1,7 +1,9 @@
 /**
  * `deno task screenshot`: starts a small stack (nats-server, the scheduler,
  * three echo workers), pushes jobs through it, and saves the dashboard as
- * `docs/dashboard.png`, so the README's picture can be remade at any time.
+ * `docs/dashboard.png`, so the README's picture can be remade at any time,
+ * and each operator's view as `docs/dashboard-<view>.png` (queues, search,
+ * audit, a worker).
  *
  * Needs nats-server and Chromium (`/usr/bin/chromium`, or CORTEX_CHROMIUM).
  * Runs with -A, because playwright-core probes its platform when it starts.
@@ -84,6 +86,26 @@ try {
   await Deno.mkdir(`${ROOT}/docs`, { recursive: true });
   await page.screenshot({ path: OUT });
   console.log(`wrote ${OUT}`);
+
+  const views: [string, string, string][] = [
+    ["queues", "#queues", '[data-queue="job.echo"] svg'],
+    ["search", "#search", "[data-history-job]"],
+    ["audit", "#audit", '[data-audit-action="submit"]'],
+    ["worker", "#worker/echo-eu-1", "[data-history-job]"],
+  ];
+  for (const [name, hash, ready] of views) {
+    await page.goto(`http://127.0.0.1:${dashPort}/${hash}`);
+    await page.locator(ready).first().waitFor();
+    if (name === "search") {
+      await page.fill('input[name="text"]', "batch 3");
+      await page.click('button[type="submit"]');
+      await page.locator("[data-history-job]").first().waitFor();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const path = `${ROOT}/docs/dashboard-${name}.png`;
+    await page.screenshot({ path });
+    console.log(`wrote ${path}`);
+  }
 } finally {
   for (const p of processes.reverse()) await p.stop();
 }

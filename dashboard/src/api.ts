@@ -5,10 +5,13 @@
  * @module
  */
 import type {
+  AuditResponse,
   JobDetail,
+  JobsResponse,
   JobSummary,
   RetryResponse,
   SubmitResponse,
+  WorkerDetail,
 } from "../../src/contract/mod.ts";
 
 const TOKEN_KEY = "cortex-dashboard-token";
@@ -105,4 +108,61 @@ export function submitJobs(request: SubmitRequest): Promise<SubmitResponse> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify(request),
   });
+}
+
+/** The filters of the search view, as `GET /api/jobs` takes them ("" for none). */
+export interface SearchFilter {
+  idPrefix: string;
+  topic: string;
+  status: string;
+  worker: string;
+  /** `datetime-local` values, the browser's local time. */
+  since: string;
+  until: string;
+  text: string;
+}
+
+function searchParams(filter: Partial<SearchFilter>, cursor?: string) {
+  const params = new URLSearchParams({ limit: "50" });
+  for (
+    const key of ["idPrefix", "topic", "status", "worker", "text"] as const
+  ) {
+    const value = filter[key]?.trim();
+    if (value) params.set(key, value);
+  }
+  for (const key of ["since", "until"] as const) {
+    const value = filter[key];
+    // datetime-local has no zone: the browser reads it as local time.
+    if (value) params.set(key, String(new Date(value).getTime()));
+  }
+  if (cursor) params.set("cursor", cursor);
+  return params;
+}
+
+/** One page of a search through history. */
+export function searchJobs(
+  filter: Partial<SearchFilter>,
+  cursor?: string,
+  signal?: AbortSignal,
+): Promise<JobsResponse> {
+  return call<JobsResponse>(`/api/jobs?${searchParams(filter, cursor)}`, {
+    signal,
+  });
+}
+
+/** A worker, one page of the jobs it ran, and its errors. */
+export function fetchWorker(
+  workerId: string,
+  cursor?: string,
+  signal?: AbortSignal,
+): Promise<WorkerDetail> {
+  return call<WorkerDetail>(
+    `/api/workers/${encodeURIComponent(workerId)}?${searchParams({}, cursor)}`,
+    { signal },
+  );
+}
+
+/** The audit log, newest first. */
+export function fetchAudit(signal?: AbortSignal): Promise<AuditResponse> {
+  return call<AuditResponse>("/api/audit", { signal });
 }

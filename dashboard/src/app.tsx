@@ -11,6 +11,11 @@ import { fetchJobs, type JobFilter } from "./api.ts";
 import { Counters } from "./counters.tsx";
 import { JobDetailPanel } from "./job_detail.tsx";
 import { JobsFeed } from "./jobs_feed.tsx";
+import { QueuesPanels } from "./queues_view.tsx";
+import { SearchView } from "./search_view.tsx";
+import { AuditView } from "./audit_view.tsx";
+import { WorkerView } from "./worker_view.tsx";
+import { type Route, useRoute } from "./route.ts";
 import { DashboardStore } from "./store.ts";
 import { type Connection, connectStream } from "./stream.ts";
 import { SubmitForm } from "./submit_form.tsx";
@@ -34,6 +39,32 @@ function useTick(ms: number): void {
   }, [ms]);
 }
 
+const VIEWS: { view: Route["view"]; label: string; href: string }[] = [
+  { view: "overview", label: "Overview", href: "#" },
+  { view: "queues", label: "Queues", href: "#queues" },
+  { view: "search", label: "Search", href: "#search" },
+  { view: "audit", label: "Audit", href: "#audit" },
+];
+
+/** The links between views; the current one is marked for screen readers too. */
+function Nav({ route }: { route: Route }) {
+  return (
+    <nav class="views" aria-label="views">
+      {VIEWS.map(({ view, label, href }) => (
+        <a
+          key={view}
+          href={href}
+          class={route.view === view ? "current" : ""}
+          aria-current={route.view === view ? "page" : undefined}
+          data-view-link={view}
+        >
+          {label}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
 /** The whole page. */
 export function App() {
   const store = useMemo(() => new DashboardStore(), []);
@@ -43,6 +74,7 @@ export function App() {
   const [paused, setPaused] = useState(false);
   const [selected, setSelected] = useState<string | undefined>();
   const frozen = useRef<JobSummary[]>([]);
+  const route = useRoute();
   useTick(1000);
 
   useEffect(() => {
@@ -92,6 +124,7 @@ export function App() {
           <h1>CortexOS</h1>
           <span class="muted">job control plane</span>
         </div>
+        <Nav route={route} />
         <span
           class={`connection connection-${connection}`}
           role="status"
@@ -105,7 +138,32 @@ export function App() {
             : "Reconnecting…"}
         </span>
       </header>
-      <main>
+      {route.view === "queues" && (
+        <main data-view="queues">
+          <h2 class="view-title">Queues</h2>
+          <QueuesPanels queues={store.queues} />
+        </main>
+      )}
+      {route.view === "search" && (
+        <main data-view="search">
+          <SearchView onSelect={setSelected} />
+        </main>
+      )}
+      {route.view === "audit" && (
+        <main data-view="audit">
+          <AuditView />
+        </main>
+      )}
+      {route.view === "worker" && (
+        <main data-view="worker">
+          <WorkerView
+            workerId={route.workerId}
+            now={store.serverNow()}
+            onSelect={setSelected}
+          />
+        </main>
+      )}
+      <main data-view="overview" hidden={route.view !== "overview"}>
         <Counters counters={store.counters} throughput={store.throughput} />
         <WorkersTable workers={store.workers} now={store.serverNow()} />
         <div class="columns">

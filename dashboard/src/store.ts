@@ -10,6 +10,7 @@ import type {
   Counters,
   DashboardEvent,
   JobSummary,
+  QueuesView,
   Throughput,
   WorkerSummary,
 } from "../../src/contract/mod.ts";
@@ -42,6 +43,8 @@ export class DashboardStore {
   jobs: JobSummary[] = [];
   counters?: Counters;
   throughput: Throughput = ZERO_THROUGHPUT;
+  /** The queues at a glance, with each topic's series. */
+  queues?: QueuesView;
   /** Server clock minus ours, so "3 s ago" is right on a skewed client. */
   clockOffset = 0;
   /** Epoch ms of the last delta that left changed jobs out (a flood), or 0. */
@@ -81,6 +84,7 @@ export class DashboardStore {
     );
     this.counters = event.counters;
     this.throughput = event.throughput;
+    if (event.queues) this.queues = event.queues;
     this.mergeJobs(event.jobs, false);
     this.#notify();
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { workerHref } from "./route.ts";
 import type { WorkerSummary } from "../../src/contract/mod.ts";
 import { ago } from "./format.ts";
 
@@ -49,7 +50,14 @@ export function WorkersTable(
                     data-worker-id={w.workerId}
                     data-state={w.state}
                   >
-                    <td class="mono">{w.workerId}</td>
+                    <td class="mono">
+                      <a
+                        href={workerHref(w.workerId)}
+                        title={`jobs and errors of ${w.workerId}`}
+                      >
+                        {w.workerId}
+                      </a>
+                    </td>
                     <td>{w.pool}</td>
                     <td>{w.region}</td>
                     <td>{w.type}</td>

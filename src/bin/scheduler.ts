@@ -11,11 +11,16 @@ import {
   natsHostPorts,
 } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
+import { callRoll } from "../scheduler/roll_call.ts";
 import { RETRY, SCHEDULER_QUEUE } from "../bus/subjects.ts";
 import type { RetryReply } from "../contract/mod.ts";
 import { parseRetryRequest, retryJob } from "../scheduler/retry.ts";
 import { connectNats, NatsAuthError } from "../bus/connect.ts";
-import { type Dashboard, startDashboard } from "../dashboard/server.ts";
+import {
+  type Dashboard,
+  observeScheduler,
+  startDashboard,
+} from "../dashboard/server.ts";
 import { DEFAULT_DIST_DIR } from "../dashboard/assets.ts";
 import { checkBinding, DashboardConfigError } from "../dashboard/security.ts";
 import { logger, setupLogging } from "../log.ts";
@@ -143,8 +148,13 @@ if (durability.mode === "jetstream") {
 } else {
   scheduler = new Scheduler(parts);
 }
+// Before it starts: a durable scheduler reads the whole ledger at start,
+// and the dashboard's history and queue figures are made from it.
+const views = config.dashboard ? observeScheduler(scheduler) : undefined;
 await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
+// Workers already running answer with a heartbeat now, not in up to 5 s.
+callRoll(bus, senderId);
 
 // Retry by hand from the submit CLI: one replica answers each request
 // (core mode answers that retry needs durable mode), with the rules and
@@ -174,6 +184,7 @@ if (config.dashboard) {
       port: config.dashboardPort,
       token: config.dashboardToken,
       allowedHosts: config.dashboardAllowedHosts,
+      views,
     });
   } catch (error) {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;

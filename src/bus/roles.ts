@@ -59,12 +59,15 @@ const API = "$JS.API";
 const LEDGER_STREAM = `KV_${LEDGER_BUCKET}`;
 
 /**
- * Subjects no one but the scheduler and the server may listen to: the
- * bus's own (`sys.>`: submissions, results, heartbeats), JetStream's and
- * the server's APIs and stored subjects, and durable mode's streams.
+ * Subjects a worker may not listen to: the bus's own (submissions,
+ * results, retries: `sys.job.>`; heartbeats: `sys.heartbeat.>`), JetStream's
+ * and the server's APIs and stored subjects, and durable mode's streams.
+ * Of `sys.` only the roll call (`sys.rollcall`, subjects.ts) is left open, which
+ * is why `sys.>` is not denied whole: a deny wins over every allow.
  */
 const RESERVED_FOR_LISTENING = [
-  "sys.>",
+  "sys.job.>",
+  "sys.heartbeat.>",
   "$JS.>",
   "$KV.>",
   "$O.>",
@@ -106,8 +109,9 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       ],
     },
     subscribe: {
-      // Job topics in core mode (any topic, in its pool's queue group) and
-      // replies (durable mode's pulled jobs arrive on an inbox).
+      // Job topics in core mode (any topic, in its pool's queue group),
+      // replies (durable mode's pulled jobs arrive on an inbox) and the
+      // scheduler's roll call (sys.rollcall), answered with a heartbeat.
       allow: [">"],
       deny: RESERVED_FOR_LISTENING,
     },

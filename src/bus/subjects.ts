@@ -17,6 +17,13 @@ export const HEARTBEAT_ALL = "sys.heartbeat.>";
  * job message, so JSON like the dashboard's API rather than a BusPacket.
  */
 export const RETRY = "sys.job.retry";
+/**
+ * A scheduler that starts asks every worker for a heartbeat now (a roll
+ * call), so workers already running are listed within a second rather than
+ * at their next heartbeat. The message is a `BusPacket{alert}` saying so;
+ * workers answer on their heartbeat subject.
+ */
+export const ROLL_CALL = "sys.rollcall";
 /** The scheduler replicas share submissions through this queue group. */
 export const SCHEDULER_QUEUE = "cortex-scheduler";
 

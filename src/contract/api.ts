@@ -12,6 +12,7 @@ import type {
   JobState,
   WorkerState,
 } from "./vocabulary.ts";
+import type { QueuesView } from "./operator_api.ts";
 
 /** One job as a row of the live feed: small, because thousands stream by. */
 export interface JobSummary {
@@ -222,6 +223,8 @@ export interface SnapshotEvent {
   counters: Counters;
   /** The finish rate now. */
   throughput: Throughput;
+  /** The queues at a glance, with their series. */
+  queues: QueuesView;
 }
 
 /** What changed since the previous event. */
@@ -242,6 +245,8 @@ export interface DeltaEvent {
   counters: Counters;
   /** The finish rate now. */
   throughput: Throughput;
+  /** The queues, when a figure changed (about once a second while jobs run); absent: unchanged. */
+  queues?: QueuesView;
 }
 
 /** Any event on `GET /api/events`. */
@@ -265,6 +270,10 @@ export interface JobsResponse {
   jobs: JobSummary[];
   /** Jobs the scheduler's table holds now. */
   held: number;
+  /** Jobs the history holds now: what a search looks through. */
+  history: number;
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  nextCursor: string | null;
 }
 
 /** `GET /healthz`: 200 when the bus is connected, 503 otherwise. */
@@ -326,6 +335,18 @@ export interface JobsQuery {
   topic?: string;
   /** Jobs whose id contains this text, any case. */
   q?: string;
+  /** Jobs whose id starts with this (exact case). */
+  idPrefix?: string;
+  /** Jobs a worker with this id made an attempt at or ended. */
+  worker?: string;
+  /** Submitted at or after: epoch ms or an ISO 8601 time. */
+  since?: string;
+  /** Submitted before: epoch ms or an ISO 8601 time. */
+  until?: string;
+  /** Payload, output or error contains this, any case (their first 256 characters). */
+  text?: string;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
   /** `true`: dead-lettered jobs only (failed every attempt; durable mode). */
   deadLettered?: "true" | "false";
   /** Most jobs returned, 1 to 1,000. Default 100. */

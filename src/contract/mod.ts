@@ -8,3 +8,4 @@
  */
 export * from "./vocabulary.ts";
 export type * from "./api.ts";
+export type * from "./operator_api.ts";

@@ -7,10 +7,9 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
+  type AuditResponse,
   type HealthResponse,
-  JOB_STATES,
-  type JobsResponse,
-  type JobState,
+  type QueuesView,
   type WorkersResponse,
 } from "../contract/mod.ts";
 import type { SchedulerService } from "../scheduler/service.ts";
@@ -26,7 +25,10 @@ import {
 } from "./security.ts";
 import { parseSubmitForm, submitForm } from "./submit.ts";
 import { retryHttpStatus, retryJob } from "../scheduler/retry.ts";
-import { jobDetail, jobSummary, workerSummary } from "./views.ts";
+import { jobSummary, workerSummary } from "./views.ts";
+import { JobHistory } from "../scheduler/job_history.ts";
+import { searchRoutes } from "./search_routes.ts";
+import { AuditLog, noteAudit } from "./audit.ts";
 
 /** What the dashboard needs to know of the bus. */
 export interface BusStatus {
@@ -59,10 +61,16 @@ export interface DashboardAppOptions {
   distDir?: string;
   /** Epoch ms the process started, for `/healthz`. Default: now. */
   startedAt?: number;
+  /**
+   * What `GET /api/jobs` searches. Default: a {@linkcode JobHistory} the app
+   * makes and keeps current by observing `scheduler`.
+   */
+  history?: JobHistory;
+  /** Where writes are recorded. Default: a new {@linkcode AuditLog} over `log`. */
+  audit?: AuditLog;
 }
 
-/** Most jobs one `GET /api/jobs` returns. */
-export const MAX_LIST = 1000;
+export { MAX_LIST } from "./search_routes.ts";
 
 /**
  * Largest `POST /api/jobs` body read: 1 MiB, the NATS server's default
@@ -73,6 +81,13 @@ export const MAX_SUBMIT_BODY_BYTES = 1024 * 1024;
 
 /** Largest `POST /api/jobs/:id/retry` body read: it is `{}`. */
 export const MAX_RETRY_BODY_BYTES = 1024;
+
+/** A history of `scheduler`'s jobs, kept current by observing it. */
+function observedHistory(scheduler: SchedulerService): JobHistory {
+  const history = new JobHistory(jobSummary);
+  scheduler.observe({ jobChanged: (record) => history.jobChanged(record) });
+  return history;
+}
 
 /**
  * Builds the dashboard app. It holds no state of its own: everything comes
@@ -90,6 +105,8 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   const distDir = options.distDir ?? DEFAULT_DIST_DIR;
   const startedAt = options.startedAt ?? Date.now();
   const app = new Hono();
+  const history = options.history ?? observedHistory(scheduler);
+  const audit = options.audit ?? new AuditLog(log);
 
   app.use("*", securityHeaders());
   // First of all (the headers above are only added on the way out): a
@@ -97,6 +114,8 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   app.use("*", allowHosts(options.allowedHosts ?? []));
   const auth = requireToken(options.token ?? "");
   app.use("/api/*", auth);
+  // After the token check: what authorised callers did, not every knock.
+  app.use("/api/*", audit.middleware());
   app.use("/metrics", auth);
 
   app.onError((error, c) => {
@@ -134,60 +153,17 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       } satisfies WorkersResponse,
     ));
 
-  app.get("/api/jobs", (c) => {
-    const statuses = new Set<string>();
-    for (const s of (c.req.query("status") ?? "").split(",")) {
-      const state = s.trim().toUpperCase();
-      if (state === "") continue;
-      if (!JOB_STATES.includes(state as JobState)) {
-        return c.json({
-          error: `status "${s}" is not one of ${JOB_STATES.join(", ")}`,
-        }, 400);
-      }
-      statuses.add(state);
-    }
-    const deadLettered = c.req.query("deadLettered") ?? "";
-    if (!["", "true", "false"].includes(deadLettered)) {
-      return c.json({ error: "deadLettered must be true or false" }, 400);
-    }
-    const topic = c.req.query("topic") ?? "";
-    const q = (c.req.query("q") ?? "").toLowerCase();
-    const rawLimit = c.req.query("limit");
-    const limit = rawLimit === undefined ? 100 : Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
-      return c.json(
-        { error: `limit must be a whole number from 1 to ${MAX_LIST}` },
-        400,
-      );
-    }
-    const jobs = scheduler.jobs.recent(
-      limit,
-      (r) =>
-        (statuses.size === 0 || statuses.has(r.state)) &&
-        (topic === "" || r.topic === topic) &&
-        (deadLettered === "" || r.deadLettered === (deadLettered === "true")) &&
-        (q === "" || r.jobId.toLowerCase().includes(q)),
-    );
-    return c.json(
+  app.get("/api/queues", (c) => c.json(hub.queues() satisfies QueuesView));
+  app.get("/api/audit", (c) =>
+    c.json(
       {
         serverTime: Date.now(),
-        jobs: jobs.map(jobSummary),
-        held: scheduler.jobs.size,
-      } satisfies JobsResponse,
-    );
-  });
+        entries: audit.entries(),
+        capacity: audit.capacity,
+      } satisfies AuditResponse,
+    ));
 
-  app.get("/api/jobs/:id", (c) => {
-    const id = c.req.param("id");
-    const record = scheduler.jobs.get(id);
-    if (!record) {
-      return c.json({
-        error:
-          `no job "${id}" in the job table (it holds the most recent ${scheduler.jobs.size} jobs)`,
-      }, 404);
-    }
-    return c.json(jobDetail(record));
-  });
+  searchRoutes(app, scheduler, history);
 
   const submitLimit = bodyLimit({
     maxSize: MAX_SUBMIT_BODY_BYTES,
@@ -205,8 +181,18 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       return c.json({ error: "the body is not valid JSON" }, 400);
     }
     const form = parseSubmitForm(body);
-    if (typeof form === "string") return c.json({ error: form }, 400);
-    return c.json(submitForm(scheduler, form));
+    if (typeof form === "string") {
+      noteAudit(c, { action: "submit", outcome: form });
+      return c.json({ error: form }, 400);
+    }
+    const response = submitForm(scheduler, form);
+    noteAudit(c, {
+      action: "submit",
+      target: form.topic,
+      count: response.dispatched,
+      outcome: `${response.dispatched} dispatched, ${response.refused} refused`,
+    });
+    return c.json(response);
   });
 
   // Retry by hand: durable mode only (core mode answers 409). The body is
@@ -232,6 +218,12 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
         return c.json({ error: "the body must be a JSON object, {}" }, 400);
       }
       const reply = await retryJob(scheduler, c.req.param("id"), "dashboard");
+      noteAudit(c, {
+        action: "retry",
+        target: c.req.param("id"),
+        count: reply.status === "retried" ? 1 : 0,
+        outcome: reply.status === "retried" ? "retried" : reply.error,
+      });
       if (reply.status === "retried") return c.json(reply);
       return c.json({ error: reply.error }, retryHttpStatus(reply));
     },

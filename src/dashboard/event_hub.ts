@@ -17,7 +17,8 @@
  *
  * @module
  */
-import type { DeltaEvent, SnapshotEvent } from "../contract/mod.ts";
+import type { DeltaEvent, QueuesView, SnapshotEvent } from "../contract/mod.ts";
+import { QueueFigures } from "../scheduler/queue_figures.ts";
 import type {
   JobRecord,
   SchedulerCounters,
@@ -45,6 +46,11 @@ export interface EventHubOptions {
   snapshotJobs?: number;
   /** The clock. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * The queue figures, already fed by the scheduler (made before it
+   * started, to see the whole ledger). Default: the hub makes and feeds its own.
+   */
+  figures?: QueueFigures;
 }
 
 /** How the hub is doing, for metrics and tests. */
@@ -98,7 +104,11 @@ export class EventHub {
   #forgotten = new Set<string>();
   #counterSum = -1;
   readonly #throughput = new ThroughputMeter();
-  #snapshot?: { seq: number; frame: Uint8Array };
+  readonly #figures: QueueFigures;
+  /** The second the queues were last made in, and what they said. */
+  #queueSecond = -1;
+  #queueFigures = "";
+  #snapshot?: { seq: number; second: number; frame: Uint8Array };
   #resyncs = 0;
   #jobsOmitted = 0;
   readonly #unobserve: () => void;
@@ -113,6 +123,8 @@ export class EventHub {
     this.#clientQueue = options.clientQueue ?? 128;
     this.#maxJobs = options.maxJobsPerEvent ?? 100;
     this.#snapshotJobs = options.snapshotJobs ?? 200;
+    const ownFigures = options.figures === undefined;
+    this.#figures = options.figures ?? new QueueFigures({ clock: this.#clock });
     // These run in the scheduler's hot path: note the change and return.
     this.#unobserve = scheduler.observe({
       jobChanged: (record) => {
@@ -121,6 +133,7 @@ export class EventHub {
         // first change in this window, so when a delta must be cut short the
         // newest jobs are kept, each with its state at flush time.
         this.#dirtyJobs.add(record);
+        if (ownFigures) this.#figures.jobChanged(record);
       },
       workerChanged: (worker) => {
         this.#dirtyWorkers.set(worker.workerId, worker);
@@ -188,9 +201,11 @@ export class EventHub {
     const counters = this.#scheduler.counters;
     const secondClosed = this.#throughput.sample(finishedTotal(counters), now);
     const sum = counterSum(counters);
+    const queues = this.#queuesChanged(now);
     if (
       this.#dirtyJobs.size === 0 && this.#dirtyWorkers.size === 0 &&
-      this.#forgotten.size === 0 && !secondClosed && sum === this.#counterSum
+      this.#forgotten.size === 0 && !secondClosed && sum === this.#counterSum &&
+      queues === undefined
     ) {
       return;
     }
@@ -213,6 +228,7 @@ export class EventHub {
       forgotten: [...this.#forgotten],
       counters: countersView(counters),
       throughput: this.#throughput.value(),
+      ...(queues ? { queues } : {}),
     };
     this.#dirtyWorkers = new Map();
     this.#forgotten = new Set();
@@ -221,7 +237,12 @@ export class EventHub {
 
   /** The snapshot as of now, encoded once per event id and shared. */
   snapshotFrame(): Uint8Array {
-    if (this.#snapshot?.seq === this.#seq) return this.#snapshot.frame;
+    // Shared within an event and a second: the queue figures (ages, the
+    // last minute) move with the clock even when no event goes out.
+    const second = Math.floor(this.#clock() / 1000);
+    if (this.#snapshot?.seq === this.#seq && this.#snapshot.second === second) {
+      return this.#snapshot.frame;
+    }
     const scheduler = this.#scheduler;
     const event: SnapshotEvent = {
       type: "snapshot",
@@ -230,10 +251,36 @@ export class EventHub {
       jobs: scheduler.jobs.recent(this.#snapshotJobs).map(jobSummary),
       counters: countersView(scheduler.counters),
       throughput: this.#throughput.value(),
+      queues: this.queues(),
     };
     const frame = this.#frame(this.#seq, "snapshot", event);
-    this.#snapshot = { seq: this.#seq, frame };
+    this.#snapshot = { seq: this.#seq, second, frame };
     return frame;
+  }
+
+  /** The queues at a glance now, with their series (`GET /api/queues`). */
+  queues(): QueuesView {
+    return this.#figures.view(this.#scheduler.workers.list());
+  }
+
+  /**
+   * The queues for a delta, at most once a second and only when a figure
+   * changed (a panel, or the series when a bucket closed).
+   */
+  #queuesChanged(now: number): QueuesView | undefined {
+    const second = Math.floor(now / 1000);
+    // Nobody to tell: a client that connects gets a snapshot with them.
+    if (this.#clients.size === 0 || second === this.#queueSecond) {
+      return undefined;
+    }
+    this.#queueSecond = second;
+    const view = this.queues();
+    const json = JSON.stringify(view);
+    // Only newestBucketAt moves on an idle scheduler: not worth a frame.
+    const figures = json.slice(json.indexOf(',"panels"'));
+    if (figures === this.#queueFigures) return undefined;
+    this.#queueFigures = figures;
+    return view;
   }
 
   /** Ends every stream and stops listening to the scheduler. */

@@ -7,6 +7,9 @@ import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";
 import { type BusStatus, createDashboardApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./event_hub.ts";
+import { QueueFigures } from "../scheduler/queue_figures.ts";
+import { JobHistory } from "../scheduler/job_history.ts";
+import { jobSummary } from "./views.ts";
 import { DashboardMetrics } from "./metrics.ts";
 import { checkBinding, isLoopback } from "./security.ts";
 
@@ -33,6 +36,12 @@ export interface DashboardOptions {
   distDir?: string;
   /** Event stream tuning. */
   events?: EventHubOptions;
+  /**
+   * The history and queue figures, made by {@linkcode observeScheduler}
+   * before the scheduler started. Default: made now, so they hold only
+   * what happens from now on.
+   */
+  views?: DashboardViews;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
 }
@@ -47,6 +56,39 @@ export interface Dashboard extends AsyncDisposable {
   readonly hub: EventHub;
   /** Ends the event streams, then stops the server. */
   close(): Promise<void>;
+}
+
+/** What the dashboard keeps of the scheduler's jobs beyond its job table. */
+export interface DashboardViews {
+  /** Every job heard of, for search. */
+  history: JobHistory;
+  /** The queues at a glance. */
+  figures: QueueFigures;
+}
+
+/**
+ * Starts keeping the dashboard's history and queue figures of `scheduler`.
+ * Call it before the scheduler starts: a durable scheduler then reads the
+ * whole ledger into them, so history and the last 15 minutes survive a
+ * restart.
+ *
+ * @example
+ * ```ts
+ * const views = observeScheduler(scheduler);
+ * await scheduler.start();
+ * startDashboard({ scheduler, bus, log, views });
+ * ```
+ */
+export function observeScheduler(scheduler: SchedulerService): DashboardViews {
+  const history = new JobHistory(jobSummary);
+  const figures = new QueueFigures();
+  scheduler.observe({
+    jobChanged: (record) => {
+      history.jobChanged(record);
+      figures.jobChanged(record);
+    },
+  });
+  return { history, figures };
 }
 
 /**
@@ -77,7 +119,11 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     );
   }
   const startedAt = Date.now();
-  const hub = new EventHub(options.scheduler, options.events);
+  const views = options.views ?? observeScheduler(options.scheduler);
+  const hub = new EventHub(options.scheduler, {
+    ...options.events,
+    figures: views.figures,
+  });
   const metrics = new DashboardMetrics({
     scheduler: options.scheduler,
     bus: options.bus,
@@ -94,6 +140,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     allowedHosts,
     distDir: options.distDir,
     startedAt,
+    history: views.history,
   });
   const stop = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;

@@ -34,6 +34,7 @@ import type { Logger } from "../log.ts";
 import { Fleet } from "./fleet.ts";
 import { type CoreResultVerdict, DurableIntake, type Route } from "./intake.ts";
 import type { JobTable } from "./job_table.ts";
+import { recordOf } from "./ledger.ts";
 import type { LedgerStore } from "./ledger_store.ts";
 import { type DurableCounters, LedgerView } from "./ledger_view.ts";
 import { checkJob } from "./pipeline.ts";
@@ -137,6 +138,10 @@ export class DurableScheduler implements SchedulerService {
       sampledAt: this.#backlog?.sampledAt,
     }),
     retry: (jobId, by) => this.#intake.retry(jobId, by),
+    lookup: async (jobId) => {
+      const got = await this.#o.ledger.get(jobId);
+      return got && recordOf(got.entry);
+    },
   };
 
   /** A scheduler over `options`' parts; it does nothing until {@linkcode DurableScheduler.start}. */

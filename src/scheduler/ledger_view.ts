@@ -150,8 +150,14 @@ export class LedgerView {
       ? now
       : changeOnly(entry);
     this.#add(delta);
-    const record = this.#jobs.upsert(recordOf(entry));
-    if (!record) return;
+    const fresh = recordOf(entry);
+    const record = this.#jobs.upsert(fresh);
+    if (!record) {
+      // Not held (the table is full of jobs in flight): observers that
+      // keep more than the table (search through history) still hear of it.
+      for (const o of this.#observers) o.jobChanged?.(fresh);
+      return;
+    }
     this.#counted.set(record, now);
     for (const o of this.#observers) o.jobChanged?.(record);
   }

@@ -180,11 +180,20 @@ export interface DurableService {
    * ledger or the stream cannot be reached.
    */
   retry(jobId: string, by: string): Promise<RetryOutcome>;
+  /**
+   * The job as the ledger holds it now, or `undefined` when it holds no
+   * such job; for jobs the job table no longer holds. Rejects when the
+   * ledger cannot be reached.
+   */
+  lookup?(jobId: string): Promise<JobRecord | undefined>;
 }
 
 /** Told of every change. Calls run in the scheduler's hot path: keep them cheap. */
 export interface SchedulerObserver {
-  /** A job was dispatched, refused or finished. */
+  /**
+   * A job was dispatched, refused or finished. In durable mode the record
+   * may be one the job table does not hold (it was full of jobs in flight).
+   */
   jobChanged?(record: JobRecord): void;
   /** A worker's heartbeat arrived or its state changed. */
   workerChanged?(worker: WorkerView): void;

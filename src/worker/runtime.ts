@@ -14,7 +14,12 @@ import { HeartbeatSchema, JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
 import type { BusPacket, Heartbeat, JobRequest } from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { packet } from "../bus/codec.ts";
-import { heartbeatSubject, RESULT, workerQueue } from "../bus/subjects.ts";
+import {
+  heartbeatSubject,
+  RESULT,
+  ROLL_CALL,
+  workerQueue,
+} from "../bus/subjects.ts";
 import { WORK_STREAM, workConsumer } from "../bus/durable/layout.ts";
 import type { WorkQueue } from "../bus/durable/work_queue.ts";
 import type { Logger } from "../log.ts";
@@ -91,6 +96,9 @@ export class Worker {
   #active = 0;
   #subscription?: { unsubscribe(): void };
   #beat?: ReturnType<typeof setInterval>;
+  #rollCall?: { unsubscribe(): void };
+  /** When a roll call was last answered (performance.now()): at most 4 a second. */
+  #answeredAt = -Infinity;
   #idle?: () => void;
   #feed?: DurableFeed;
   #stopped = false;
@@ -161,6 +169,16 @@ export class Worker {
         },
       );
     }
+    // A scheduler that starts calls the roll: answer with a heartbeat now,
+    // but at most every 250 ms, so a flood of calls cannot make a flood of
+    // heartbeats (every scheduler hears each answer). Not counted from the
+    // last heartbeat: that one may have gone out before the caller listened.
+    this.#rollCall = bus.subscribe(ROLL_CALL, () => {
+      const now = performance.now();
+      if (this.#stopped || now - this.#answeredAt < 250) return;
+      this.#answeredAt = now;
+      this.#heartbeat(false);
+    });
     this.#heartbeat(false);
     this.#beat = setInterval(
       () => this.#heartbeat(false),
@@ -185,6 +203,7 @@ export class Worker {
    */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#rollCall?.unsubscribe();
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
     if (this.#feed) {

@@ -6,7 +6,7 @@ import {
   renderServerConfig,
   ROLES,
 } from "../../src/bus/roles.ts";
-import { subjectMatches } from "../../src/bus/subjects.ts";
+import { ROLL_CALL, subjectMatches } from "../../src/bus/subjects.ts";
 import {
   assertEquals,
   assertMatch,
@@ -44,7 +44,7 @@ Deno.test("roles: each role's permissions render as nats-server configuration", 
   }
   subscribe: {
     allow: [">"]
-    deny: ["sys.>", "$JS.>", "$KV.>", "$O.>", "$SYS.>", "cortex.>"]
+    deny: ["sys.job.>", "sys.heartbeat.>", "$JS.>", "$KV.>", "$O.>", "$SYS.>", "cortex.>"]
   }
 }`,
   );
@@ -90,12 +90,19 @@ Deno.test("roles: only the scheduler may publish a job, to a core topic or the w
     const subject of [
       "sys.job.submit",
       "sys.job.result",
+      "sys.job.retry",
+      "sys.heartbeat.echo",
       "$JS.API.INFO",
       "cortex.work.job.echo",
     ]
   ) {
     assertOk(!allows(ROLES.worker.subscribe, subject), subject);
   }
+  // The scheduler's roll call reaches workers; only the scheduler calls it.
+  assertOk(allows(ROLES.worker.subscribe, ROLL_CALL));
+  assertOk(allows(ROLES.scheduler.publish, ROLL_CALL));
+  assertOk(!allows(ROLES.worker.publish, ROLL_CALL));
+  assertOk(!allows(ROLES.client.publish, ROLL_CALL));
   assertOk(!allows(ROLES.client.subscribe, "job.echo"));
 });
 

@@ -13,6 +13,7 @@ import { echoJob, SIMULATED_FAILURE } from "../../src/worker/echo.ts";
 import type { Job } from "../../src/sdk/types.ts";
 import { type JobHandler, Worker } from "../../src/worker/runtime.ts";
 import { assertEquals, assertOk } from "../assert.ts";
+import { callRoll } from "../../src/scheduler/roll_call.ts";
 import { MemoryBus } from "../memory_bus.ts";
 
 function setup(handler: JobHandler, concurrency = 1) {
@@ -190,4 +191,25 @@ Deno.test('the echo job fails with "simulated failure" at its fail rate, at once
   assertEquals(handler(echoed), echoed.payload, "answered without a promise");
   const never = echoJob({ minMs: 0, maxMs: 0, random: () => 0 });
   assertEquals(never(echoed), echoed.payload);
+});
+
+Deno.test("a roll call is answered with a heartbeat at once, at most one per 250 ms; none after stop", async () => {
+  const { bus, worker, heartbeats } = setup(
+    echoHandler({ minMs: 0, maxMs: 0 }),
+  );
+  await worker.start();
+  assertEquals(heartbeats().length, 1); // the first, at start
+  const call = () => callRoll(bus, "scheduler-test");
+  call();
+  call(); // a flood makes no flood of heartbeats
+  call();
+  assertEquals(heartbeats().length, 2);
+  await new Promise((r) => setTimeout(r, 300));
+  call();
+  assertEquals(heartbeats().length, 3);
+  await worker.stop(); // its goodbye heartbeat
+  const after = heartbeats().length;
+  await new Promise((r) => setTimeout(r, 300));
+  call();
+  assertEquals(heartbeats().length, after);
 });

@@ -1,0 +1,79 @@
+/**
+ * What the dashboard's history and queue figures cost the scheduler per
+ * job: each is fed `--jobs` jobs (default 200,000), three changes each
+ * (pending, dispatched, completed), as the scheduler's observer calls do,
+ * and the time per job is printed. In-process, no NATS:
+ *
+ * ```sh
+ * deno run scripts/bench/history_cost.ts
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { JobHistory } from "../../src/scheduler/job_history.ts";
+import { QueueFigures } from "../../src/scheduler/queue_figures.ts";
+import { type JobRecord, NO_ATTEMPTS } from "../../src/scheduler/job_table.ts";
+import { jobSummary } from "../../src/dashboard/views.ts";
+
+const { values } = parseArgs({
+  options: { jobs: { type: "string", default: "200000" } },
+});
+const JOBS = Number(values.jobs);
+
+function feed(name: string, changed: (record: JobRecord) => void): void {
+  const times: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const start = performance.now();
+    for (let i = 0; i < JOBS; i++) {
+      const now = Date.now();
+      const r: JobRecord = {
+        jobId: `job-${round}-${i}`,
+        traceId: "",
+        topic: "job.echo",
+        priority: "unspecified",
+        submitter: "bench",
+        contextPtr: "",
+        adapterId: "",
+        envVars: {},
+        payloadBytes: 12,
+        payloadPreview: `hello ${i}`,
+        state: "PENDING",
+        subject: "",
+        submittedAt: now,
+        workerId: "",
+        executionMs: 0,
+        resultPtr: "",
+        outputBytes: 0,
+        outputPreview: "",
+        error: "",
+        attempts: NO_ATTEMPTS,
+        maxAttempts: 0,
+        deadLettered: false,
+      };
+      changed(r);
+      r.state = "DISPATCHED";
+      r.subject = "job.echo";
+      r.dispatchedAt = now;
+      changed(r);
+      r.state = "COMPLETED";
+      r.finishedAt = now + 1;
+      r.workerId = "worker-1";
+      r.executionMs = 1;
+      r.outputPreview = r.payloadPreview;
+      changed(r);
+    }
+    times.push((performance.now() - start) * 1000 / JOBS);
+  }
+  console.log(
+    `${name}: ${
+      times.map((t) => t.toFixed(2)).join(", ")
+    } µs per job (3 rounds of ${JOBS})`,
+  );
+}
+
+feed("nothing (the loop itself)", () => {});
+const history = new JobHistory(jobSummary);
+feed("job history", (r) => history.jobChanged(r));
+const figures = new QueueFigures();
+feed("queue figures", (r) => figures.jobChanged(r));
