@@ -6,11 +6,11 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import {
-  type AuditResponse,
-  type HealthResponse,
-  type QueuesView,
-  type WorkersResponse,
+import type {
+  AuditResponse,
+  HealthResponse,
+  QueuesView,
+  WorkersResponse,
 } from "../contract/mod.ts";
 import type { SchedulerService } from "../scheduler/service.ts";
 import type { Logger } from "../log.ts";

@@ -194,9 +194,7 @@ Deno.test('the echo job fails with "simulated failure" at its fail rate, at once
 });
 
 Deno.test("a roll call is answered with a heartbeat at once, at most one per 250 ms; none after stop", async () => {
-  const { bus, worker, heartbeats } = setup(
-    echoHandler({ minMs: 0, maxMs: 0 }),
-  );
+  const { bus, worker, heartbeats } = setup(instant);
   await worker.start();
   assertEquals(heartbeats().length, 1); // the first, at start
   const call = () => callRoll(bus, "scheduler-test");
