@@ -31,6 +31,7 @@ import {
 import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
 import { ensureSchedulerConsumers } from "../bus/durable/scheduler_consumers.ts";
 import { whenReady } from "../bus/durable/settle.ts";
+import { StoredPublisher } from "../bus/durable/stored_publish.ts";
 import { jetstream } from "@nats-io/jetstream";
 import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
@@ -129,14 +130,16 @@ if (durability.mode === "jetstream") {
     log,
   );
   const js = jetstream(nc);
+  const stored = new StoredPublisher(nc);
   const ledger = await whenReady(
     "open the ledger",
-    () => LedgerStore.open(js, config),
+    () => LedgerStore.open(js, config, stored),
     log,
   );
   scheduler = new DurableScheduler({
     ...parts,
     js,
+    stored,
     ledger,
     maxAttempts: config.maxAttempts,
   });

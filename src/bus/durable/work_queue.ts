@@ -21,6 +21,7 @@ import {
 import { nanos } from "@nats-io/nats-core";
 import type { NatsConnection } from "../connect.ts";
 import { sleep } from "../../sleep.ts";
+import { StoredPublisher } from "./stored_publish.ts";
 import { errorMessage, type Logger } from "../../log.ts";
 import {
   ATTEMPT_STREAM,
@@ -132,6 +133,8 @@ export class JetStreamWorkQueue implements WorkQueue {
   readonly #nc: NatsConnection;
   readonly #o: JetStreamWorkQueueOptions;
   readonly #js: JetStreamClient;
+  /** Reports are written through it: see `stored_publish.ts`. */
+  readonly #stored: StoredPublisher;
   #jsm?: JetStreamManager;
   #consumer?: Consumer;
 
@@ -140,6 +143,7 @@ export class JetStreamWorkQueue implements WorkQueue {
     this.#nc = nc;
     this.#o = options;
     this.#js = jetstream(nc);
+    this.#stored = new StoredPublisher(nc);
   }
 
   async ready(signal: AbortSignal): Promise<void> {
@@ -190,10 +194,10 @@ export class JetStreamWorkQueue implements WorkQueue {
   }
 
   async report(bytes: Uint8Array, msgId: string): Promise<void> {
-    await this.#js.publish(ATTEMPT_SUBJECT, bytes, {
+    await this.#stored.publish(ATTEMPT_SUBJECT, bytes, {
       msgID: msgId,
       // A report stored anywhere else would never reach a scheduler.
-      expect: { streamName: ATTEMPT_STREAM },
+      expectStream: ATTEMPT_STREAM,
     });
   }
 
