@@ -32,6 +32,7 @@ import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
 import { ensureSchedulerConsumers } from "../bus/durable/scheduler_consumers.ts";
 import { whenReady } from "../bus/durable/settle.ts";
 import { StoredPublisher } from "../bus/durable/stored_publish.ts";
+import { coalesceWrites } from "../bus/durable/coalesced_writes.ts";
 import { jetstream } from "@nats-io/jetstream";
 import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
@@ -130,6 +131,8 @@ if (durability.mode === "jetstream") {
     log,
   );
   const js = jetstream(nc);
+  // Durable mode only: core mode's writes stay as they were measured.
+  coalesceWrites(nc);
   const stored = new StoredPublisher(nc);
   const ledger = await whenReady(
     "open the ledger",

@@ -22,6 +22,7 @@ import { nanos } from "@nats-io/nats-core";
 import type { NatsConnection } from "../connect.ts";
 import { sleep } from "../../sleep.ts";
 import { StoredPublisher } from "./stored_publish.ts";
+import { coalesceWrites } from "./coalesced_writes.ts";
 import { errorMessage, type Logger } from "../../log.ts";
 import {
   ATTEMPT_STREAM,
@@ -144,6 +145,8 @@ export class JetStreamWorkQueue implements WorkQueue {
     this.#o = options;
     this.#js = jetstream(nc);
     this.#stored = new StoredPublisher(nc);
+    // A durable worker's reports and acks leave in one write per turn.
+    coalesceWrites(nc);
   }
 
   async ready(signal: AbortSignal): Promise<void> {
