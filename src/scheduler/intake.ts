@@ -372,10 +372,9 @@ export class DurableIntake {
       bytes = encodePacket(message);
     }
     if (entry.subject.startsWith(workSubject(""))) {
-      const msgID = workMessageId(entry.jobId, entry.attemptBase ?? 0);
-      if (this.#p.stored) {
-        await this.#p.stored.publish(entry.subject, bytes, { msgID });
-      } else await this.#p.js.publish(entry.subject, bytes, { msgID });
+      await (this.#p.stored ?? this.#p.js).publish(entry.subject, bytes, {
+        msgID: workMessageId(entry.jobId, entry.attemptBase ?? 0),
+      });
     } else {
       this.#p.bus.publishRaw(entry.subject, bytes);
     }
