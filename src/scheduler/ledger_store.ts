@@ -69,11 +69,11 @@ export class LedgerStore {
   readonly kv: KV;
 
   /**
-   * The entries of unfinished jobs as this store last wrote them, with the
-   * revision each write got: the next change of such a job tries its
-   * compare-and-set on it without reading the entry first (one request
-   * fewer per job: a job is created, then its report recorded, by the same
-   * replica as a rule). A write by anyone else since makes that
+   * The entries of unfinished jobs as this store last wrote them or its
+   * watch last delivered them, with their revisions: the next change of
+   * such a job tries its compare-and-set on it without reading the entry
+   * first (one request fewer per job, whichever replica created the job
+   * or restarted since). A write by anyone else since makes that
    * compare-and-set fail, and the change reads the entry as before.
    */
   readonly #written = new Map<string, Revised>();
@@ -120,6 +120,13 @@ export class LedgerStore {
   #remember(entry: LedgerEntry, revision: number): void {
     if (this.#unseen.size >= WRITTEN_MAX) this.#unseen.clear();
     this.#unseen.set(revision, entry);
+    this.#learn(entry, revision);
+  }
+
+  /** Keeps `entry` at `revision` for the next change, unless a later one is kept. */
+  #learn(entry: LedgerEntry, revision: number): void {
+    const held = this.#written.get(entry.jobId);
+    if (held && held.revision >= revision) return;
     if (isFinal(entry.state)) {
       this.#written.delete(entry.jobId);
       return;
@@ -260,7 +267,10 @@ export class LedgerStore {
           const own = this.#unseen.get(got.revision);
           if (own) this.#unseen.delete(got.revision);
           const entry = own ?? decodeEntry(got.value);
-          if (entry) apply(entry, initial);
+          if (entry) {
+            if (!own) this.#learn(entry, got.revision);
+            apply(entry, initial);
+          }
           if (initial) count++;
         }
         if (!loaded && (!initial || got.revision >= initialThrough)) {

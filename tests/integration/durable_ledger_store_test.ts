@@ -3,8 +3,9 @@
  * replica wrote last skips the read, but never applies to a stale entry
  * when another replica wrote since; the same through nats.js's KV writes
  * and through the scheduler's {@linkcode StoredPublisher}, which also
- * admits over a delete marker as nats.js's create does; and the watch
- * delivers this store's own writes as written.
+ * admits over a delete marker as nats.js's create does; the watch
+ * delivers every write in order, and a store that only watched changes an
+ * entry without reading it first.
  */
 import { create } from "@bufbuild/protobuf";
 import { jetstream } from "@nats-io/jetstream";
@@ -62,9 +63,12 @@ async function changes(fast: boolean): Promise<void> {
     const settings = { historyMs: 60_000, replicas: 1 };
     const a = await LedgerStore.open(jetstream(nc), settings, stored);
     const b = await LedgerStore.open(jetstream(nc), settings, stored);
+    // C only watches (another replica, or one restarted): it learns every
+    // entry with its revision from the watch.
+    const c = await LedgerStore.open(jetstream(nc), settings, stored);
     const watched: LedgerEntry[] = [];
     const stop = new AbortController();
-    await a.watch((entry) => watched.push(entry), { signal: stop.signal });
+    await c.watch((entry) => watched.push(entry), { signal: stop.signal });
 
     // The usual case: created then changed by one replica, no read between.
     assertOk(await a.create(admitted("one")));
@@ -101,7 +105,7 @@ async function changes(fast: boolean): Promise<void> {
     assertOk(await a.create(admitted("four")), "created over a delete");
     assertOk(!(await b.create(admitted("four"))), "then held");
 
-    // The watch saw every write, A's own and B's, in order.
+    // C's watch saw every write, A's and B's, in order.
     for (let i = 0; i < 100 && watched.length < 10; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -126,6 +130,18 @@ async function changes(fast: boolean): Promise<void> {
         ?.duplicates,
       1,
     );
+
+    // C changes a job it never wrote without reading it first: the watched
+    // entry's revision is the one the compare-and-set expects.
+    let reads = 0;
+    const get = c.kv.get.bind(c.kv);
+    c.kv.get = (...args) => (reads++, get(...args));
+    const learned = await c.change("one", duplicateSubmission);
+    assertEquals(learned?.entry.duplicates, 3);
+    assertEquals(reads, 0, "no read before the compare-and-set");
+    // A's remembered entry of "one" is stale now: its change reads.
+    const afterC = await a.change("one", duplicateSubmission);
+    assertEquals(afterC?.entry.duplicates, 4, "applied to C's write");
   } finally {
     stored?.close();
     await nc.close();
