@@ -16,7 +16,7 @@
  *    and the scheduler's memory over 200,000 durable jobs, on nats-servers
  *    of their own (scenarios 1–5 run in core mode).
  *
- * Prints a table and the targets met or not; `--json [FILE]` writes the
+ * `--only core|durable` runs one part. Prints a table and the targets met or not; `--json [FILE]` writes the
  * same as one JSON document (to FILE, or to standard output with the table
  * on standard error); `--quick` runs every scenario small. Speed is reported,
  * never asserted.
@@ -28,15 +28,18 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { natsServerVersion, startNatsServer } from "./support/nats_server.ts";
 import {
   type BenchArgs,
+  type BenchPart,
   FULL,
   parseBenchArgs,
   QUICK,
+  type Sizes,
   USAGE,
 } from "./bench/args.ts";
 import { Baselines, Cortex } from "./bench/cluster.ts";
 import { readFiles } from "./bench/proc.ts";
 import {
   type BenchDocument,
+  type CoreScenarios,
   EXTERNAL_REFERENCES,
   render,
   verdicts,
@@ -90,6 +93,42 @@ async function main(): Promise<number> {
   const sizes = args.quick ? QUICK : FULL;
   const startedAt = new Date();
   const t0 = performance.now();
+  const parts: BenchPart[] = args.only ? [args.only] : ["core", "durable"];
+  const scenarios: BenchDocument["scenarios"] = {};
+  if (parts.includes("core")) Object.assign(scenarios, await core(sizes, args));
+  if (parts.includes("durable")) {
+    const d = await durable(sizes, { profile: args.profile });
+    scenarios.durable_throughput = d.throughput;
+    scenarios.durable_latency = d.latency;
+    scenarios.durable_history = d.history;
+  }
+  const doc: BenchDocument = {
+    mode: args.quick ? "quick" : "full",
+    parts,
+    started_at: startedAt.toISOString(),
+    duration_s: Math.round((performance.now() - t0) / 100) / 10,
+    machine: await machine(),
+    scenarios,
+    targets: verdicts(scenarios),
+    external_references: EXTERNAL_REFERENCES,
+  };
+  const text = render(doc);
+  const json = JSON.stringify(doc, null, 2);
+  if (args.json?.file !== undefined) {
+    await Deno.writeTextFile(args.json.file, json + "\n");
+    console.log(text);
+    log(`wrote ${args.json.file}`);
+  } else if (args.json) {
+    console.error(text);
+    console.log(json);
+  } else {
+    console.log(text);
+  }
+  return 0;
+}
+
+/** Scenarios 1–5 (core mode), on one nats-server. */
+async function core(sizes: Sizes, args: BenchArgs): Promise<CoreScenarios> {
   const nats = await startNatsServer({ monitor: true });
   let nc: NatsConnection | undefined;
   let baselines: Baselines | undefined;
@@ -121,40 +160,13 @@ async function main(): Promise<number> {
     baselines = undefined;
     const s3 = await fleet(nc, nats, sizes);
     const s4 = await history(nc, nats, sizes);
-    const d = await durable(sizes, { profile: args.profile });
-
-    const scenarios = {
+    return {
       throughput: s1,
       latency: s2,
       fleet: s3,
       history: s4,
       dashboard: s5,
-      durable_throughput: d.throughput,
-      durable_latency: d.latency,
-      durable_history: d.history,
     };
-    const doc: BenchDocument = {
-      mode: args.quick ? "quick" : "full",
-      started_at: startedAt.toISOString(),
-      duration_s: Math.round((performance.now() - t0) / 100) / 10,
-      machine: await machine(),
-      scenarios,
-      targets: verdicts(scenarios),
-      external_references: EXTERNAL_REFERENCES,
-    };
-    const text = render(doc);
-    const json = JSON.stringify(doc, null, 2);
-    if (args.json?.file !== undefined) {
-      await Deno.writeTextFile(args.json.file, json + "\n");
-      console.log(text);
-      log(`wrote ${args.json.file}`);
-    } else if (args.json) {
-      console.error(text);
-      console.log(json);
-    } else {
-      console.log(text);
-    }
-    return 0;
   } finally {
     await cortex?.stop();
     await baselines?.stop();

@@ -8,9 +8,11 @@ import { parseArgs } from "node:util";
 /** The benchmark's `--help` text. */
 export const USAGE = `Measure CortexOS against raw NATS baselines, in one run.
 
-usage: deno task bench [--quick] [--json [FILE]] [--profile DIR]
+usage: deno task bench [--quick] [--only core|durable] [--json [FILE]] [--profile DIR]
 
   --quick         every scenario small (seconds), e.g. for tests
+  --only PART     run only the core-mode scenarios (1-5) or only the durable
+                  ones (d1-d3, each with its JetStream floor); default: both
   --json [FILE]   write the results as one JSON document to FILE (relative
                   to the project root), or to standard output (the table then
                   goes to standard error)
@@ -91,13 +93,19 @@ export interface BenchArgs {
   json: { file?: string } | undefined;
   /** `--profile DIR`: where the processes write their CPU profiles. */
   profile?: string;
+  /** `--only core|durable`: run one part of the scenarios; both when absent. */
+  only?: BenchPart;
 }
+
+/** The two parts of the benchmark: core mode (1–5) and durable mode (d1–d3). */
+export type BenchPart = "core" | "durable";
 
 /**
  * Parses the benchmark's flags (see {@linkcode USAGE}); `--json` takes an
  * optional FILE, as the next argument or after `=`.
  *
- * @throws {TypeError} on an unknown flag, a stray argument or a missing value.
+ * @throws {TypeError} on an unknown flag, a stray argument, a missing value
+ * or an `--only` that names no part.
  * @example
  * ```ts
  * parseBenchArgs(["--quick", "--json", "out.json"]);
@@ -119,10 +127,15 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       quick: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       profile: { type: "string" },
+      only: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) return "help";
+  const only = values.only;
+  if (only !== undefined && only !== "core" && only !== "durable") {
+    throw new TypeError(`--only takes core or durable, not ${only}`);
+  }
   let file: string | undefined;
   tokens.forEach((token, i) => {
     if (token.kind !== "positional") return;
@@ -134,5 +147,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     quick: values.quick,
     json: values.json ? { file } : undefined,
     profile: values.profile,
+    only,
   };
 }

@@ -126,6 +126,25 @@ export interface TargetVerdict {
   met: boolean | null;
 }
 
+/** Scenarios 1–5, in core mode. */
+export interface CoreScenarios {
+  throughput: ThroughputScenario;
+  latency: LatencyScenario;
+  fleet: FleetScenario;
+  history: HistoryScenario;
+  dashboard: DashboardScenario;
+}
+
+/** Scenarios d1–d3, in durable mode. */
+export interface DurableScenarios {
+  /** d1: durable throughput (issue 9). */
+  durable_throughput: DurableThroughputScenario;
+  /** d2: durable one-at-a-time latency. */
+  durable_latency: DurableLatencyScenario;
+  /** d3: durable scheduler memory over many jobs. */
+  durable_history: HistoryScenario;
+}
+
 /** Everything one benchmark run measured. */
 export interface BenchDocument {
   mode: "full" | "quick";
@@ -138,19 +157,10 @@ export interface BenchDocument {
     deno: string;
     nats_server: string;
   };
-  scenarios: {
-    throughput: ThroughputScenario;
-    latency: LatencyScenario;
-    fleet: FleetScenario;
-    history: HistoryScenario;
-    dashboard: DashboardScenario;
-    /** d1: durable throughput (issue 9). */
-    durable_throughput: DurableThroughputScenario;
-    /** d2: durable one-at-a-time latency. */
-    durable_latency: DurableLatencyScenario;
-    /** d3: durable scheduler memory over many jobs. */
-    durable_history: HistoryScenario;
-  };
+  /** Which scenarios ran (`--only`): both parts unless one was asked for. */
+  parts: ("core" | "durable")[];
+  /** Each part's scenarios are present when that part ran. */
+  scenarios: Partial<CoreScenarios> & Partial<DurableScenarios>;
   targets: TargetVerdict[];
   /** Figures quoted from the issue, not measured here. */
   external_references: Record<string, string>;

@@ -5,7 +5,12 @@
  * @module
  */
 import type { RunFigures } from "./load.ts";
-import type { BenchDocument, TargetVerdict } from "./document.ts";
+import type {
+  BenchDocument,
+  CoreScenarios,
+  DurableScenarios,
+  TargetVerdict,
+} from "./document.ts";
 
 export type * from "./document.ts";
 
@@ -32,9 +37,26 @@ const pct = (x: number) => {
 };
 const fixed = (x: number, d = 2) => x.toFixed(d);
 
-/** Judges every target of the issue against `s`. */
+/** Judges every target of the issue whose scenarios ran in `s`. */
 export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
   const out: TargetVerdict[] = [];
+  if (hasCore(s)) coreVerdicts(s, out);
+  if (hasDurable(s)) durableVerdicts(s, out);
+  return out;
+}
+
+function hasCore(s: BenchDocument["scenarios"]): s is CoreScenarios {
+  return s.throughput !== undefined && s.latency !== undefined &&
+    s.fleet !== undefined && s.history !== undefined &&
+    s.dashboard !== undefined;
+}
+
+function hasDurable(s: BenchDocument["scenarios"]): s is DurableScenarios {
+  return s.durable_throughput !== undefined &&
+    s.durable_latency !== undefined && s.durable_history !== undefined;
+}
+
+function coreVerdicts(s: CoreScenarios, out: TargetVerdict[]): void {
   const t = s.throughput;
   out.push({
     scenario: "1 throughput",
@@ -122,6 +144,9 @@ export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
       ? null
       : d.delivery_p99_ms < 250,
   });
+}
+
+function durableVerdicts(s: DurableScenarios, out: TargetVerdict[]): void {
   const dt = s.durable_throughput;
   out.push({
     scenario: "d1 durable",
@@ -160,7 +185,6 @@ export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
     } -> ${fixed(dLast?.peak_rss_mb ?? 0, 1)} MB)`,
     met: dh.cortex.missing === 0 && dh.growth_ratio <= 1.1,
   });
-  return out;
 }
 
 function runRow(name: string, r: RunFigures | null): string[] {
@@ -190,20 +214,19 @@ function table(rows: string[][], left = 1): string {
   ).join("\n");
 }
 
-/** The human-readable report of `doc`: one table of runs, then the targets. */
-export function render(doc: BenchDocument): string {
-  const s = doc.scenarios;
-  const head = [
-    "run",
-    "jobs/s",
-    "p50 ms",
-    "p90 ms",
-    "p99 ms",
-    "max ms",
-    "done",
-  ];
-  const rows = [
-    head,
+const cpu = (c: Record<string, number>) =>
+  Object.entries(c).map(([k, v]) => `${k} ${fixed(v)}`).join(", ");
+const us = (c: Record<string, number>) =>
+  Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ");
+const memory = (h: CoreScenarios["history"]) =>
+  h.checkpoints.map((c) =>
+    `${c.jobs}: peak ${fixed(c.peak_rss_mb, 1)} MB / now ${
+      fixed(c.rss_mb, 1)
+    } MB`
+  ).join("; ");
+
+function coreRows(s: CoreScenarios): string[][] {
+  return [
     runRow(
       `1 throughput: CortexOS (${s.throughput.rounds} x ${s.throughput.jobs} jobs, ${s.throughput.inflight} in flight)`,
       s.throughput.cortex,
@@ -232,6 +255,11 @@ export function render(doc: BenchDocument): string {
       `5 dashboard: CortexOS, ${s.dashboard.clients} SSE clients`,
       s.dashboard.with_clients,
     ),
+  ];
+}
+
+function durableRows(s: DurableScenarios): string[][] {
+  return [
     runRow(
       `d1 durable: CortexOS (${s.durable_throughput.rounds} x ${s.durable_throughput.jobs} jobs, ${s.durable_throughput.inflight} in flight)`,
       s.durable_throughput.cortex,
@@ -250,16 +278,10 @@ export function render(doc: BenchDocument): string {
       s.durable_history.cortex,
     ),
   ];
-  const cpu = (c: Record<string, number>) =>
-    Object.entries(c).map(([k, v]) => `${k} ${fixed(v)}`).join(", ");
-  const us = (c: Record<string, number>) =>
-    Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ");
-  const lines = [
-    `CortexOS benchmark (${doc.mode}), ${doc.started_at}, ${doc.duration_s} s`,
-    `machine: ${doc.machine.nproc} cores, ${doc.machine.cpu_model}, ${doc.machine.mem_total_gib} GiB; deno ${doc.machine.deno}; nats-server ${doc.machine.nats_server}`,
-    "",
-    table(rows),
-    "",
+}
+
+function coreNotes(s: CoreScenarios): string[] {
+  return [
     `CPU in cores during scenario 1: CortexOS run: ${
       cpu(s.throughput.cpu_cores.cortex)
     }`,
@@ -270,11 +292,7 @@ export function render(doc: BenchDocument): string {
       fixed(s.fleet.scheduler_cpu_cores)
     } cores, peak RSS ${fixed(s.fleet.scheduler_peak_rss_mb, 1)} MB`,
     `scenario 4: scheduler memory by jobs done: ${
-      s.history.checkpoints.map((c) =>
-        `${c.jobs}: peak ${fixed(c.peak_rss_mb, 1)} MB / now ${
-          fixed(c.rss_mb, 1)
-        } MB`
-      ).join("; ")
+      memory(s.history)
     } (job table ${s.history.job_table_size})`,
     `scenario 5: ${
       s.dashboard.skipped
@@ -285,6 +303,11 @@ export function render(doc: BenchDocument): string {
           fixed(s.dashboard.delivery_max_ms ?? 0, 1)
         } ms; ${s.dashboard.delivered}/${s.dashboard.expected} job states seen by the probing clients; scheduler CPU per job ${s.dashboard.scheduler_us_per_job_without} µs without clients, ${s.dashboard.scheduler_us_per_job_with} µs with`
     }`,
+  ];
+}
+
+function durableNotes(s: DurableScenarios): string[] {
+  return [
     `durable d1: CPU in cores: CortexOS run: ${
       cpu(s.durable_throughput.cpu_cores.cortex)
     }`,
@@ -297,13 +320,45 @@ export function render(doc: BenchDocument): string {
       us(s.durable_throughput.cpu_us_per_job.floor)
     } (${s.durable_throughput.stored_writes_per_job} stored writes per durable job, 1 for the floor)`,
     `durable d3: scheduler memory by durable jobs done: ${
-      s.durable_history.checkpoints.map((c) =>
-        `${c.jobs}: peak ${fixed(c.peak_rss_mb, 1)} MB / now ${
-          fixed(c.rss_mb, 1)
-        } MB`
-      ).join("; ")
+      memory(s.durable_history)
     } (job table ${s.durable_history.job_table_size})`,
-    "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own.",
+  ];
+}
+
+/** The human-readable report of `doc`: one table of runs, then the targets. */
+export function render(doc: BenchDocument): string {
+  const s = doc.scenarios;
+  const core = hasCore(s) ? s : undefined;
+  const durable = hasDurable(s) ? s : undefined;
+  const head = [
+    "run",
+    "jobs/s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "done",
+  ];
+  const rows = [
+    head,
+    ...(core ? coreRows(core) : []),
+    ...(durable ? durableRows(durable) : []),
+  ];
+  const lines = [
+    `CortexOS benchmark (${doc.mode}, ${
+      doc.parts.join(" and ")
+    } scenarios), ${doc.started_at}, ${doc.duration_s} s`,
+    `machine: ${doc.machine.nproc} cores, ${doc.machine.cpu_model}, ${doc.machine.mem_total_gib} GiB; deno ${doc.machine.deno}; nats-server ${doc.machine.nats_server}`,
+    "",
+    table(rows),
+    "",
+    ...(core ? coreNotes(core) : []),
+    ...(durable ? durableNotes(durable) : []),
+    core && durable
+      ? "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own."
+      : core
+      ? "core mode (CORTEX_DURABILITY=none) only: scenarios 1-5 (--only core)."
+      : "durable mode only: d1-d3 (--only durable), on nats-servers of their own.",
     "",
     table([
       ["target", "goal", "this run", "verdict"],
@@ -317,14 +372,25 @@ export function render(doc: BenchDocument): string {
     "",
     "external references (quoted from the issue, not measured in this run):",
     ...Object.values(doc.external_references).map((r) => `  ${r}`),
-    `  CortexOS here: ${s.throughput.cortex.jobs_per_s} jobs/s (${
-      fixed(s.throughput.cortex.jobs_per_s / 8000)
-    }x BullMQ's 8,000), p50 ${
-      fixed(s.latency.cortex.p50_ms, 3)
-    } ms one at a time (goal: 2x throughput, under half of 1.1-1.3 ms)`,
-    `  durable CortexOS here: ${s.durable_throughput.cortex.jobs_per_s} jobs/s (${
-      fixed(s.durable_throughput.cortex.jobs_per_s / BULLMQ_DURABLE_JOBS_PER_S)
-    }x BullMQ's 11,000; the floor here: ${s.durable_throughput.floor.jobs_per_s} jobs/s)`,
+    ...(core
+      ? [
+        `  CortexOS here: ${core.throughput.cortex.jobs_per_s} jobs/s (${
+          fixed(core.throughput.cortex.jobs_per_s / 8000)
+        }x BullMQ's 8,000), p50 ${
+          fixed(core.latency.cortex.p50_ms, 3)
+        } ms one at a time (goal: 2x throughput, under half of 1.1-1.3 ms)`,
+      ]
+      : []),
+    ...(durable
+      ? [
+        `  durable CortexOS here: ${durable.durable_throughput.cortex.jobs_per_s} jobs/s (${
+          fixed(
+            durable.durable_throughput.cortex.jobs_per_s /
+              BULLMQ_DURABLE_JOBS_PER_S,
+          )
+        }x BullMQ's 11,000; the floor here: ${durable.durable_throughput.floor.jobs_per_s} jobs/s)`,
+      ]
+      : []),
   ];
   return lines.join("\n");
 }

@@ -36,6 +36,8 @@ import {
 import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
 import { ensureSchedulerConsumers } from "../bus/durable/scheduler_consumers.ts";
 import { whenReady } from "../bus/durable/settle.ts";
+import { StoredPublisher } from "../bus/durable/stored_publish.ts";
+import { coalesceWrites } from "../bus/durable/coalesced_writes.ts";
 import { jetstream } from "@nats-io/jetstream";
 import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
@@ -134,14 +136,18 @@ if (durability.mode === "jetstream") {
     log,
   );
   const js = jetstream(nc);
+  // Durable mode only: core mode's writes stay as they were measured.
+  coalesceWrites(nc);
+  const stored = new StoredPublisher(nc);
   const ledger = await whenReady(
     "open the ledger",
-    () => LedgerStore.open(js, config),
+    () => LedgerStore.open(js, config, stored),
     log,
   );
   scheduler = new DurableScheduler({
     ...parts,
     js,
+    stored,
     ledger,
     maxAttempts: config.maxAttempts,
   });

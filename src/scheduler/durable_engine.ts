@@ -16,6 +16,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { JetStreamClient } from "../bus/durable/client_types.ts";
 import { pullEach } from "../bus/durable/scheduler_consumers.ts";
+import type { StoredPublisher } from "../bus/durable/stored_publish.ts";
 import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import type { Bus } from "../bus/bus.ts";
 import type { JobResult } from "../bus/messages.ts";
@@ -65,6 +66,12 @@ export interface DurableSchedulerOptions {
   bus: Bus;
   /** JetStream, on the same connection. */
   js: JetStreamClient;
+  /**
+   * Dispatches and ledger writes without nats.js's per-request cost, on
+   * the same connection (the ledger store takes it at open). Optional:
+   * `js.publish` otherwise.
+   */
+  stored?: StoredPublisher;
   /** The job ledger. */
   ledger: LedgerStore;
   /** Decides which topics may run. */

@@ -24,6 +24,7 @@ import {
 import type { BusPacket, JobRequest, JobResult } from "../bus/messages.ts";
 import { RESULT } from "../bus/subjects.ts";
 import { workMessageId, workSubject } from "../bus/durable/layout.ts";
+import type { StoredPublisher } from "../bus/durable/stored_publish.ts";
 import { isFinal, JobState } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import { type LedgerEntry, resultOf } from "./ledger.ts";
@@ -67,6 +68,8 @@ export interface IntakeParts {
   bus: Bus;
   /** JetStream: dispatches into `CORTEX_WORK`. */
   js: JetStreamClient;
+  /** Dispatches into `CORTEX_WORK` without nats.js's per-request cost, when given. */
+  stored?: StoredPublisher;
   /** The job ledger. */
   ledger: LedgerStore;
   /** Decides which topics may run. */
@@ -369,7 +372,7 @@ export class DurableIntake {
       bytes = encodePacket(message);
     }
     if (entry.subject.startsWith(workSubject(""))) {
-      await this.#p.js.publish(entry.subject, bytes, {
+      await (this.#p.stored ?? this.#p.js).publish(entry.subject, bytes, {
         msgID: workMessageId(entry.jobId, entry.attemptBase ?? 0),
       });
     } else {

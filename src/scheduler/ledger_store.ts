@@ -10,6 +10,7 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { JetStreamClient, KV } from "../bus/durable/client_types.ts";
 import { LEDGER_BUCKET, ledgerKey } from "../bus/durable/layout.ts";
+import type { StoredPublisher } from "../bus/durable/stored_publish.ts";
 import { isFinal } from "../contract/mod.ts";
 import { decodeEntry, encodeEntry, type LedgerEntry } from "./ledger.ts";
 
@@ -68,21 +69,64 @@ export class LedgerStore {
   readonly kv: KV;
 
   /**
-   * The entries of unfinished jobs as this store last wrote them, with the
-   * revision each write got: the next change of such a job tries its
-   * compare-and-set on it without reading the entry first (one request
-   * fewer per job: a job is created, then its report recorded, by the same
-   * replica as a rule). A write by anyone else since makes that
+   * The entries of unfinished jobs as this store last wrote them or its
+   * watch last delivered them, with their revisions: the next change of
+   * such a job tries its compare-and-set on it without reading the entry
+   * first (one request fewer per job, whichever replica created the job
+   * or restarted since). A write by anyone else since makes that
    * compare-and-set fail, and the change reads the entry as before.
    */
   readonly #written = new Map<string, Revised>();
 
-  /** A store over an open bucket. */
-  constructor(kv: KV) {
+  /**
+   * Writes entries without nats.js's per-request cost when given (see
+   * `stored_publish.ts`); the bucket's own `create`/`update` otherwise.
+   */
+  readonly #stored?: StoredPublisher;
+
+  /** A store over an open bucket, writing through `stored` when given. */
+  constructor(kv: KV, stored?: StoredPublisher) {
     this.kv = kv;
+    this.#stored = stored;
   }
 
+  /**
+   * A compare-and-set of `jobId`'s key: stored only when the key's last
+   * revision is `revision` (0: the key has none). Resolves to the new
+   * revision; rejects with a wrong-sequence `JetStreamApiError` otherwise.
+   */
+  #put(jobId: string, bytes: Uint8Array, revision: number): Promise<number> {
+    const key = ledgerKey(jobId);
+    if (!this.#stored) {
+      return revision === 0
+        ? this.kv.create(key, bytes)
+        : this.kv.update(key, bytes, revision);
+    }
+    // The bucket's subject for a key, as nats.js's KV writes it (a bucket
+    // opened here has no JetStream domain or API prefix).
+    return this.#stored.publish(`$KV.${LEDGER_BUCKET}.${key}`, bytes, {
+      expectLastSubjectSequence: revision,
+    }).then((ack) => ack.seq);
+  }
+
+  /**
+   * Entries this store wrote that its watch has not delivered yet, by
+   * revision: the watch applies them as written instead of decoding the
+   * bytes it gets back (one JSON decode per write saved). Bounded like
+   * {@linkcode LedgerStore.#written}: past it, the watch decodes.
+   */
+  readonly #unseen = new Map<number, LedgerEntry>();
+
   #remember(entry: LedgerEntry, revision: number): void {
+    if (this.#unseen.size >= WRITTEN_MAX) this.#unseen.clear();
+    this.#unseen.set(revision, entry);
+    this.#learn(entry, revision);
+  }
+
+  /** Keeps `entry` at `revision` for the next change, unless a later one is kept. */
+  #learn(entry: LedgerEntry, revision: number): void {
+    const held = this.#written.get(entry.jobId);
+    if (held && held.revision >= revision) return;
     if (isFinal(entry.state)) {
       this.#written.delete(entry.jobId);
       return;
@@ -95,23 +139,33 @@ export class LedgerStore {
   static async open(
     js: JetStreamClient,
     settings: LedgerSettings,
+    stored?: StoredPublisher,
   ): Promise<LedgerStore> {
     const kv = await new Kvm(js).create(LEDGER_BUCKET, {
       history: 1,
       ttl: settings.historyMs,
       replicas: settings.replicas,
     });
-    return new LedgerStore(kv);
+    return new LedgerStore(kv, stored);
   }
 
   /** Writes a new entry; false when its job id has one already. */
   async create(entry: LedgerEntry): Promise<boolean> {
+    const bytes = encodeEntry(entry);
     try {
-      const revision = await this.kv.create(
-        ledgerKey(entry.jobId),
-        encodeEntry(entry),
-      );
-      this.#remember(entry, revision);
+      this.#remember(entry, await this.#put(entry.jobId, bytes, 0));
+      return true;
+    } catch (error) {
+      if (!isWrongSequence(error)) throw error;
+    }
+    if (!this.#stored) return false;
+    // The key has a last message. nats.js's create also writes over a
+    // delete or purge marker; so does this, so a key is admitted exactly
+    // as before.
+    const got = await this.kv.get(ledgerKey(entry.jobId));
+    if (got?.operation !== "DEL" && got?.operation !== "PURGE") return false;
+    try {
+      this.#remember(entry, await this.#put(entry.jobId, bytes, got.revision));
       return true;
     } catch (error) {
       if (isWrongSequence(error)) return false;
@@ -149,8 +203,8 @@ export class LedgerStore {
       const next = change(written.entry);
       if (next) {
         try {
-          const revision = await this.kv.update(
-            ledgerKey(jobId),
+          const revision = await this.#put(
+            jobId,
             encodeEntry(next),
             written.revision,
           );
@@ -167,8 +221,8 @@ export class LedgerStore {
       const next = change(got.entry);
       if (!next) return { entry: got.entry, changed: false };
       try {
-        const revision = await this.kv.update(
-          ledgerKey(jobId),
+        const revision = await this.#put(
+          jobId,
           encodeEntry(next),
           got.revision,
         );
@@ -210,8 +264,13 @@ export class LedgerStore {
       for await (const got of watch) {
         const initial = got.revision <= initialThrough;
         if (got.operation === "PUT") {
-          const entry = decodeEntry(got.value);
-          if (entry) apply(entry, initial);
+          const own = this.#unseen.get(got.revision);
+          if (own) this.#unseen.delete(got.revision);
+          const entry = own ?? decodeEntry(got.value);
+          if (entry) {
+            if (!own) this.#learn(entry, got.revision);
+            apply(entry, initial);
+          }
           if (initial) count++;
         }
         if (!loaded && (!initial || got.revision >= initialThrough)) {

@@ -1,7 +1,11 @@
 /**
  * The ledger store over a real nats-server: a change of an entry this
  * replica wrote last skips the read, but never applies to a stale entry
- * when another replica wrote since.
+ * when another replica wrote since; the same through nats.js's KV writes
+ * and through the scheduler's {@linkcode StoredPublisher}, which also
+ * admits over a delete marker as nats.js's create does; the watch
+ * delivers every write in order, and a store that only watched changes an
+ * entry without reading it first.
  */
 import { create } from "@bufbuild/protobuf";
 import { jetstream } from "@nats-io/jetstream";
@@ -13,6 +17,8 @@ import {
   duplicateSubmission,
 } from "../../src/scheduler/ledger_changes.ts";
 import { LedgerStore } from "../../src/scheduler/ledger_store.ts";
+import { StoredPublisher } from "../../src/bus/durable/stored_publish.ts";
+import { ledgerKey } from "../../src/bus/durable/layout.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import { assertEquals, assertOk } from "../assert.ts";
 
@@ -39,47 +45,105 @@ function marking(mark: number, seen: LedgerEntry[]) {
   };
 }
 
-Deno.test({
-  name: "ledger store: changes apply to the entry as it is, across replicas",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    await using nats = await startNatsServer();
-    const nc = await connect({ servers: nats.url, noAsyncTraces: true });
-    try {
-      const settings = { historyMs: 60_000, replicas: 1 };
-      const a = await LedgerStore.open(jetstream(nc), settings);
-      const b = await LedgerStore.open(jetstream(nc), settings);
+for (const through of ["nats.js KV", "stored publisher"]) {
+  Deno.test({
+    name:
+      `ledger store (${through}): changes apply to the entry as it is, across replicas`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: () => changes(through === "stored publisher"),
+  });
+}
 
-      // The usual case: created then changed by one replica, no read between.
-      assertOk(await a.create(admitted("one")));
-      const first = await a.change("one", duplicateSubmission);
-      assertEquals(first?.changed, true);
-      assertEquals((await b.get("one"))?.entry.duplicates, 1);
-      const again = await a.change("one", duplicateSubmission);
-      assertEquals((await b.get("one"))?.entry.duplicates, 2);
-      assertEquals(again?.entry.duplicates, 2);
+async function changes(fast: boolean): Promise<void> {
+  await using nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url, noAsyncTraces: true });
+  const stored = fast ? new StoredPublisher(nc) : undefined;
+  try {
+    const settings = { historyMs: 60_000, replicas: 1 };
+    const a = await LedgerStore.open(jetstream(nc), settings, stored);
+    const b = await LedgerStore.open(jetstream(nc), settings, stored);
+    // C only watches (another replica, or one restarted): it learns every
+    // entry with its revision from the watch.
+    const c = await LedgerStore.open(jetstream(nc), settings, stored);
+    const watched: LedgerEntry[] = [];
+    const stop = new AbortController();
+    await c.watch((entry) => watched.push(entry), { signal: stop.signal });
 
-      // Another replica wrote since A's create: A's change lands on B's write.
-      assertOk(await a.create(admitted("two")));
-      await b.change("two", duplicateSubmission);
-      const seen: LedgerEntry[] = [];
-      const changed = await a.change("two", marking(9, seen));
-      assertEquals(changed?.changed, true);
-      const held = (await b.get("two"))!.entry;
-      assertEquals(held.duplicates, 1, "B's write is kept");
-      assertEquals(held.priority, 9, "A's change is applied");
-      // Fenced on A's own (stale) entry, then applied to the one held.
-      assertEquals(seen.map((e) => e.duplicates), [0, 1]);
+    // The usual case: created then changed by one replica, no read between.
+    assertOk(await a.create(admitted("one")));
+    const first = await a.change("one", duplicateSubmission);
+    assertEquals(first?.changed, true);
+    assertEquals((await b.get("one"))?.entry.duplicates, 1);
+    const again = await a.change("one", duplicateSubmission);
+    assertEquals((await b.get("one"))?.entry.duplicates, 2);
+    assertEquals(again?.entry.duplicates, 2);
 
-      // A stale entry that the change would write over is not written.
-      assertOk(await a.create(admitted("three")));
-      await b.change("three", duplicateSubmission);
-      const over = await a.change("three", duplicateSubmission);
-      assertEquals(over?.entry.duplicates, 2);
-      assertEquals((await b.get("three"))?.entry.duplicates, 2);
-    } finally {
-      await nc.close();
+    // Another replica wrote since A's create: A's change lands on B's write.
+    assertOk(await a.create(admitted("two")));
+    await b.change("two", duplicateSubmission);
+    const seen: LedgerEntry[] = [];
+    const changed = await a.change("two", marking(9, seen));
+    assertEquals(changed?.changed, true);
+    const held = (await b.get("two"))!.entry;
+    assertEquals(held.duplicates, 1, "B's write is kept");
+    assertEquals(held.priority, 9, "A's change is applied");
+    // Fenced on A's own (stale) entry, then applied to the one held.
+    assertEquals(seen.map((e) => e.duplicates), [0, 1]);
+
+    // A stale entry that the change would write over is not written.
+    assertOk(await a.create(admitted("three")));
+    await b.change("three", duplicateSubmission);
+    const over = await a.change("three", duplicateSubmission);
+    assertEquals(over?.entry.duplicates, 2);
+    assertEquals((await b.get("three"))?.entry.duplicates, 2);
+
+    // Created once; a second create of the id is refused.
+    assertOk(!(await b.create(admitted("one"))), "one is held already");
+    // A deleted key is admitted again, as nats.js's create does.
+    await a.kv.delete(ledgerKey("four"));
+    assertOk(await a.create(admitted("four")), "created over a delete");
+    assertOk(!(await b.create(admitted("four"))), "then held");
+
+    // C's watch saw every write, A's and B's, in order.
+    for (let i = 0; i < 100 && watched.length < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-  },
-});
+    stop.abort();
+    assertEquals(
+      watched.map((e) => `${e.jobId}:${e.duplicates}`),
+      [
+        "one:0",
+        "one:1",
+        "one:2",
+        "two:0",
+        "two:1",
+        "two:1",
+        "three:0",
+        "three:1",
+        "three:2",
+        "four:0",
+      ],
+    );
+    assertEquals(
+      watched.find((e) => e.jobId === "two" && e.priority === 9)
+        ?.duplicates,
+      1,
+    );
+
+    // C changes a job it never wrote without reading it first: the watched
+    // entry's revision is the one the compare-and-set expects.
+    let reads = 0;
+    const get = c.kv.get.bind(c.kv);
+    c.kv.get = (...args) => (reads++, get(...args));
+    const learned = await c.change("one", duplicateSubmission);
+    assertEquals(learned?.entry.duplicates, 3);
+    assertEquals(reads, 0, "no read before the compare-and-set");
+    // A's remembered entry of "one" is stale now: its change reads.
+    const afterC = await a.change("one", duplicateSubmission);
+    assertEquals(afterC?.entry.duplicates, 4, "applied to C's write");
+  } finally {
+    stored?.close();
+    await nc.close();
+  }
+}

@@ -48,23 +48,34 @@ Deno.test("bench flags: --json takes an optional file; anything else is refused"
     quick: false,
     json: undefined,
     profile: undefined,
+    only: undefined,
   });
   assertEquals(parseBenchArgs(["--quick", "--json", "--profile", "p"]), {
     quick: true,
     json: { file: undefined },
     profile: "p",
+    only: undefined,
   });
   assertEquals(parseBenchArgs(["--json", "out.json", "--quick"]), {
     quick: true,
     json: { file: "out.json" },
     profile: undefined,
+    only: undefined,
   });
   assertEquals(parseBenchArgs(["--json=out.json"]), {
     quick: false,
     json: { file: "out.json" },
     profile: undefined,
+    only: undefined,
+  });
+  assertEquals(parseBenchArgs(["--only", "durable", "--quick"]), {
+    quick: true,
+    json: undefined,
+    profile: undefined,
+    only: "durable",
   });
   assertEquals(parseBenchArgs(["-h"]), "help");
+  assertThrows(() => parseBenchArgs(["--only", "fast"]), /core or durable/);
   assertThrows(() => parseBenchArgs(["--fast"]), /Unknown option/);
   assertThrows(() => parseBenchArgs(["stray"]), /unknown argument stray/);
   assertThrows(() => parseBenchArgs(["--profile"]), /argument missing/);

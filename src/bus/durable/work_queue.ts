@@ -22,6 +22,8 @@ import {
 import { nanos } from "npm:@nats-io/nats-core@^3.4.0";
 import type { NatsConnection } from "../connect.ts";
 import { sleep } from "../../sleep.ts";
+import { StoredPublisher } from "./stored_publish.ts";
+import { coalesceWrites } from "./coalesced_writes.ts";
 import { errorMessage, type Logger } from "../../log.ts";
 import {
   ATTEMPT_STREAM,
@@ -133,6 +135,8 @@ export class JetStreamWorkQueue implements WorkQueue {
   readonly #nc: NatsConnection;
   readonly #o: JetStreamWorkQueueOptions;
   readonly #js: JetStreamClient;
+  /** Reports are written through it: see `stored_publish.ts`. */
+  readonly #stored: StoredPublisher;
   #jsm?: JetStreamManager;
   #consumer?: Consumer;
 
@@ -141,6 +145,9 @@ export class JetStreamWorkQueue implements WorkQueue {
     this.#nc = nc;
     this.#o = options;
     this.#js = jetstream(nc);
+    this.#stored = new StoredPublisher(nc);
+    // A durable worker's reports and acks leave in one write per turn.
+    coalesceWrites(nc);
   }
 
   async ready(signal: AbortSignal): Promise<void> {
@@ -191,10 +198,10 @@ export class JetStreamWorkQueue implements WorkQueue {
   }
 
   async report(bytes: Uint8Array, msgId: string): Promise<void> {
-    await this.#js.publish(ATTEMPT_SUBJECT, bytes, {
+    await this.#stored.publish(ATTEMPT_SUBJECT, bytes, {
       msgID: msgId,
       // A report stored anywhere else would never reach a scheduler.
-      expect: { streamName: ATTEMPT_STREAM },
+      expectStream: ATTEMPT_STREAM,
     });
   }
 
