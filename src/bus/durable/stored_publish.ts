@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * Publishing into a stream and waiting for its PubAck, for durable mode's
  * hot path (the scheduler's ledger writes and dispatches, the workers'
@@ -17,14 +18,14 @@
  *
  * @module
  */
-import { JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiError } from "npm:@nats-io/jetstream@^3.4.0";
 import {
   createInbox,
   headers,
   type Msg,
   type NatsConnection,
   type Subscription,
-} from "@nats-io/nats-core";
+} from "npm:@nats-io/nats-core@^3.4.0";
 
 /** What a stream says once it has stored a message. */
 export interface StoredAck {
