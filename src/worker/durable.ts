@@ -55,8 +55,22 @@ const PULL_EXPIRES_MS = 1_000;
  */
 const PULL_GUARD_MS = 10_000;
 
-/** Tries to store one attempt report before the job is handed back instead. */
-const REPORT_TRIES = 3;
+/**
+ * The pauses between tries to store one attempt report before its job is
+ * handed back instead, in ms (about 10 s in all): a report outlasts a
+ * cluster's attempt stream being without a leader (nats-server 2.9 elects
+ * a new one 4-9 s after its leader's node dies), rather than being given
+ * up in 0.75 s (three tries) and its job run again after the ack wait.
+ */
+export const REPORT_PAUSES_MS: readonly number[] = [
+  250,
+  500,
+  1_000,
+  2_000,
+  2_000,
+  2_000,
+  2_000,
+];
 
 /** Options of {@linkcode DurableFeed}. */
 export interface DurableFeedOptions {
@@ -82,6 +96,8 @@ export interface DurableFeedOptions {
   onAttempt?: (result: JobResult, final: boolean) => void;
   /** Random source in [0, 1) for the retry jitter. Default `Math.random`. */
   random?: () => number;
+  /** {@linkcode REPORT_PAUSES_MS} unless a test says otherwise. */
+  reportPausesMs?: readonly number[];
   /** {@linkcode PULL_EXPIRES_MS} unless a test says otherwise. */
   pullExpiresMs?: number;
 }
@@ -217,13 +233,17 @@ export class DurableFeed {
   }
 
   /**
-   * After a failed pull (server gone, consumer or stream deleted): waits a
-   * growing while (250 ms up to 2 s), then makes sure the stream and the
-   * consumer are there again. Failed pulls share one recovery.
+   * After a failed pull (server gone, consumer or stream deleted, or a
+   * cluster's consumer without a leader): waits 250 ms, then 500 ms after
+   * each failure in a row, then makes sure the stream and the consumer are
+   * there again. Failed pulls share one recovery. Short, because each
+   * failed pull already took a second (its missed heartbeats), and a
+   * consumer's new leader should be pulled from at once (a 2 s cap cost
+   * 1-2 s after each cluster node kill).
    */
   #recover(): Promise<void> {
     this.#recovering ??= (async () => {
-      this.#backoffMs = Math.min(2_000, Math.max(250, this.#backoffMs * 2));
+      this.#backoffMs = this.#backoffMs === 0 ? 250 : 500;
       await sleep(this.#backoffMs, this.#abort.signal);
       try {
         await this.#o.queue.ready(this.#abort.signal);
@@ -347,11 +367,13 @@ export class DurableFeed {
   }
 
   /**
-   * Publishes a report until the attempt stream has stored it, up to
-   * {@linkcode REPORT_TRIES} times (the message id makes a repeat harmless);
-   * the job's lease is kept meanwhile. Whether it was stored.
+   * Publishes a report until the attempt stream has stored it, pausing
+   * {@linkcode REPORT_PAUSES_MS} between tries (the message id makes a
+   * repeat harmless); the job's lease is kept meanwhile. Whether it was
+   * stored.
    */
   async #report(bytes: Uint8Array, msgId: string): Promise<boolean> {
+    const pauses = this.#o.reportPausesMs ?? REPORT_PAUSES_MS;
     for (let tried = 1;; tried++) {
       try {
         await this.#o.queue.report(bytes, msgId);
@@ -362,12 +384,12 @@ export class DurableFeed {
           {
             msg_id: msgId,
             tried,
-            tries: REPORT_TRIES,
+            tries: pauses.length + 1,
             error: errorMessage(error),
           },
         );
-        if (tried >= REPORT_TRIES) return false;
-        await new Promise((resolve) => setTimeout(resolve, 250 * tried));
+        if (tried > pauses.length) return false;
+        await new Promise((resolve) => setTimeout(resolve, pauses[tried - 1]));
       }
     }
   }

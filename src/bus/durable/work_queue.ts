@@ -90,6 +90,9 @@ export const MAX_DELIVER = 100;
  */
 export const MAX_ACK_PENDING = 20_000;
 
+/** How long a worker waits for the attempt stream to say it stored a report, in ms. */
+const REPORT_TIMEOUT_MS = 2_000;
+
 /** The configuration of the pull consumer serving `topic`. */
 export function workConsumerConfig(
   topic: string,
@@ -194,6 +197,10 @@ export class JetStreamWorkQueue implements WorkQueue {
       msgID: msgId,
       // A report stored anywhere else would never reach a scheduler.
       expect: { streamName: ATTEMPT_STREAM },
+      // 2 s rather than the client's 5 s: an answer lost to a reconnect
+      // (a cluster node killed) is asked again sooner; the stream stores
+      // one in milliseconds, and the message id makes a repeat harmless.
+      timeout: REPORT_TIMEOUT_MS,
     });
   }
 
