@@ -72,7 +72,18 @@ const workerNames = Array.from(
   { length: config.workers },
   (_, i) => `echo-${i + 1}`,
 );
-const width = Math.max(9, ...workerNames.map((n) => n.length));
+/**
+ * The scheduler replicas: two on a cluster dev started (sharing the
+ * durable consumers and the ledger, each with its own dashboard), so a
+ * replica can be killed with the other carrying on; one otherwise.
+ */
+const schedulerNames = !config.natsUrl && config.natsCluster > 1
+  ? ["scheduler-1", "scheduler-2"]
+  : ["scheduler"];
+const width = Math.max(
+  9,
+  ...[...workerNames, ...schedulerNames].map((n) => n.length),
+);
 const encoder = new TextEncoder();
 
 function write(line: string): void {
@@ -102,7 +113,7 @@ function shutdown(code: number, reason: string): Promise<void> {
         STOP_BUDGET_MS.workers,
       ],
       [
-        children.filter((c) => c.spec.name === "scheduler"),
+        children.filter((c) => schedulerNames.includes(c.spec.name)),
         STOP_BUDGET_MS.scheduler,
       ],
       [
@@ -371,17 +382,22 @@ const noCredentials = Object.fromEntries(
   [...NATS_AUTH_FILE_SETTINGS.map((s) => s.env), "NATS_USER", "NATS_PASSWORD"]
     .map((name) => [name, ""]),
 );
-const ready = readiness(["scheduler", ...workerNames]);
+const ready = readiness([...schedulerNames, ...workerNames]);
+/** Replica `i`'s dashboard port: the configured one, then the next ones (0 stays 0: any free port). */
+const dashboardPort = (i: number) =>
+  env.dashboardPort === 0 ? 0 : env.dashboardPort + i;
 const spawnDeno = (
   name: string,
   process: ProcessName,
   role: RoleName,
   pattern: RegExp,
+  extra: { env?: Record<string, string>; launch?: Partial<LaunchEnv> } = {},
 ) => {
-  let launch: LaunchEnv = env;
+  let launch: LaunchEnv = { ...env, ...extra.launch };
   const childEnv: Record<string, string> = {
     NATS_URL: natsUrl,
     CORTEX_EXIT_WITH_PARENT: "1",
+    ...extra.env,
   };
   // A cluster dev started: durable streams, replicated on three nodes.
   if (!config.natsUrl && config.natsCluster > 1) {
@@ -391,7 +407,7 @@ const spawnDeno = (
   if (!config.natsUrl) Object.assign(childEnv, noCredentials);
   if (seedFiles) {
     childEnv.NATS_NKEY = seedFiles[role];
-    launch = { ...env, credentialFiles: [seedFiles[role]] };
+    launch = { ...launch, credentialFiles: [seedFiles[role]] };
   }
   return supervise(
     { name, command: "deno", args: denoArgs(process, launch), env: childEnv },
@@ -426,7 +442,21 @@ async function buildDashboard(): Promise<void> {
 }
 
 await buildDashboard();
-spawnDeno("scheduler", "scheduler", "scheduler", SCHEDULER_READY);
+schedulerNames.forEach((name, i) =>
+  spawnDeno(
+    name,
+    "scheduler",
+    "scheduler",
+    SCHEDULER_READY,
+    schedulerNames.length === 1 ? {} : {
+      env: {
+        CORTEX_SCHEDULER_ID: `dev-${name}`,
+        CORTEX_DASHBOARD_PORT: String(dashboardPort(i)),
+      },
+      launch: { dashboardPort: dashboardPort(i) },
+    },
+  )
+);
 for (const name of workerNames) {
   spawnDeno(name, "worker:echo", "worker", WORKER_READY);
 }
@@ -442,27 +472,34 @@ if (readyTimeout.aborted) {
   );
 }
 
-let dashboardLine = "dashboard: off (CORTEX_DASHBOARD=off)";
+const dashboardLines = ["dashboard: off (CORTEX_DASHBOARD=off)"];
 if (env.dashboard && env.dashboardPort === 0) {
-  dashboardLine = "dashboard: on the port in the scheduler's line above";
+  dashboardLines[0] = "dashboard: on the port in the scheduler's line above";
 } else if (env.dashboard) {
-  const url = `http://${
-    reachableHost(env.dashboardHost)
-  }:${env.dashboardPort}/`;
-  dashboardLine = `dashboard: ${url}`;
-  try {
-    await waitForHealthz(`${url}healthz`, AbortSignal.timeout(30_000));
-  } catch (error) {
-    say(
-      error instanceof Deno.errors.NotCapable
-        ? `cannot check ${url}healthz from here (${error.message})`
-        : `the dashboard at ${url} did not answer /healthz within 30 s`,
+  dashboardLines.length = 0;
+  for (const [i, name] of schedulerNames.entries()) {
+    const url = `http://${reachableHost(env.dashboardHost)}:${
+      dashboardPort(i)
+    }/`;
+    dashboardLines.push(
+      schedulerNames.length === 1
+        ? `dashboard: ${url}`
+        : `dashboard of ${name}: ${url}`,
     );
+    try {
+      await waitForHealthz(`${url}healthz`, AbortSignal.timeout(30_000));
+    } catch (error) {
+      say(
+        error instanceof Deno.errors.NotCapable
+          ? `cannot check ${url}healthz from here (${error.message})`
+          : `the dashboard at ${url} did not answer /healthz within 30 s`,
+      );
+    }
   }
 }
 if (stopping) await stopping;
 say(`ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-say(dashboardLine);
+dashboardLines.forEach(say);
 const credential = seedFiles ? ` NATS_NKEY=${DEV_NKEYS_DIR}/client.nk` : "";
 say(
   `submit jobs: NATS_URL=${natsUrl}${credential} deno task submit --count 10 --concurrency 5`,

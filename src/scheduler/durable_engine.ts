@@ -328,6 +328,15 @@ export class DurableScheduler implements SchedulerService {
   #onCoreResult(result: JobResult, sender: string): void {
     if (result.jobId === "") return;
     const held = this.#jobs.get(result.jobId);
+    // Every replica sees every result (fan-out), so another replica's
+    // publication of an outcome this one already holds is the normal echo
+    // of a recorded job, not a late result: with two replicas, counting
+    // and warning about it did so once per job.
+    if (
+      held && isFinal(held.state) && finalState(result.status) === held.state
+    ) {
+      return;
+    }
     if (held && isFinal(held.state)) {
       this.counters.lateResults++;
       this.#ignoredResult(result, sender, "already_final");
