@@ -333,7 +333,9 @@ export class DurableScheduler implements SchedulerService {
     // of a recorded job, not a late result: with two replicas, counting
     // and warning about it did so once per job.
     if (
-      held && isFinal(held.state) && finalState(result.status) === held.state
+      held && isFinal(held.state) &&
+      finalState(result.status) === held.state &&
+      held.workerId === result.workerId
     ) {
       return;
     }
@@ -343,7 +345,9 @@ export class DurableScheduler implements SchedulerService {
       return;
     }
     this.#intake.coreResult(result).then((verdict) => {
-      if (verdict !== "recorded") this.#ignoredResult(result, sender, verdict);
+      if (verdict !== "recorded" && verdict !== "echo") {
+        this.#ignoredResult(result, sender, verdict);
+      }
     }).catch((error) =>
       this.#o.log.error("cannot record the result of job {job_id}: {error}", {
         job_id: result.jobId,
@@ -356,7 +360,7 @@ export class DurableScheduler implements SchedulerService {
   #ignoredResult(
     result: JobResult,
     sender: string,
-    verdict: Exclude<CoreResultVerdict, "recorded">,
+    verdict: Exclude<CoreResultVerdict, "recorded" | "echo">,
   ): void {
     this.#rejected.warn(
       "ignored a {status} result on core NATS for job {job_id} from {sender}: {why}",

@@ -24,7 +24,7 @@ import {
 import type { BusPacket, JobRequest, JobResult } from "../bus/messages.ts";
 import { RESULT } from "../bus/subjects.ts";
 import { workMessageId, workSubject } from "../bus/durable/layout.ts";
-import { isFinal, JobState } from "../contract/mod.ts";
+import { finalState, isFinal, JobState } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import { type LedgerEntry, resultOf } from "./ledger.ts";
 import {
@@ -56,6 +56,7 @@ export type CoreResultVerdict =
   | "recorded"
   | "unknown_job"
   | "already_final"
+  | "echo"
   | "not_core_dispatched";
 
 /** Where a job goes: the durable work stream, or a core-NATS subject. */
@@ -304,6 +305,12 @@ export class DurableIntake {
     }
     if (outcome.changed) return "recorded";
     if (isFinal(outcome.entry.state)) {
+      // Another replica publishing the outcome the ledger holds (every
+      // replica sees every result): not a late result.
+      if (
+        outcome.entry.state === finalState(result.status) &&
+        outcome.entry.workerId === result.workerId
+      ) return "echo";
       counters.lateResults++;
       return "already_final";
     }
