@@ -6,6 +6,10 @@
  * JetStream. Seeds already there are kept, so running it again after an
  * upgrade only rewrites the configuration; delete a seed to issue a new one.
  *
+ * It also writes `<dir>/authorization.conf`, the `authorization` block
+ * alone, which a cluster's configuration includes (deploy/nats/cluster.conf,
+ * docs/deploy.md).
+ *
  * `deno task dev` uses {@linkcode ensureRoleNkeys} the same way, into
  * `.data/nkeys/`.
  *
@@ -17,6 +21,7 @@ import { parseArgs } from "node:util";
 import { nkeys } from "@nats-io/nats-core";
 import {
   type NkeyUser,
+  renderAuthorization,
   renderServerConfig,
   ROLE_NAMES,
   type RoleName,
@@ -24,6 +29,12 @@ import {
 
 /** The name of the configuration file written beside the seeds. */
 export const SERVER_CONFIG_FILE = "nats-server.conf";
+
+/**
+ * The name of the file written beside the seeds holding the
+ * `authorization` block alone, for a configuration that includes it.
+ */
+export const AUTHORIZATION_FILE = "authorization.conf";
 
 /** Where each role's seed is, and the users the server admits. */
 export interface RoleNkeys {
@@ -104,7 +115,9 @@ export interface WriteConfigOptions {
 }
 
 /**
- * Writes `<dir>/nats-server.conf` admitting `users`; returns its path.
+ * Writes `<dir>/nats-server.conf` admitting `users`, and
+ * `<dir>/authorization.conf` with its `authorization` block alone; returns
+ * the first's path.
  *
  * @example
  * ```ts
@@ -119,6 +132,14 @@ export async function writeServerConfig(
 ): Promise<string> {
   const file = `${dir}/${SERVER_CONFIG_FILE}`;
   await Deno.writeTextFile(file, renderServerConfig({ users, ...options }));
+  await Deno.writeTextFile(
+    `${dir}/${AUTHORIZATION_FILE}`,
+    [
+      "# The CortexOS roles' nkeys and permissions (src/bus/roles.ts), written",
+      "# by deno task nkeys; included by deploy/nats/cluster.conf.",
+      renderAuthorization(users),
+    ].join("\n") + "\n",
+  );
   return file;
 }
 
@@ -127,7 +148,9 @@ const USAGE =
 
 Writes one nkey seed per role (scheduler, worker, client) into <dir>/<role>.nk
 (mode 0600; seeds already there are kept) and <dir>/nats-server.conf, which
-admits exactly those nkeys with their role's permissions and enables JetStream.
+admits exactly those nkeys with their role's permissions and enables JetStream;
+and <dir>/authorization.conf, that block alone, which a cluster node's
+configuration includes (deploy/nats/cluster.conf, docs/deploy.md).
 
   --listen     address nats-server listens on (default 127.0.0.1:4222)
   --store-dir  JetStream's store (default <dir>/jetstream)
