@@ -8,7 +8,8 @@
  *
  * It also writes `<dir>/authorization.conf`, the `authorization` block
  * alone, which a cluster's configuration includes (deploy/nats/cluster.conf,
- * docs/deploy.md).
+ * docs/deploy.md), and `<dir>/leaf-authorization.conf`, a leaf node's
+ * (deploy/nats/leaf.conf).
  *
  * `deno task dev` uses {@linkcode ensureRoleNkeys} the same way, into
  * `.data/nkeys/`.
@@ -35,6 +36,19 @@ export const SERVER_CONFIG_FILE = "nats-server.conf";
  * `authorization` block alone, for a configuration that includes it.
  */
 export const AUTHORIZATION_FILE = "authorization.conf";
+
+/**
+ * The JetStream domain of a cluster's configuration (deploy/nats/cluster.conf),
+ * to which a leaf node maps its clients' JetStream requests.
+ */
+export const CLUSTER_JS_DOMAIN = "hub";
+
+/**
+ * The name of the file written beside the seeds holding a leaf node's
+ * `authorization` block (deploy/nats/leaf.conf): the same users, their
+ * JetStream API subjects allowed in {@linkcode CLUSTER_JS_DOMAIN} too.
+ */
+export const LEAF_AUTHORIZATION_FILE = "leaf-authorization.conf";
 
 /** Where each role's seed is, and the users the server admits. */
 export interface RoleNkeys {
@@ -116,8 +130,9 @@ export interface WriteConfigOptions {
 
 /**
  * Writes `<dir>/nats-server.conf` admitting `users`, and
- * `<dir>/authorization.conf` with its `authorization` block alone; returns
- * the first's path.
+ * `<dir>/authorization.conf` with its `authorization` block alone and
+ * `<dir>/leaf-authorization.conf` with a leaf node's; returns the first's
+ * path.
  *
  * @example
  * ```ts
@@ -140,6 +155,17 @@ export async function writeServerConfig(
       renderAuthorization(users),
     ].join("\n") + "\n",
   );
+  await Deno.writeTextFile(
+    `${dir}/${LEAF_AUTHORIZATION_FILE}`,
+    [
+      "# The CortexOS roles' nkeys and permissions on a leaf node, written by",
+      `# deno task nkeys; included by deploy/nats/leaf.conf, which maps $JS.API`,
+      `# to the cluster's JetStream domain, ${
+        JSON.stringify(CLUSTER_JS_DOMAIN)
+      }.`,
+      renderAuthorization(users, CLUSTER_JS_DOMAIN),
+    ].join("\n") + "\n",
+  );
   return file;
 }
 
@@ -150,7 +176,8 @@ Writes one nkey seed per role (scheduler, worker, client) into <dir>/<role>.nk
 (mode 0600; seeds already there are kept) and <dir>/nats-server.conf, which
 admits exactly those nkeys with their role's permissions and enables JetStream;
 and <dir>/authorization.conf, that block alone, which a cluster node's
-configuration includes (deploy/nats/cluster.conf, docs/deploy.md).
+configuration includes (deploy/nats/cluster.conf, docs/deploy.md), and
+<dir>/leaf-authorization.conf, a leaf node's (deploy/nats/leaf.conf).
 
   --listen     address nats-server listens on (default 127.0.0.1:4222)
   --store-dir  JetStream's store (default <dir>/jetstream)
