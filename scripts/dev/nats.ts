@@ -148,7 +148,7 @@ export async function startNats(
 /**
  * Starts `config.natsCluster` nats-server nodes routed to each other on
  * loopback (client ports from 4222, route ports from 6222, a store each
- * under `.data/nats/<port>`), all with the same `configFile`; resolves with
+ * under `.data/cluster/nats/<port>`), all with the same `configFile`; resolves with
  * every URL, comma-separated, once JetStream has a meta leader.
  */
 async function startNatsCluster(
@@ -165,7 +165,9 @@ async function startNatsCluster(
       routePort: freePort(6222 + i),
     });
   }
-  const store = `${ROOT}/.data`;
+  // Apart from the single server's store (.data/nats/4222): a node
+  // started on a single server's store would hold its unreplicated streams.
+  const store = `${ROOT}/.data/cluster`;
   const urls = nodes.map(({ port }) => `nats://127.0.0.1:${port}`);
   say(
     `starting a ${nodes.length}-node nats-server ${version} cluster on ${
