@@ -249,6 +249,18 @@ export function render(doc: BenchDocument): string {
       `d3 durable: CortexOS (${s.durable_history.jobs} jobs)`,
       s.durable_history.cortex,
     ),
+    runRow(
+      `c1 cluster: CortexOS (${s.cluster.rounds} x ${s.cluster.jobs} jobs, ${s.cluster.inflight} in flight)`,
+      s.cluster.throughput,
+    ),
+    runRow(
+      `c2 cluster: CortexOS (${s.cluster.latency_jobs} jobs, 1 in flight)`,
+      s.cluster.latency,
+    ),
+    runRow(
+      `c3 cluster: a node killed after ${s.cluster.recovery.killed_after} jobs`,
+      s.cluster.recovery.run,
+    ),
   ];
   const cpu = (c: Record<string, number>) =>
     Object.entries(c).map(([k, v]) => `${k} ${fixed(v)}`).join(", ");
@@ -303,7 +315,12 @@ export function render(doc: BenchDocument): string {
         } MB`
       ).join("; ")
     } (job table ${s.durable_history.job_table_size})`,
-    "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own.",
+    `cluster c1-c3: ${s.cluster.nodes} nats-server nodes on loopback, streams with ${s.cluster.stream_replicas} replicas, ${s.cluster.schedulers} scheduler replicas; c3: longest wait for a result after the node kill ${
+      fixed(s.cluster.recovery.longest_gap_s)
+    } s (the node back after ${
+      s.cluster.recovery.down_ms / 1000
+    } s; nats-server 2.9 elects new leaders 4-9 s after a leader's node dies), ${s.cluster.recovery.run.missing} jobs missing`,
+    "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own; c1-c3 last, on a cluster of their own.",
     "",
     table([
       ["target", "goal", "this run", "verdict"],
