@@ -198,8 +198,10 @@ export class Cortex {
       await scheduler.waitFor(
         options.durable ? /durability: jetstream/ : /durability: core/,
       );
+      // A fresh cluster can take longer than the default 20 s to make its
+      // first replicated streams on a busy machine (seen: over 20 s).
       for (const s of [scheduler, ...replicas]) {
-        await s.waitFor(/serving sys\.job\.submit/);
+        await s.waitFor(/serving sys\.job\.submit/, 90_000);
       }
       await Promise.all(
         workers.map((w) =>
