@@ -22,6 +22,7 @@ import {
 import { BoundedWarnings } from "../bounded_warnings.ts";
 import { sleep } from "../sleep.ts";
 import { errorMessage, type Logger } from "../log.ts";
+import { REPORT_PAUSES_MS, storeReport } from "./report_retry.ts";
 import {
   failure,
   isPromise,
@@ -54,23 +55,6 @@ const PULL_EXPIRES_MS = 1_000;
  * wrong moment must not leave the worker waiting for it forever.
  */
 const PULL_GUARD_MS = 10_000;
-
-/**
- * The pauses between tries to store one attempt report before its job is
- * handed back instead, in ms (about 10 s in all): a report outlasts a
- * cluster's attempt stream being without a leader (nats-server 2.9 elects
- * a new one 4-9 s after its leader's node dies), rather than being given
- * up in 0.75 s (three tries) and its job run again after the ack wait.
- */
-export const REPORT_PAUSES_MS: readonly number[] = [
-  250,
-  500,
-  1_000,
-  2_000,
-  2_000,
-  2_000,
-  2_000,
-];
 
 /** Options of {@linkcode DurableFeed}. */
 export interface DurableFeedOptions {
@@ -367,31 +351,20 @@ export class DurableFeed {
   }
 
   /**
-   * Publishes a report until the attempt stream has stored it, pausing
-   * {@linkcode REPORT_PAUSES_MS} between tries (the message id makes a
-   * repeat harmless); the job's lease is kept meanwhile. Whether it was
-   * stored.
+   * Publishes a report until the attempt stream has stored it (the
+   * message id makes a repeat harmless); the job's lease is kept
+   * meanwhile. Whether it was stored.
    */
-  async #report(bytes: Uint8Array, msgId: string): Promise<boolean> {
-    const pauses = this.#o.reportPausesMs ?? REPORT_PAUSES_MS;
-    for (let tried = 1;; tried++) {
-      try {
-        await this.#o.queue.report(bytes, msgId);
-        return true;
-      } catch (error) {
+  #report(bytes: Uint8Array, msgId: string): Promise<boolean> {
+    return storeReport(
+      () => this.#o.queue.report(bytes, msgId),
+      this.#o.reportPausesMs ?? REPORT_PAUSES_MS,
+      (tried, tries, error) =>
         this.#warnings.warn(
           "cannot store the report {msg_id} (try {tried} of {tries}): {error}",
-          {
-            msg_id: msgId,
-            tried,
-            tries: pauses.length + 1,
-            error: errorMessage(error),
-          },
-        );
-        if (tried > pauses.length) return false;
-        await new Promise((resolve) => setTimeout(resolve, pauses[tried - 1]));
-      }
-    }
+          { msg_id: msgId, tried, tries, error },
+        ),
+    );
   }
 
   /** Tells JetStream each held job is still being worked on (`+WPI`). */
