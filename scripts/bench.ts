@@ -14,7 +14,11 @@
  * d1–d3. durable mode (`CORTEX_DURABILITY=jetstream`): throughput and
  *    one-at-a-time latency beside the JetStream floor of one stored hop,
  *    and the scheduler's memory over 200,000 durable jobs, on nats-servers
- *    of their own (scenarios 1–5 run in core mode).
+ *    of their own (scenarios 1–5 run in core mode);
+ * c1–c3. cluster: durable throughput, one-at-a-time latency and the
+ *    longest wait for a result after a node is SIGKILLed, on a three-node
+ *    loopback cluster with streams of three replicas and two scheduler
+ *    replicas.
  *
  * `--only core|durable` runs one part. Prints a table and the targets met or not; `--json [FILE]` writes the
  * same as one JSON document (to FILE, or to standard output with the table
@@ -56,6 +60,7 @@ import { dashboard } from "./bench/scenarios/dashboard.ts";
 import { fleet } from "./bench/scenarios/fleet.ts";
 import { history } from "./bench/scenarios/history.ts";
 import { durable } from "./bench/scenarios/durable.ts";
+import { cluster } from "./bench/scenarios/cluster.ts";
 import { latency, throughput } from "./bench/scenarios/throughput.ts";
 
 async function machine(): Promise<BenchDocument["machine"]> {
@@ -101,6 +106,7 @@ async function main(): Promise<number> {
     scenarios.durable_throughput = d.throughput;
     scenarios.durable_latency = d.latency;
     scenarios.durable_history = d.history;
+    scenarios.cluster = await cluster(sizes);
   }
   const doc: BenchDocument = {
     mode: args.quick ? "quick" : "full",

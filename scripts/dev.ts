@@ -30,7 +30,6 @@ import {
   stopSignalMeaning,
 } from "../src/signals.ts";
 import { DEV_NKEYS_DIR, DEV_SETTINGS } from "./dev_config.ts";
-import { ensureRoleNkeys, writeServerConfig } from "./nkeys.ts";
 import { NATS_AUTH_FILE_SETTINGS } from "../src/config.ts";
 import type { RoleName } from "../src/bus/roles.ts";
 import { reachableHost, waitForHealthz } from "./dev/healthz.ts";
@@ -48,15 +47,7 @@ import {
   ROOT,
 } from "./permissions.ts";
 import { Child } from "./support/child.ts";
-import {
-  clusterNodeArgs,
-  DEFAULT_NATS_PORT,
-  natsServerArgs,
-  natsServerMissing,
-  natsServerVersion,
-  waitForMetaLeader,
-} from "./support/nats_server.ts";
-import { freePort, waitForPort } from "./support/ports.ts";
+import { type DevNatsContext, prepareNkeys, startNats } from "./dev/nats.ts";
 
 /** How long each stage of the shutdown may take before SIGKILL (≤ 10 s). */
 const STOP_BUDGET_MS = { workers: 4_000, scheduler: 2_500, nats: 2_500 };
@@ -72,7 +63,18 @@ const workerNames = Array.from(
   { length: config.workers },
   (_, i) => `echo-${i + 1}`,
 );
-const width = Math.max(9, ...workerNames.map((n) => n.length));
+/**
+ * The scheduler replicas: two on a cluster dev started (sharing the
+ * durable consumers and the ledger, each with its own dashboard), so a
+ * replica can be killed with the other carrying on; one otherwise.
+ */
+const schedulerNames = !config.natsUrl && config.natsCluster > 1
+  ? ["scheduler-1", "scheduler-2"]
+  : ["scheduler"];
+const width = Math.max(
+  9,
+  ...[...workerNames, ...schedulerNames].map((n) => n.length),
+);
 const encoder = new TextEncoder();
 
 function write(line: string): void {
@@ -102,7 +104,7 @@ function shutdown(code: number, reason: string): Promise<void> {
         STOP_BUDGET_MS.workers,
       ],
       [
-        children.filter((c) => c.spec.name === "scheduler"),
+        children.filter((c) => schedulerNames.includes(c.spec.name)),
         STOP_BUDGET_MS.scheduler,
       ],
       [
@@ -171,175 +173,6 @@ function supervise(
   return child;
 }
 
-/**
- * The nkey seed file of each role, made once into `.data/nkeys`, and the
- * server configuration admitting exactly them (rewritten each start, so it
- * follows src/bus/roles.ts); exits 1 when a seed file is unusable.
- */
-async function prepareNkeys(): Promise<
-  { seedFiles: Record<RoleName, string>; configFile: string }
-> {
-  const dir = `${ROOT}/${DEV_NKEYS_DIR}`;
-  try {
-    const keys = await ensureRoleNkeys(dir);
-    const configFile = await writeServerConfig(dir, keys.users);
-    say(
-      keys.created.length > 0
-        ? `made nkeys for ${keys.created.join(", ")} in ${DEV_NKEYS_DIR}`
-        : `using the nkeys in ${DEV_NKEYS_DIR}`,
-    );
-    return { seedFiles: keys.seedFiles, configFile };
-  } catch (error) {
-    console.error(
-      `cannot prepare the nkeys in ${DEV_NKEYS_DIR}: ${
-        (error as Error).message
-      }\n(CORTEX_DEV_AUTH=off starts nats-server without authentication)`,
-    );
-    Deno.exit(1);
-  }
-}
-
-/**
- * Starts nats-server on 127.0.0.1 (through `tether.ts`, so it dies with us)
- * and returns its URL; exits 1 when there is no nats-server to start.
- * With `configFile`, the server reads it (the nkeys it admits). With
- * CORTEX_DEV_NATS_CLUSTER above 1, starts that many clustered nodes and
- * returns every node's URL, comma-separated, once the cluster has a
- * JetStream meta leader (`seedFile`: the nkey to ask with).
- */
-async function startNats(
-  configFile?: string,
-  seedFile?: string,
-): Promise<string> {
-  const binary = config.natsServer;
-  let version: string;
-  try {
-    version = await natsServerVersion(binary);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      console.error(natsServerMissing(binary));
-      Deno.exit(1);
-    }
-    if (error instanceof Deno.errors.NotCapable) {
-      console.error(
-        `CORTEX_NATS_SERVER=${binary}: deno task dev may run only "deno" and the "nats-server" found on PATH.\n` +
-          `Put its folder first on PATH instead, e.g. PATH=${
-            binary.replace(/\/[^/]*$/, "") || "/"
-          }:$PATH deno task dev`,
-      );
-      Deno.exit(1);
-    }
-    throw error;
-  }
-  if (config.natsCluster > 1) {
-    return await startNatsCluster(binary, version, configFile, seedFile);
-  }
-  const port = freePort(DEFAULT_NATS_PORT);
-  if (port !== DEFAULT_NATS_PORT) {
-    say(`port ${DEFAULT_NATS_PORT} is taken; nats-server uses ${port}`);
-  }
-  const store = `${ROOT}/.data`;
-  say(
-    `starting nats-server ${version} on 127.0.0.1:${port}, JetStream store in ${store}`,
-  );
-  say(
-    configFile
-      ? `nats-server admits only the nkeys in ${DEV_NKEYS_DIR}, each with its role's permissions (docs/security.md)`
-      : "nats-server admits anyone (CORTEX_DEV_AUTH=off)",
-  );
-  supervise({
-    name: "nats",
-    command: "deno",
-    args: [
-      "run",
-      "--no-prompt",
-      `--allow-run=${binary}`,
-      `${ROOT}/scripts/dev/tether.ts`,
-      binary,
-      ...natsServerArgs(port, store),
-      ...(configFile ? ["-c", configFile] : []),
-    ],
-    // SIGKILL would leave nats-server behind; tether.ts kills it on SIGQUIT.
-    killSignal: "SIGQUIT",
-  });
-  try {
-    await waitForPort(port, AbortSignal.timeout(30_000));
-  } catch {
-    await shutdown(
-      1,
-      `nats-server did not listen on 127.0.0.1:${port} in 30 s`,
-    );
-  }
-  return `nats://127.0.0.1:${port}`;
-}
-
-/**
- * Starts `config.natsCluster` nats-server nodes routed to each other on
- * loopback (client ports from 4222, route ports from 6222, a store each
- * under `.data/nats/<port>`), all with the same `configFile`; resolves with
- * every URL, comma-separated, once JetStream has a meta leader.
- */
-async function startNatsCluster(
-  binary: string,
-  version: string,
-  configFile: string | undefined,
-  seedFile: string | undefined,
-): Promise<string> {
-  const nodes: { port: number; routePort: number }[] = [];
-  for (let i = 0; i < config.natsCluster; i++) {
-    nodes.push({
-      port: freePort(DEFAULT_NATS_PORT + i),
-      routePort: freePort(6222 + i),
-    });
-  }
-  const store = `${ROOT}/.data`;
-  const urls = nodes.map(({ port }) => `nats://127.0.0.1:${port}`);
-  say(
-    `starting a ${nodes.length}-node nats-server ${version} cluster on ${
-      urls.join(", ")
-    } (routes on ${
-      nodes.map((n) => n.routePort).join(", ")
-    }), JetStream stores in ${store}/nats/<port>`,
-  );
-  say(
-    configFile
-      ? `every node admits only the nkeys in ${DEV_NKEYS_DIR}, each with its role's permissions (docs/security.md)`
-      : "every node admits anyone (CORTEX_DEV_AUTH=off)",
-  );
-  nodes.forEach((_, index) =>
-    supervise({
-      name: `nats-${index + 1}`,
-      command: "deno",
-      args: [
-        "run",
-        "--no-prompt",
-        `--allow-run=${binary}`,
-        `${ROOT}/scripts/dev/tether.ts`,
-        binary,
-        ...clusterNodeArgs(nodes, index, store, "cortex-dev"),
-        ...(configFile ? ["-c", configFile] : []),
-      ],
-      killSignal: "SIGQUIT",
-    })
-  );
-  try {
-    for (const { port } of nodes) {
-      await waitForPort(port, AbortSignal.timeout(30_000));
-    }
-    const seed = seedFile
-      ? (await Deno.readTextFile(seedFile)).trim()
-      : undefined;
-    await waitForMetaLeader(urls, 30_000, seed);
-  } catch (error) {
-    await shutdown(
-      1,
-      `the nats-server cluster did not come up: ${(error as Error).message}`,
-    );
-  }
-  say(`the cluster has a JetStream meta leader: ${urls.join(",")}`);
-  return urls.join(",");
-}
-
 /** Tracks which named children have said they are serving; `all` resolves once every one has. */
 function readiness(names: string[]) {
   const pending = new Set(names);
@@ -354,16 +187,17 @@ function readiness(names: string[]) {
   };
 }
 
+const natsContext: DevNatsContext = { config, say, supervise, shutdown };
 let natsUrl = config.natsUrl;
 /** Each role's seed, when dev runs its own server with authentication. */
 let seedFiles: Record<RoleName, string> | undefined;
 if (natsUrl) {
   say(`using NATS at ${natsUrl} (NATS_URL is set): no nats-server started`);
 } else if (config.auth) {
-  const nkeys = await prepareNkeys();
+  const nkeys = await prepareNkeys(natsContext);
   seedFiles = nkeys.seedFiles;
-  natsUrl = await startNats(nkeys.configFile, seedFiles.scheduler);
-} else natsUrl = await startNats();
+  natsUrl = await startNats(natsContext, nkeys.configFile, seedFiles.scheduler);
+} else natsUrl = await startNats(natsContext);
 
 const env = { ...launchEnv(), natsUrl };
 /** Every credential variable cleared: the server dev started needs only the role's nkey. */
@@ -371,17 +205,22 @@ const noCredentials = Object.fromEntries(
   [...NATS_AUTH_FILE_SETTINGS.map((s) => s.env), "NATS_USER", "NATS_PASSWORD"]
     .map((name) => [name, ""]),
 );
-const ready = readiness(["scheduler", ...workerNames]);
+const ready = readiness([...schedulerNames, ...workerNames]);
+/** Replica `i`'s dashboard port: the configured one, then the next ones (0 stays 0: any free port). */
+const dashboardPort = (i: number) =>
+  env.dashboardPort === 0 ? 0 : env.dashboardPort + i;
 const spawnDeno = (
   name: string,
   process: ProcessName,
   role: RoleName,
   pattern: RegExp,
+  extra: { env?: Record<string, string>; launch?: Partial<LaunchEnv> } = {},
 ) => {
-  let launch: LaunchEnv = env;
+  let launch: LaunchEnv = { ...env, ...extra.launch };
   const childEnv: Record<string, string> = {
     NATS_URL: natsUrl,
     CORTEX_EXIT_WITH_PARENT: "1",
+    ...extra.env,
   };
   // A cluster dev started: durable streams, replicated on three nodes.
   if (!config.natsUrl && config.natsCluster > 1) {
@@ -391,7 +230,7 @@ const spawnDeno = (
   if (!config.natsUrl) Object.assign(childEnv, noCredentials);
   if (seedFiles) {
     childEnv.NATS_NKEY = seedFiles[role];
-    launch = { ...env, credentialFiles: [seedFiles[role]] };
+    launch = { ...launch, credentialFiles: [seedFiles[role]] };
   }
   return supervise(
     { name, command: "deno", args: denoArgs(process, launch), env: childEnv },
@@ -426,7 +265,21 @@ async function buildDashboard(): Promise<void> {
 }
 
 await buildDashboard();
-spawnDeno("scheduler", "scheduler", "scheduler", SCHEDULER_READY);
+schedulerNames.forEach((name, i) =>
+  spawnDeno(
+    name,
+    "scheduler",
+    "scheduler",
+    SCHEDULER_READY,
+    schedulerNames.length === 1 ? {} : {
+      env: {
+        CORTEX_SCHEDULER_ID: `dev-${name}`,
+        CORTEX_DASHBOARD_PORT: String(dashboardPort(i)),
+      },
+      launch: { dashboardPort: dashboardPort(i) },
+    },
+  )
+);
 for (const name of workerNames) {
   spawnDeno(name, "worker:echo", "worker", WORKER_READY);
 }
@@ -442,27 +295,34 @@ if (readyTimeout.aborted) {
   );
 }
 
-let dashboardLine = "dashboard: off (CORTEX_DASHBOARD=off)";
+const dashboardLines = ["dashboard: off (CORTEX_DASHBOARD=off)"];
 if (env.dashboard && env.dashboardPort === 0) {
-  dashboardLine = "dashboard: on the port in the scheduler's line above";
+  dashboardLines[0] = "dashboard: on the port in the scheduler's line above";
 } else if (env.dashboard) {
-  const url = `http://${
-    reachableHost(env.dashboardHost)
-  }:${env.dashboardPort}/`;
-  dashboardLine = `dashboard: ${url}`;
-  try {
-    await waitForHealthz(`${url}healthz`, AbortSignal.timeout(30_000));
-  } catch (error) {
-    say(
-      error instanceof Deno.errors.NotCapable
-        ? `cannot check ${url}healthz from here (${error.message})`
-        : `the dashboard at ${url} did not answer /healthz within 30 s`,
+  dashboardLines.length = 0;
+  for (const [i, name] of schedulerNames.entries()) {
+    const url = `http://${reachableHost(env.dashboardHost)}:${
+      dashboardPort(i)
+    }/`;
+    dashboardLines.push(
+      schedulerNames.length === 1
+        ? `dashboard: ${url}`
+        : `dashboard of ${name}: ${url}`,
     );
+    try {
+      await waitForHealthz(`${url}healthz`, AbortSignal.timeout(30_000));
+    } catch (error) {
+      say(
+        error instanceof Deno.errors.NotCapable
+          ? `cannot check ${url}healthz from here (${error.message})`
+          : `the dashboard at ${url} did not answer /healthz within 30 s`,
+      );
+    }
   }
 }
 if (stopping) await stopping;
 say(`ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-say(dashboardLine);
+dashboardLines.forEach(say);
 const credential = seedFiles ? ` NATS_NKEY=${DEV_NKEYS_DIR}/client.nk` : "";
 say(
   `submit jobs: NATS_URL=${natsUrl}${credential} deno task submit --count 10 --concurrency 5`,

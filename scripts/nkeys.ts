@@ -6,6 +6,11 @@
  * JetStream. Seeds already there are kept, so running it again after an
  * upgrade only rewrites the configuration; delete a seed to issue a new one.
  *
+ * It also writes `<dir>/authorization.conf`, the `authorization` block
+ * alone, which a cluster's configuration includes (deploy/nats/cluster.conf,
+ * docs/deploy.md), and `<dir>/leaf-authorization.conf`, a leaf node's
+ * (deploy/nats/leaf.conf).
+ *
  * `deno task dev` uses {@linkcode ensureRoleNkeys} the same way, into
  * `.data/nkeys/`.
  *
@@ -17,6 +22,7 @@ import { parseArgs } from "node:util";
 import { nkeys } from "@nats-io/nats-core";
 import {
   type NkeyUser,
+  renderAuthorization,
   renderServerConfig,
   ROLE_NAMES,
   type RoleName,
@@ -24,6 +30,25 @@ import {
 
 /** The name of the configuration file written beside the seeds. */
 export const SERVER_CONFIG_FILE = "nats-server.conf";
+
+/**
+ * The name of the file written beside the seeds holding the
+ * `authorization` block alone, for a configuration that includes it.
+ */
+export const AUTHORIZATION_FILE = "authorization.conf";
+
+/**
+ * The JetStream domain of a cluster's configuration (deploy/nats/cluster.conf),
+ * to which a leaf node maps its clients' JetStream requests.
+ */
+export const CLUSTER_JS_DOMAIN = "hub";
+
+/**
+ * The name of the file written beside the seeds holding a leaf node's
+ * `authorization` block (deploy/nats/leaf.conf): the same users, their
+ * JetStream API subjects allowed in {@linkcode CLUSTER_JS_DOMAIN} too.
+ */
+export const LEAF_AUTHORIZATION_FILE = "leaf-authorization.conf";
 
 /** Where each role's seed is, and the users the server admits. */
 export interface RoleNkeys {
@@ -104,7 +129,10 @@ export interface WriteConfigOptions {
 }
 
 /**
- * Writes `<dir>/nats-server.conf` admitting `users`; returns its path.
+ * Writes `<dir>/nats-server.conf` admitting `users`, and
+ * `<dir>/authorization.conf` with its `authorization` block alone and
+ * `<dir>/leaf-authorization.conf` with a leaf node's; returns the first's
+ * path.
  *
  * @example
  * ```ts
@@ -119,6 +147,25 @@ export async function writeServerConfig(
 ): Promise<string> {
   const file = `${dir}/${SERVER_CONFIG_FILE}`;
   await Deno.writeTextFile(file, renderServerConfig({ users, ...options }));
+  await Deno.writeTextFile(
+    `${dir}/${AUTHORIZATION_FILE}`,
+    [
+      "# The CortexOS roles' nkeys and permissions (src/bus/roles.ts), written",
+      "# by deno task nkeys; included by deploy/nats/cluster.conf.",
+      renderAuthorization(users),
+    ].join("\n") + "\n",
+  );
+  await Deno.writeTextFile(
+    `${dir}/${LEAF_AUTHORIZATION_FILE}`,
+    [
+      "# The CortexOS roles' nkeys and permissions on a leaf node, written by",
+      `# deno task nkeys; included by deploy/nats/leaf.conf, which maps $JS.API`,
+      `# to the cluster's JetStream domain, ${
+        JSON.stringify(CLUSTER_JS_DOMAIN)
+      }.`,
+      renderAuthorization(users, CLUSTER_JS_DOMAIN),
+    ].join("\n") + "\n",
+  );
   return file;
 }
 
@@ -127,7 +174,10 @@ const USAGE =
 
 Writes one nkey seed per role (scheduler, worker, client) into <dir>/<role>.nk
 (mode 0600; seeds already there are kept) and <dir>/nats-server.conf, which
-admits exactly those nkeys with their role's permissions and enables JetStream.
+admits exactly those nkeys with their role's permissions and enables JetStream;
+and <dir>/authorization.conf, that block alone, which a cluster node's
+configuration includes (deploy/nats/cluster.conf, docs/deploy.md), and
+<dir>/leaf-authorization.conf, a leaf node's (deploy/nats/leaf.conf).
 
   --listen     address nats-server listens on (default 127.0.0.1:4222)
   --store-dir  JetStream's store (default <dir>/jetstream)

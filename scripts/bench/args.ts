@@ -12,7 +12,8 @@ usage: deno task bench [--quick] [--only core|durable] [--json [FILE]] [--profil
 
   --quick         every scenario small (seconds), e.g. for tests
   --only PART     run only the core-mode scenarios (1-5) or only the durable
-                  ones (d1-d3, each with its JetStream floor); default: both
+                  ones (d1-d3, each with its JetStream floor, then the
+                  cluster's c1-c3); default: both
   --json [FILE]   write the results as one JSON document to FILE (relative
                   to the project root), or to standard output (the table then
                   goes to standard error)

@@ -70,9 +70,11 @@ function hopChild(nats: NatsServer, name: string, args: string[]): Child {
   ], { stdin: true });
 }
 
-/** The scheduler and its echo workers. */
+/** The scheduler (and its other replicas, when asked for) and its echo workers. */
 export class Cortex {
   readonly scheduler: Child;
+  /** Scheduler replicas besides {@linkcode Cortex.scheduler}. */
+  readonly replicas: Child[];
   readonly workers: Child[];
   readonly dashboardUrl: string;
   /** How long each process may take to exit after SIGTERM before SIGKILL. */
@@ -80,24 +82,30 @@ export class Cortex {
 
   private constructor(
     scheduler: Child,
+    replicas: Child[],
     workers: Child[],
     url: string,
     graceMs: number,
   ) {
     this.scheduler = scheduler;
+    this.replicas = replicas;
     this.workers = workers;
     this.dashboardUrl = url;
     this.graceMs = graceMs;
   }
 
   static async start(
-    nats: NatsServer,
+    nats: Pick<NatsServer, "url">,
     options: {
       jobTableSize?: number;
       profile?: string;
       denoFlags?: string[];
       /** Durable mode (`CORTEX_DURABILITY=jetstream`) for every process. */
       durable?: boolean;
+      /** Scheduler replicas in all. Default 1. */
+      schedulers?: number;
+      /** `CORTEX_STREAM_REPLICAS`. Default: the scheduler's default. */
+      streamReplicas?: number;
     } = {},
   ): Promise<Cortex> {
     const port = freePort();
@@ -107,12 +115,15 @@ export class Cortex {
       dashboardHost: "127.0.0.1",
       dashboardPort: port,
     };
-    const common = {
+    const common: Record<string, string> = {
       NATS_URL: nats.url,
       CORTEX_LOG_LEVEL: "info",
       CORTEX_LOG_FORMAT: "text",
       CORTEX_HEARTBEAT_MS: String(HEARTBEAT_MS),
       CORTEX_DURABILITY: options.durable ? "jetstream" : "none",
+      ...(options.streamReplicas
+        ? { CORTEX_STREAM_REPLICAS: String(options.streamReplicas) }
+        : {}),
     };
     const extra = [
       ...(options.profile
@@ -133,6 +144,28 @@ export class Cortex {
           CORTEX_DASHBOARD_PORT: String(port),
           CORTEX_JOB_TABLE_SIZE: String(options.jobTableSize ?? 10_000),
         },
+      },
+    );
+    const replicas = Array.from(
+      { length: Math.max(0, (options.schedulers ?? 1) - 1) },
+      (_, i) => {
+        const replicaPort = freePort();
+        return denoChild(
+          `scheduler-${i + 2}`,
+          prof(
+            denoArgs("scheduler", { ...launch, dashboardPort: replicaPort }),
+          ),
+          {
+            env: {
+              ...common,
+              CORTEX_SCHEDULER_ID: `${SCHEDULER_ID}-${i + 2}`,
+              CORTEX_DASHBOARD: "on",
+              CORTEX_DASHBOARD_HOST: "127.0.0.1",
+              CORTEX_DASHBOARD_PORT: String(replicaPort),
+              CORTEX_JOB_TABLE_SIZE: String(options.jobTableSize ?? 10_000),
+            },
+          },
+        );
       },
     );
     const workers = Array.from(
@@ -156,6 +189,7 @@ export class Cortex {
     // while after a long run: it is not killed before it has.
     const cortex = new Cortex(
       scheduler,
+      replicas,
       workers,
       `http://127.0.0.1:${port}`,
       options.profile ? 120_000 : 10_000,
@@ -164,7 +198,11 @@ export class Cortex {
       await scheduler.waitFor(
         options.durable ? /durability: jetstream/ : /durability: core/,
       );
-      await scheduler.waitFor(/serving sys\.job\.submit/);
+      // A fresh cluster can take longer than the default 20 s to make its
+      // first replicated streams on a busy machine (seen: over 20 s).
+      for (const s of [scheduler, ...replicas]) {
+        await s.waitFor(/serving sys\.job\.submit/, 90_000);
+      }
       await Promise.all(
         workers.map((w) =>
           w.waitFor(
@@ -183,13 +221,14 @@ export class Cortex {
 
   pids(): Record<string, number> {
     const out: Record<string, number> = { scheduler: this.scheduler.pid };
+    this.replicas.forEach((r, i) => out[`scheduler${i + 2}`] = r.pid);
     this.workers.forEach((w, i) => out[`worker${i + 1}`] = w.pid);
     return out;
   }
 
   async stop(): Promise<void> {
     await Promise.all(
-      [this.scheduler, ...this.workers].map((c) =>
+      [this.scheduler, ...this.replicas, ...this.workers].map((c) =>
         c.stop("SIGTERM", this.graceMs)
       ),
     );

@@ -118,6 +118,31 @@ export interface DurableLatencyScenario {
   p99_ratio_to_floor: number;
 }
 
+/** c1–c3: durable CortexOS on a loopback cluster (issue 13). */
+export interface ClusterScenario {
+  nodes: number;
+  stream_replicas: number;
+  schedulers: number;
+  /** c1 and c3: jobs per round. */
+  jobs: number;
+  inflight: number;
+  rounds: number;
+  /** c1: all rounds together. */
+  throughput: RunFigures;
+  latency_jobs: number;
+  /** c2: one job at a time. */
+  latency: RunFigures;
+  /** c3: the round with a node SIGKILLed once `killed_after` jobs were done. */
+  recovery: {
+    killed_after: number;
+    /** How long the node stayed down before it was started again. */
+    down_ms: number;
+    /** The longest wait between two results (or the kill and the first) after the kill. */
+    longest_gap_s: number;
+    run: RunFigures;
+  };
+}
+
 /** One target and whether this run met it (`null`: not measured). */
 export interface TargetVerdict {
   scenario: string;
@@ -143,6 +168,8 @@ export interface DurableScenarios {
   durable_latency: DurableLatencyScenario;
   /** d3: durable scheduler memory over many jobs. */
   durable_history: HistoryScenario;
+  /** c1–c3: durable, on a three-node cluster with two scheduler replicas. */
+  cluster: ClusterScenario;
 }
 
 /** Everything one benchmark run measured. */

@@ -170,8 +170,12 @@ export interface PubSubTarget {
   jetstream?: JetStreamClient;
 }
 
-/** Publish attempts per job before it is left missing. */
-const STORE_TRIES = 3;
+/**
+ * How long a job's publish is tried before it is left missing, in ms: as
+ * the submit CLI, long enough to wait out a cluster's stream without a
+ * leader (nats-server 2.9 elects one 4-9 s after its node dies).
+ */
+const STORE_FOR_MS = 30_000;
 
 async function store(
   js: JetStreamClient,
@@ -179,15 +183,16 @@ async function store(
   bytes: Uint8Array,
   msgID: string,
 ): Promise<boolean> {
-  for (let attempt = 1; attempt <= STORE_TRIES; attempt++) {
+  const until = performance.now() + STORE_FOR_MS;
+  for (let attempt = 1;; attempt++) {
     try {
       await js.publish(subject, bytes, { msgID, timeout: 5_000 });
       return true;
     } catch {
-      await new Promise((r) => setTimeout(r, 100 * attempt));
+      if (performance.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * attempt)));
     }
   }
-  return false;
 }
 
 /**

@@ -53,7 +53,8 @@ function hasCore(s: BenchDocument["scenarios"]): s is CoreScenarios {
 
 function hasDurable(s: BenchDocument["scenarios"]): s is DurableScenarios {
   return s.durable_throughput !== undefined &&
-    s.durable_latency !== undefined && s.durable_history !== undefined;
+    s.durable_latency !== undefined && s.durable_history !== undefined &&
+    s.cluster !== undefined;
 }
 
 function coreVerdicts(s: CoreScenarios, out: TargetVerdict[]): void {
@@ -277,6 +278,18 @@ function durableRows(s: DurableScenarios): string[][] {
       `d3 durable: CortexOS (${s.durable_history.jobs} jobs)`,
       s.durable_history.cortex,
     ),
+    runRow(
+      `c1 cluster: CortexOS (${s.cluster.rounds} x ${s.cluster.jobs} jobs, ${s.cluster.inflight} in flight)`,
+      s.cluster.throughput,
+    ),
+    runRow(
+      `c2 cluster: CortexOS (${s.cluster.latency_jobs} jobs, 1 in flight)`,
+      s.cluster.latency,
+    ),
+    runRow(
+      `c3 cluster: a node killed after ${s.cluster.recovery.killed_after} jobs`,
+      s.cluster.recovery.run,
+    ),
   ];
 }
 
@@ -322,6 +335,11 @@ function durableNotes(s: DurableScenarios): string[] {
     `durable d3: scheduler memory by durable jobs done: ${
       memory(s.durable_history)
     } (job table ${s.durable_history.job_table_size})`,
+    `cluster c1-c3: ${s.cluster.nodes} nats-server nodes on loopback, streams with ${s.cluster.stream_replicas} replicas, ${s.cluster.schedulers} scheduler replicas; c3: longest wait for a result after the node kill ${
+      fixed(s.cluster.recovery.longest_gap_s)
+    } s (the node back after ${
+      s.cluster.recovery.down_ms / 1000
+    } s; nats-server 2.9 elects new leaders 4-9 s after a leader's node dies), ${s.cluster.recovery.run.missing} jobs missing`,
   ];
 }
 
@@ -355,10 +373,10 @@ export function render(doc: BenchDocument): string {
     ...(core ? coreNotes(core) : []),
     ...(durable ? durableNotes(durable) : []),
     core && durable
-      ? "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own."
+      ? "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own; c1-c3 last, on a cluster of their own."
       : core
       ? "core mode (CORTEX_DURABILITY=none) only: scenarios 1-5 (--only core)."
-      : "durable mode only: d1-d3 (--only durable), on nats-servers of their own.",
+      : "durable mode only: d1-d3 (--only durable), on nats-servers of their own, and c1-c3 on a cluster of their own.",
     "",
     table([
       ["target", "goal", "this run", "verdict"],

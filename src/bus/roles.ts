@@ -147,17 +147,37 @@ export interface NkeyUser {
 /** A nats-server configuration string: JSON-quoted, so `$JS…` is not a variable. */
 const q = (s: string) => JSON.stringify(s);
 
-function renderRules(rules: SubjectRules, indent: string): string {
-  const lines = [`${indent}allow: [${rules.allow.map(q).join(", ")}]`];
-  if (rules.deny?.length) {
-    lines.push(`${indent}deny: [${rules.deny.map(q).join(", ")}]`);
-  }
+/**
+ * `subjects`, each JetStream API subject followed by its twin in
+ * `jsDomain` (`$JS.API.INFO` and `$JS.hub.API.INFO`): a leaf node maps its
+ * clients' `$JS.API` requests to the cluster's domain before it checks
+ * their permissions (deploy/nats/leaf.conf).
+ */
+function withDomain(subjects: readonly string[], jsDomain?: string): string[] {
+  if (!jsDomain) return [...subjects];
+  return subjects.flatMap((s) =>
+    s.startsWith(`${API}.`)
+      ? [s, `$JS.${jsDomain}.API.${s.slice(API.length + 1)}`]
+      : [s]
+  );
+}
+
+function renderRules(
+  rules: SubjectRules,
+  indent: string,
+  jsDomain?: string,
+): string {
+  const list = (subjects: readonly string[]) =>
+    withDomain(subjects, jsDomain).map(q).join(", ");
+  const lines = [`${indent}allow: [${list(rules.allow)}]`];
+  if (rules.deny?.length) lines.push(`${indent}deny: [${list(rules.deny)}]`);
   return lines.join("\n");
 }
 
 /**
  * The permissions block of `role`, as nats-server's configuration writes
- * it.
+ * it; with `jsDomain`, each JetStream API subject also in that domain (a
+ * leaf node's configuration).
  *
  * @example
  * ```ts
@@ -166,17 +186,21 @@ function renderRules(rules: SubjectRules, indent: string): string {
  * //   publish: { allow: ["sys.job.submit", …] } …
  * ```
  */
-export function renderPermissions(role: RoleName, indent = ""): string {
+export function renderPermissions(
+  role: RoleName,
+  indent = "",
+  jsDomain?: string,
+): string {
   const r = ROLES[role];
   const i1 = indent + "  ";
   const i2 = i1 + "  ";
   return [
     `${indent}permissions: {`,
     `${i1}publish: {`,
-    renderRules(r.publish, i2),
+    renderRules(r.publish, i2, jsDomain),
     `${i1}}`,
     `${i1}subscribe: {`,
-    renderRules(r.subscribe, i2),
+    renderRules(r.subscribe, i2, jsDomain),
     `${i1}}`,
     `${indent}}`,
   ].join("\n");
@@ -184,11 +208,16 @@ export function renderPermissions(role: RoleName, indent = ""): string {
 
 /**
  * The `authorization` block that admits exactly `users`, each with its
- * role's permissions; nobody else (no anonymous access).
+ * role's permissions; nobody else (no anonymous access). With `jsDomain`,
+ * the JetStream API subjects are allowed in that domain too: a leaf
+ * node's block, whose clients' requests go to the cluster's domain.
  *
  * @throws {Error} when `users` is empty: such a server would admit anyone.
  */
-export function renderAuthorization(users: readonly NkeyUser[]): string {
+export function renderAuthorization(
+  users: readonly NkeyUser[],
+  jsDomain?: string,
+): string {
   if (users.length === 0) {
     throw new Error("an authorization block needs at least one user");
   }
@@ -197,7 +226,7 @@ export function renderAuthorization(users: readonly NkeyUser[]): string {
       `    {`,
       `      # ${u.role}`,
       `      nkey: ${q(u.nkey)}`,
-      renderPermissions(u.role, "      "),
+      renderPermissions(u.role, "      ", jsDomain),
       `    }`,
     ].join("\n")
   );

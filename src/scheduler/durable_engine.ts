@@ -340,13 +340,26 @@ export class DurableScheduler implements SchedulerService {
   #onCoreResult(result: JobResult, sender: string): void {
     if (result.jobId === "") return;
     const held = this.#jobs.get(result.jobId);
+    // Every replica sees every result (fan-out), so another replica's
+    // publication of an outcome this one already holds is the normal echo
+    // of a recorded job, not a late result: with two replicas, counting
+    // and warning about it did so once per job.
+    if (
+      held && isFinal(held.state) &&
+      finalState(result.status) === held.state &&
+      held.workerId === result.workerId
+    ) {
+      return;
+    }
     if (held && isFinal(held.state)) {
       this.counters.lateResults++;
       this.#ignoredResult(result, sender, "already_final");
       return;
     }
     this.#intake.coreResult(result).then((verdict) => {
-      if (verdict !== "recorded") this.#ignoredResult(result, sender, verdict);
+      if (verdict !== "recorded" && verdict !== "echo") {
+        this.#ignoredResult(result, sender, verdict);
+      }
     }).catch((error) =>
       this.#o.log.error("cannot record the result of job {job_id}: {error}", {
         job_id: result.jobId,
@@ -359,7 +372,7 @@ export class DurableScheduler implements SchedulerService {
   #ignoredResult(
     result: JobResult,
     sender: string,
-    verdict: Exclude<CoreResultVerdict, "recorded">,
+    verdict: Exclude<CoreResultVerdict, "recorded" | "echo">,
   ): void {
     this.#rejected.warn(
       "ignored a {status} result on core NATS for job {job_id} from {sender}: {why}",

@@ -137,9 +137,30 @@ export async function lookUpMissed(
 ): Promise<void> {
   const kv = await new Kvm(nc).open(LEDGER_BUCKET).catch(() => undefined);
   if (!kv) return;
+  // After a reconnect every job sent before it is looked up at once: the
+  // results published while this client was away (its cluster node
+  // killed) are in the ledger already, and waiting for LOOK_UP_AFTER_MS
+  // cost up to 3 s of a node kill.
+  let reconnectedAt = -Infinity;
+  let wake = new AbortController();
+  (async () => {
+    for await (const status of nc.status()) {
+      if (signal.aborted) break;
+      if (status.type === "reconnect") {
+        reconnectedAt = performance.now();
+        wake.abort();
+      }
+    }
+  })().catch(() => {});
   while (!signal.aborted) {
-    await sleep(1_000, signal);
-    const due = performance.now() - LOOK_UP_AFTER_MS;
+    if (!wake.signal.aborted) {
+      await sleep(1_000, AbortSignal.any([signal, wake.signal]));
+    }
+    wake = new AbortController();
+    const due = Math.max(
+      performance.now() - LOOK_UP_AFTER_MS,
+      reconnectedAt,
+    );
     const ids: string[] = [];
     for (const [id, sentAt] of inflight) {
       if (sentAt > due || ids.length >= LOOK_UPS_PER_ROUND) break;

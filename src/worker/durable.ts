@@ -22,6 +22,7 @@ import {
 import { BoundedWarnings } from "../bounded_warnings.ts";
 import { sleep } from "../sleep.ts";
 import { errorMessage, type Logger } from "../log.ts";
+import { REPORT_PAUSES_MS, storeReport } from "./report_retry.ts";
 import {
   failure,
   isPromise,
@@ -55,9 +56,6 @@ const PULL_EXPIRES_MS = 1_000;
  */
 const PULL_GUARD_MS = 10_000;
 
-/** Tries to store one attempt report before the job is handed back instead. */
-const REPORT_TRIES = 3;
-
 /** Options of {@linkcode DurableFeed}. */
 export interface DurableFeedOptions {
   /** The topic's work queue. */
@@ -82,6 +80,8 @@ export interface DurableFeedOptions {
   onAttempt?: (result: JobResult, final: boolean) => void;
   /** Random source in [0, 1) for the retry jitter. Default `Math.random`. */
   random?: () => number;
+  /** {@linkcode REPORT_PAUSES_MS} unless a test says otherwise. */
+  reportPausesMs?: readonly number[];
   /** {@linkcode PULL_EXPIRES_MS} unless a test says otherwise. */
   pullExpiresMs?: number;
 }
@@ -217,13 +217,17 @@ export class DurableFeed {
   }
 
   /**
-   * After a failed pull (server gone, consumer or stream deleted): waits a
-   * growing while (250 ms up to 2 s), then makes sure the stream and the
-   * consumer are there again. Failed pulls share one recovery.
+   * After a failed pull (server gone, consumer or stream deleted, or a
+   * cluster's consumer without a leader): waits 250 ms, then 500 ms after
+   * each failure in a row, then makes sure the stream and the consumer are
+   * there again. Failed pulls share one recovery. Short, because each
+   * failed pull already took a second (its missed heartbeats), and a
+   * consumer's new leader should be pulled from at once (a 2 s cap cost
+   * 1-2 s after each cluster node kill).
    */
   #recover(): Promise<void> {
     this.#recovering ??= (async () => {
-      this.#backoffMs = Math.min(2_000, Math.max(250, this.#backoffMs * 2));
+      this.#backoffMs = this.#backoffMs === 0 ? 250 : 500;
       await sleep(this.#backoffMs, this.#abort.signal);
       try {
         await this.#o.queue.ready(this.#abort.signal);
@@ -347,29 +351,20 @@ export class DurableFeed {
   }
 
   /**
-   * Publishes a report until the attempt stream has stored it, up to
-   * {@linkcode REPORT_TRIES} times (the message id makes a repeat harmless);
-   * the job's lease is kept meanwhile. Whether it was stored.
+   * Publishes a report until the attempt stream has stored it (the
+   * message id makes a repeat harmless); the job's lease is kept
+   * meanwhile. Whether it was stored.
    */
-  async #report(bytes: Uint8Array, msgId: string): Promise<boolean> {
-    for (let tried = 1;; tried++) {
-      try {
-        await this.#o.queue.report(bytes, msgId);
-        return true;
-      } catch (error) {
+  #report(bytes: Uint8Array, msgId: string): Promise<boolean> {
+    return storeReport(
+      () => this.#o.queue.report(bytes, msgId),
+      this.#o.reportPausesMs ?? REPORT_PAUSES_MS,
+      (tried, tries, error) =>
         this.#warnings.warn(
           "cannot store the report {msg_id} (try {tried} of {tries}): {error}",
-          {
-            msg_id: msgId,
-            tried,
-            tries: REPORT_TRIES,
-            error: errorMessage(error),
-          },
-        );
-        if (tried >= REPORT_TRIES) return false;
-        await new Promise((resolve) => setTimeout(resolve, 250 * tried));
-      }
-    }
+          { msg_id: msgId, tried, tries, error },
+        ),
+    );
   }
 
   /** Tells JetStream each held job is still being worked on (`+WPI`). */

@@ -122,6 +122,18 @@ Deno.test({
     }
     numeric(dh.growth_ratio, "durable_history.growth_ratio");
 
+    // The cluster: c1 throughput, c2 latency, c3 a node killed mid-round.
+    const cl = s.cluster;
+    run(cl.throughput, "cluster.throughput");
+    run(cl.latency, "cluster.latency");
+    const recovery = cl.recovery as Doc;
+    run(recovery.run, "cluster.recovery.run");
+    numeric(recovery.longest_gap_s, "cluster.recovery.longest_gap_s");
+    assertOk(
+      cl.nodes === 3 && cl.stream_replicas === 3 && cl.schedulers === 2,
+      "three nodes, three replicas, two schedulers",
+    );
+
     const targets = doc.targets as Doc[];
     assertOk(targets.length >= 13, "every target judged");
     for (

@@ -55,6 +55,9 @@ function feed(
     ackWaitMs: options.ackWaitMs ?? 60_000,
     retryBaseMs: 100,
     retryMaxMs: 1_000,
+    // Three tries, as a test of a report that is never stored cannot wait
+    // out the ~10 s of REPORT_PAUSES_MS.
+    reportPausesMs: [250, 500],
     random: () => 0,
     pullExpiresMs: 30,
   });

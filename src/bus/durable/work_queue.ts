@@ -93,6 +93,9 @@ export const MAX_DELIVER = 100;
  */
 export const MAX_ACK_PENDING = 20_000;
 
+/** How long a worker waits for the attempt stream to say it stored a report, in ms. */
+const REPORT_TIMEOUT_MS = 2_000;
+
 /** The configuration of the pull consumer serving `topic`. */
 export function workConsumerConfig(
   topic: string,
@@ -145,7 +148,10 @@ export class JetStreamWorkQueue implements WorkQueue {
     this.#nc = nc;
     this.#o = options;
     this.#js = jetstream(nc);
-    this.#stored = new StoredPublisher(nc);
+    // 2 s rather than the client's 5 s: an answer lost to a reconnect (a
+    // cluster node killed) is asked again sooner; the stream stores one in
+    // milliseconds, and the message id makes a repeat harmless.
+    this.#stored = new StoredPublisher(nc, { timeoutMs: REPORT_TIMEOUT_MS });
     // A durable worker's reports and acks leave in one write per turn.
     coalesceWrites(nc);
   }
