@@ -158,7 +158,11 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
     assertEquals(await status(fetch(`${url}/api/bulk`)), 401);
 
     // A dry run counts what the search lists, and touches nothing.
-    const filter = { status: ["FAILED"], topic: "job.echo", error: "SIMULATED" };
+    const filter = {
+      status: ["FAILED"],
+      topic: "job.echo",
+      error: "SIMULATED",
+    };
     const counted = await (await post(`${url}/api/jobs/bulk`, {
       action: "retry",
       filter,
