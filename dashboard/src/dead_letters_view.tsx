@@ -217,7 +217,8 @@ export function DeadLettersView() {
         <div class="toolbar">
           {list && (
             <span class="muted" data-dl-total={list.total}>
-              {count(list.total)} jobs in {count(list.groups.length)} groups
+              {count(list.total)} jobs in {count(list.groups.length)}{" "}
+              {list.groups.length === 1 ? "group" : "groups"}
             </span>
           )}
           <button type="button" class="button" onClick={reload}>
