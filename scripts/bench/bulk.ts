@@ -21,7 +21,11 @@ import { jetstream } from "@nats-io/jetstream";
 import { startNatsServer } from "../support/nats_server.ts";
 import { LedgerStore } from "../../src/scheduler/ledger_store.ts";
 import type { LedgerEntry } from "../../src/scheduler/ledger.ts";
-import type { BulkProgress, BulkResponse } from "../../src/contract/mod.ts";
+import {
+  type BulkProgress,
+  type BulkResponse,
+  JobState,
+} from "../../src/contract/mod.ts";
 import { Cortex } from "./cluster.ts";
 import { figures, type Run } from "./load.ts";
 import { rawDurable } from "./runs.ts";
@@ -54,13 +58,13 @@ function entry(i: number, now: number): LedgerEntry {
     envVars: {},
     payloadBytes: 0,
     payloadPreview: "",
-    state: "FAILED",
+    state: JobState.FAILED,
     subject: "work.job.echo",
     maxAttempts: 1,
     attempts: [{
       attempt: 1,
       workerId: "gone-worker",
-      state: "FAILED",
+      state: JobState.FAILED,
       error: `upstream refused request ${i}`,
       executionMs: 1,
       at: at + 5,
@@ -115,7 +119,7 @@ try {
     }
     return await res.json();
   };
-  const filter = { status: ["FAILED"], deadLettered: true };
+  const filter = { status: [JobState.FAILED], deadLettered: true };
   // Bounded: the history is read whole at start, within the wait above.
   for (let i = 0; i < 600; i++) {
     if (
@@ -128,12 +132,17 @@ try {
     inflight: INFLIGHT,
     deadlineMs: 60_000,
   });
+  const measure = async (runs: number): Promise<Run[]> => {
+    const out: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      out.push(await rawDurable(nc, js, load(RUN)));
+    }
+    return out;
+  };
   // Warm up, then the normal throughput.
-  await rawDurable(nc, js, load(RUN));
-  const normal: Run[] = [];
-  for (let i = 0; i < 6; i++) normal.push(await rawDurable(nc, js, load(RUN)));
-  const before = figures(normal);
-  log(`normal: ${before.jobs_per_s.toFixed(0)} jobs/s`);
+  await measure(2);
+  const before = figures(await measure(8));
+  log(`normal, before: ${before.jobs_per_s} jobs/s`);
 
   const dry = await post({ action: "retry", filter, dryRun: true });
   const started = await post({ action: "retry", filter, dryRun: false });
@@ -150,6 +159,27 @@ try {
   }
   const meanwhile = figures(during);
   const seconds = ((state.finishedAt ?? Date.now()) - state.startedAt) / 1000;
+  // The retried jobs run on the same workers: let them finish first.
+  for (let i = 0; i < 600; i++) {
+    const done = await post({
+      action: "retry",
+      filter: { status: [JobState.PENDING, JobState.DISPATCHED] },
+      dryRun: true,
+    });
+    if (done.matched === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const after = figures(await measure(8));
+  log(`normal, after: ${after.jobs_per_s} jobs/s`);
+  const normal = (before.jobs_per_s + after.jobs_per_s) / 2;
+  const row = (name: string, f: typeof before) =>
+    console.log(
+      `| other jobs, ${name} | ${f.jobs_per_s} jobs/s, p50 ${
+        f.p50_ms.toFixed(1)
+      } ms, p99 ${
+        f.p99_ms.toFixed(1)
+      } ms (${f.completed} jobs, ${f.missing} missing) |`,
+    );
   console.log(
     `| bulk retry (${
       JOBS.toLocaleString("en-US")
@@ -163,21 +193,12 @@ try {
       (state.succeeded / seconds).toFixed(0)
     } retries/s) |`,
   );
+  row("before", before);
+  row("during the bulk retry", meanwhile);
+  row("after", after);
   console.log(
-    `| other jobs, normal | ${before.jobs_per_s.toFixed(0)} jobs/s, p50 ${
-      before.p50_ms.toFixed(1)
-    } ms (${before.completed} jobs) |`,
-  );
-  console.log(
-    `| other jobs, during the bulk retry | ${
-      meanwhile.jobs_per_s.toFixed(0)
-    } jobs/s, p50 ${
-      meanwhile.p50_ms.toFixed(1)
-    } ms (${meanwhile.completed} jobs, ${meanwhile.missing} missing) |`,
-  );
-  console.log(
-    `| during / normal | ${
-      (meanwhile.jobs_per_s / before.jobs_per_s * 100).toFixed(0)
+    `| during / normal (mean of before and after) | ${
+      (meanwhile.jobs_per_s / normal * 100).toFixed(0)
     } % |`,
   );
 } finally {

@@ -281,7 +281,9 @@ export function recordOf(entry: LedgerEntry): JobRecord {
     attempts: entry.attempts,
     maxAttempts: entry.maxAttempts,
     deadLettered: entry.deadLettered,
-    ...(entry.discarded ? { discarded: entry.discarded } : {}),
+    // Set even when absent: the job table assigns a record over the one it
+    // holds, and a retry's clearing must reach it.
+    discarded: entry.discarded,
     retriedByHand: entry.retriedByHand,
     retryable: entry.state === JobState.FAILED ||
         entry.state === JobState.TIMEOUT

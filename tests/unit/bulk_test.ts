@@ -6,7 +6,11 @@ import {
 } from "../assert.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";
 import { JobHistory } from "../../src/scheduler/job_history.ts";
-import { type JobRecord, NO_ATTEMPTS } from "../../src/scheduler/job_table.ts";
+import {
+  type JobRecord,
+  JobTable,
+  NO_ATTEMPTS,
+} from "../../src/scheduler/job_table.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
 import type {
   AuditResponse,
@@ -29,7 +33,8 @@ import {
   normaliseError,
 } from "../../src/scheduler/dead_letters.ts";
 import { parseBulkRequest } from "../../src/dashboard/bulk_filter.ts";
-import type { LedgerEntry } from "../../src/scheduler/ledger.ts";
+import { type LedgerEntry, recordOf } from "../../src/scheduler/ledger.ts";
+import { retryEntry } from "../../src/scheduler/ledger_changes.ts";
 
 function job(
   id: string,
@@ -389,4 +394,53 @@ Deno.test("the bulk and dead-letter routes: dry run, start, progress, stop, disc
     e.action === "bulk retry finished"
   )!;
   assertStrictEquals(finished.count, 11);
+});
+
+Deno.test("a retry by hand clears a discard, also in the job table's record", () => {
+  const entry = {
+    v: 1,
+    jobId: "j",
+    traceId: "t",
+    topic: "job.echo",
+    priority: 0,
+    submitter: "s",
+    contextPtr: "",
+    adapterId: "",
+    envVars: {},
+    payloadBytes: 0,
+    payloadPreview: "",
+    state: "FAILED",
+    subject: "cortex.work.job.echo",
+    maxAttempts: 1,
+    attempts: [],
+    workerId: "w",
+    executionMs: 1,
+    resultPtr: "",
+    outputBytes: 0,
+    output: "",
+    error: "boom",
+    deadLettered: true,
+    duplicates: 0,
+    submitSeq: 1,
+    change: "final",
+    submittedAt: 1,
+    dispatchedAt: 2,
+    finishedAt: 3,
+    deadline: 100,
+  } as LedgerEntry;
+  const table = new JobTable({ capacity: 10 });
+  const discarded = discardEntry(entry, "dashboard", 4)!;
+  const record = table.upsert(recordOf(discarded))!;
+  assertEquals(record.discarded, { at: 4, by: "dashboard" });
+  const retried = retryEntry(discarded, {
+    by: "dashboard",
+    now: 5,
+    subject: "cortex.work.job.echo",
+    deadline: 500,
+  })!;
+  const decoded = JSON.parse(JSON.stringify(retried)) as LedgerEntry;
+  assertStrictEquals(decoded.discarded, undefined);
+  table.upsert(recordOf(decoded));
+  assertStrictEquals(table.get("j")!.discarded, undefined);
+  assertStrictEquals(jobSummary(table.get("j")!).discarded, undefined);
 });
