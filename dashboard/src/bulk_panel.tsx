@@ -57,7 +57,7 @@ export function BulkPanel({ filter }: { filter: SearchFilter }) {
     filter[k].trim() !== ""
   );
 
-  const count_ = () => {
+  const countMatches = () => {
     const f = bulkFilter(filter, error);
     setBusy(true);
     bulkAction(action, f, true).then(
@@ -126,7 +126,7 @@ export function BulkPanel({ filter }: { filter: SearchFilter }) {
         <button
           type="button"
           class="button"
-          onClick={count_}
+          onClick={countMatches}
           disabled={busy}
           data-bulk-count
         >
