@@ -19,15 +19,19 @@ export type BulkStep = (jobId: string) => Promise<StepOutcome>;
 /** How a bulk action is paced. */
 export interface BulkPacing {
   /**
-   * Steps at once. Default 8: each retry is a ledger read, a
-   * compare-and-set and a stored publish, about 3 round trips, so 8 keep
-   * the connection busy without a queue ahead of the scheduler's own
-   * requests (see docs/performance.md for the figures).
+   * Steps at once. Default 4: each retry is a ledger read, a
+   * compare-and-set and a stored publish, and then a job the workers run;
+   * at 8 at once, with a yield every 64 and no pause, other jobs kept 79
+   * and 54 % of their throughput in two runs of scripts/bench/bulk.ts; at 4
+   * with the pause below, 81 and 79 % (docs/performance.md).
    */
   concurrency?: number;
-  /** Steps between two yields to the event loop. Default 64. */
+  /** Steps between two yields to the event loop. Default 32. */
   batch?: number;
-  /** Pause at each yield, in ms. Default 0 (a macrotask turn: timers and I/O first). */
+  /**
+   * Pause at each yield, in ms. Default 5: timers and I/O run first, and a
+   * bulk retry leaves room for the jobs submitted meanwhile.
+   */
   pauseMs?: number;
 }
 
@@ -61,9 +65,9 @@ export class BulkActions {
   /** No actions yet; `pacing` as documented, `clock` for the times. */
   constructor(pacing: BulkPacing = {}, clock: () => number = Date.now) {
     this.#pacing = {
-      concurrency: Math.max(1, pacing.concurrency ?? 8),
-      batch: Math.max(1, pacing.batch ?? 64),
-      pauseMs: Math.max(0, pacing.pauseMs ?? 0),
+      concurrency: Math.max(1, pacing.concurrency ?? 4),
+      batch: Math.max(1, pacing.batch ?? 32),
+      pauseMs: Math.max(0, pacing.pauseMs ?? 5),
     };
     this.#clock = clock;
   }
