@@ -12,19 +12,61 @@ import { connect } from "@nats-io/transport-node";
 import { JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { encodePacket, packet } from "../../src/bus/codec.ts";
 import { SUBMIT } from "../../src/bus/subjects.ts";
-import type {
-  AuditResponse,
-  BulkProgress,
-  BulkResponse,
-  DeadLettersResponse,
-  JobsResponse,
+import {
+  type AuditResponse,
+  type BulkProgress,
+  type BulkResponse,
+  type DeadLettersResponse,
+  type JobsResponse,
+  JobState,
 } from "../../src/contract/mod.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
+import { LedgerStore } from "../../src/scheduler/ledger_store.ts";
+import type { LedgerEntry } from "../../src/scheduler/ledger.ts";
 import { assertEquals, assertOk, eventually } from "../assert.ts";
 import { startTask } from "../processes.ts";
 
 const TOKEN = "dead-letters-test-token-0123456789";
 const JOBS = 12;
+/** Dead letters of a topic no worker takes: enough that a stop lands mid-run. */
+const IDLE = 1500;
+const IDLE_TOPIC = "job.idle";
+
+/** A dead letter of IDLE_TOPIC as the ledger keeps it. */
+function idleEntry(i: number, now: number): LedgerEntry {
+  const at = now - 60_000 + i;
+  return {
+    v: 1,
+    jobId: `idle-${i}`,
+    traceId: crypto.randomUUID().replaceAll("-", ""),
+    topic: IDLE_TOPIC,
+    priority: 0,
+    submitter: "test",
+    contextPtr: "",
+    adapterId: "",
+    envVars: {},
+    payloadBytes: 0,
+    payloadPreview: "",
+    state: JobState.FAILED,
+    subject: `cortex.work.${IDLE_TOPIC}`,
+    maxAttempts: 1,
+    attempts: [],
+    workerId: "gone",
+    executionMs: 1,
+    resultPtr: "",
+    outputBytes: 0,
+    output: "",
+    error: `idle worker gone ${i}`,
+    deadLettered: true,
+    duplicates: 0,
+    submitSeq: 0,
+    change: "final",
+    submittedAt: at,
+    dispatchedAt: at + 1,
+    finishedAt: at + 2,
+    deadline: at + 60_000,
+  };
+}
 
 function submission(jobId: string): Uint8Array {
   return encodePacket(packet({
@@ -95,11 +137,25 @@ async function status(res: Promise<Response>): Promise<number> {
 
 Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept across a restart, group retry completes, audit", async () => {
   await using nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url });
+  const js = jetstream(nc);
+  // Written before the scheduler starts: it reads the ledger whole.
+  const ledger = await LedgerStore.open(js, {
+    historyMs: 86_400_000,
+    replicas: 1,
+  });
+  const now = Date.now();
+  for (let i = 0; i < IDLE; i += 500) {
+    await Promise.all(
+      Array.from(
+        { length: 500 },
+        (_, k) => ledger.create(idleEntry(i + k, now)),
+      ),
+    );
+  }
   let sched = scheduler(nats.url);
   let url = await dashboardUrl(sched);
-  const nc = await connect({ servers: nats.url });
   try {
-    const js = jetstream(nc);
     const failing = echoWorker(nats.url, "1");
     await failing.waitFor(/taking job\.echo from stream/, 60_000);
     for (let i = 0; i < JOBS; i++) {
@@ -107,10 +163,13 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
     }
     const listed = await eventually(async () => {
       const d = await get<DeadLettersResponse>(`${url}/api/dead-letters`);
-      return d.total === JOBS ? d : undefined;
-    }, { what: `${JOBS} dead letters`, timeoutMs: 60_000 });
-    assertEquals(listed.groups.length, 1, JSON.stringify(listed.groups));
-    const group = listed.groups[0];
+      return d.total === JOBS + IDLE ? d : undefined;
+    }, { what: `${JOBS + IDLE} dead letters`, timeoutMs: 60_000 });
+    // Two groups, largest first: "idle worker gone #" and the echo failures.
+    assertEquals(listed.groups.length, 2, JSON.stringify(listed.groups));
+    assertEquals(listed.groups[0].error, "idle worker gone #");
+    assertEquals(listed.groups[0].count, IDLE);
+    const group = listed.groups[1];
     assertEquals(group.count, JOBS);
     assertEquals(group.topics, ["job.echo"]);
     assertEquals(group.jobs[0].attempts.length, 2);
@@ -202,14 +261,42 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
     url = await dashboardUrl(sched);
     const after = await eventually(async () => {
       const d = await get<DeadLettersResponse>(`${url}/api/dead-letters`);
-      return d.total === JOBS - 1 ? d : undefined;
+      return d.total === JOBS - 1 + IDLE ? d : undefined;
     }, { what: "the discard kept across the restart", timeoutMs: 30_000 });
-    assertOk(after.groups[0].jobs.every((j) => j.jobId !== "dl-0"));
+    assertOk(after.groups[1].jobs.every((j) => j.jobId !== "dl-0"));
+
+    // A bulk retry stopped mid-run: it says so, and nothing runs after.
+    const idle = await (await post(`${url}/api/jobs/bulk`, {
+      action: "retry",
+      filter: { topic: IDLE_TOPIC },
+      dryRun: false,
+    })).json() as BulkResponse;
+    assertEquals(idle.matched, IDLE);
+    await eventually(async () => {
+      const p = await get<BulkProgress>(`${url}${idle.bulk!.href}`);
+      return p.done > 0 || undefined;
+    }, { what: "the idle bulk retry under way" });
+    const halted = await post(`${url}${idle.bulk!.href}/stop`, {});
+    assertEquals(halted.status, 200);
+    const halt = await halted.json() as BulkProgress;
+    assertEquals(halt.state, "stopped");
+    assertOk(halt.done < IDLE, `stopped after ${halt.done} of ${IDLE}`);
+    await new Promise((r) => setTimeout(r, 500));
+    assertEquals(
+      (await get<BulkProgress>(`${url}${idle.bulk!.href}`)).done,
+      halt.done,
+    );
+    const idleLeft = await (await post(`${url}/api/jobs/bulk`, {
+      action: "retry",
+      filter: { topic: IDLE_TOPIC, deadLettered: true },
+      dryRun: true,
+    })).json() as BulkResponse;
+    assertEquals(idleLeft.matched, IDLE - halt.succeeded);
 
     // A bulk retry by filter, stopped: it ends, and nothing runs after.
     const started = await (await post(`${url}/api/jobs/bulk`, {
       action: "retry",
-      filter: { status: ["FAILED"], deadLettered: true },
+      filter: { status: ["FAILED"], topic: "job.echo", deadLettered: true },
       dryRun: false,
     })).json() as BulkResponse;
     assertEquals(started.matched, JOBS - 1);
@@ -227,13 +314,14 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
     await using healthy = echoWorker(nats.url, "0");
     await healthy.waitFor(/taking job\.echo from stream/, 60_000);
     const retried = new Set(
-      (await get<JobsResponse>(`${url}/api/jobs?limit=1000`)).jobs
+      (await get<JobsResponse>(`${url}/api/jobs?topic=job.echo&limit=1000`))
+        .jobs
         .filter((j) => j.state !== "FAILED").map((j) => j.jobId),
     );
     const current = await eventually(async () => {
       const d = await get<DeadLettersResponse>(`${url}/api/dead-letters`);
-      return d.groups[0];
-    }, { what: "a dead-letter group", timeoutMs: 30_000 });
+      return d.groups.find((g) => g.topics.includes("job.echo"));
+    }, { what: "a dead-letter group of job.echo", timeoutMs: 30_000 });
     const groupRetry =
       await (await post(`${url}/api/dead-letters/${current.id}/retry`, {}))
         .json() as BulkResponse;
@@ -245,7 +333,8 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
       return jobs.jobs.length === JOBS - 1 || undefined;
     }, { what: "every retried job completed", timeoutMs: 60_000 });
     const none = await get<DeadLettersResponse>(`${url}/api/dead-letters`);
-    assertEquals(none.total, 0);
+    assertEquals(none.total, IDLE - halt.succeeded);
+    assertOk(none.groups.every((g) => !g.topics.includes("job.echo")));
 
     const audit = await get<AuditResponse>(`${url}/api/audit`);
     const actions = audit.entries.map((e) => e.action);
@@ -254,7 +343,11 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
     }
     const entry = audit.entries.find((e) => e.action === "bulk retry")!;
     assertEquals(entry.count, JOBS - 1);
-    assertEquals(entry.filter, { status: ["FAILED"], deadLettered: true });
+    assertEquals(entry.filter, {
+      status: ["FAILED"],
+      topic: "job.echo",
+      deadLettered: true,
+    });
     assertOk(entry.from.address.startsWith("127.0.0.1"), entry.from.address);
   } finally {
     await nc.close();
