@@ -444,3 +444,61 @@ Deno.test("a retry by hand clears a discard, also in the job table's record", ()
   assertStrictEquals(table.get("j")!.discarded, undefined);
   assertStrictEquals(jobSummary(table.get("j")!).discarded, undefined);
 });
+
+Deno.test("bulk cancel calls the scheduler's cancel when it has one (and 501 when not)", async () => {
+  using f = dashboardFixture();
+  const history = new JobHistory(jobSummary);
+  for (let i = 0; i < 4; i++) {
+    history.jobChanged(job(`p${i}`, 10 + i, { state: "DISPATCHED" }));
+  }
+  const cancelled: string[] = [];
+  const scheduler = {
+    get counters() {
+      return f.scheduler.counters;
+    },
+    jobs: f.scheduler.jobs,
+    workers: f.scheduler.workers,
+    submit: f.scheduler.submit.bind(f.scheduler),
+    observe: f.scheduler.observe.bind(f.scheduler),
+    cancel: (jobId: string) => {
+      cancelled.push(jobId);
+      return Promise.resolve(
+        jobId === "p0"
+          ? { status: "conflict", error: "p0 is final" }
+          : { status: "cancelled", jobId },
+      );
+    },
+  } satisfies SchedulerService & { cancel: unknown };
+  const bulk = new BulkActions();
+  const app = createDashboardApp({
+    scheduler,
+    history,
+    bulk,
+    bus: { connected: true, undecodable: 0 },
+    hub: f.hub,
+    metrics: f.metrics,
+    log: logger("test"),
+  });
+  const res = await app.request("/api/jobs/bulk", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      action: "cancel",
+      filter: { status: ["DISPATCHED"] },
+      dryRun: false,
+    }),
+  });
+  const started = await res.json() as BulkResponse;
+  assertEquals([res.status, started.matched], [200, 4]);
+  for (
+    let i = 0;
+    i < 100 && bulk.get(started.bulk!.id)!.state === "running";
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const end = bulk.get(started.bulk!.id)!;
+  assertEquals([end.succeeded, end.failed], [3, 1]);
+  assertEquals(end.errors, [{ jobId: "p0", error: "p0 is final" }]);
+  assertEquals(cancelled.toSorted(), ["p0", "p1", "p2", "p3"]);
+});
