@@ -30,12 +30,15 @@ import { sameOriginJson } from "./security.ts";
 /** Largest bulk request body read: a filter is a few short fields. */
 export const MAX_BULK_BODY_BYTES = 16 * 1024;
 
-/** What cancel12's `SchedulerService.cancel` may answer; only its words are read. */
-type CancelAnswer = { status?: string; error?: string; reason?: string };
+/**
+ * What `SchedulerService.cancel` answers (being added beside this work):
+ * `ok`, or `unknown` / `conflict` with a reason; only these words are read.
+ */
+type CancelAnswer = { status?: string; reason?: string; error?: string };
 
-/** A scheduler that may offer cancel (once the cancel work is merged). */
+/** A scheduler that may offer cancel (until the cancel work is merged). */
 type MaybeCancel = SchedulerService & {
-  cancel?: (jobId: string) => Promise<unknown>;
+  cancel?: (jobId: string, by?: string) => Promise<unknown>;
 };
 
 /** What cancel answers while the scheduler offers none. */
@@ -97,16 +100,23 @@ export function retryStep(scheduler: SchedulerService, by: string): BulkStep {
 }
 
 /** A step cancelling one job, or `undefined` when the scheduler has no cancel. */
-export function cancelStep(scheduler: SchedulerService): BulkStep | undefined {
+export function cancelStep(
+  scheduler: SchedulerService,
+  by: string,
+): BulkStep | undefined {
   const cancel = (scheduler as MaybeCancel).cancel;
   if (typeof cancel !== "function") return undefined;
   return async (jobId) => {
-    const answer = (await cancel.call(scheduler, jobId) ?? {}) as CancelAnswer;
-    const words = answer.error ?? answer.reason;
-    if (answer.status && !answer.status.startsWith("cancel") && words) {
-      return { ok: false, error: words };
+    const answer = (await cancel.call(scheduler, jobId, by) ??
+      {}) as CancelAnswer;
+    if (answer.status === "ok" || answer.status === "cancelled") {
+      return { ok: true };
     }
-    return { ok: true };
+    return {
+      ok: false,
+      error: answer.reason ?? answer.error ??
+        `cancel of ${jobId} answered ${answer.status ?? "nothing"}`,
+    };
   };
 }
 
@@ -169,7 +179,7 @@ export function bulkRoutes(app: Hono, deps: BulkDeps): void {
     const { action, filter, query, dryRun } = parsed;
     const step = action === "retry"
       ? retryStep(scheduler, "dashboard bulk")
-      : cancelStep(scheduler);
+      : cancelStep(scheduler, "dashboard bulk");
     if (!step) {
       noteAudit(c, {
         action: `bulk ${action}`,

@@ -464,8 +464,8 @@ Deno.test("bulk cancel calls the scheduler's cancel when it has one (and 501 whe
       cancelled.push(jobId);
       return Promise.resolve(
         jobId === "p0"
-          ? { status: "conflict", error: "p0 is final" }
-          : { status: "cancelled", jobId },
+          ? { status: "conflict", id: jobId, reason: "p0 is final" }
+          : { status: "ok", id: jobId, detail: "cancelled" },
       );
     },
   } satisfies SchedulerService & { cancel: unknown };
