@@ -3,7 +3,8 @@
  * three echo workers), pushes jobs through it, and saves the dashboard as
  * `docs/dashboard.png`, so the README's picture can be remade at any time,
  * and each operator's view as `docs/dashboard-<view>.png` (queues, search,
- * audit, a worker).
+ * dead letters, audit, a worker). Durable mode, so that jobs failed by one
+ * worker (`CORTEX_ECHO_FAIL_RATE`) are dead-lettered and listed.
  *
  * Needs nats-server and Chromium (`/usr/bin/chromium`, or CORTEX_CHROMIUM).
  * Runs with -A, because playwright-core probes its platform when it starts.
@@ -30,12 +31,15 @@ const env = {
   CORTEX_HEARTBEAT_MS: "1000",
   CORTEX_ECHO_MIN_MS: "5",
   CORTEX_ECHO_MAX_MS: "60",
+  CORTEX_DURABILITY: "jetstream",
 };
 const processes: TaskProcess[] = [];
 try {
   const scheduler = startTask("scheduler", [], {
     ...env,
     CORTEX_DASHBOARD_PORT: String(dashPort),
+    // One attempt: a job the failing worker takes is dead-lettered.
+    CORTEX_MAX_ATTEMPTS: "1",
   });
   processes.push(scheduler);
   await scheduler.waitFor(/dashboard listening on/, 30_000);
@@ -46,7 +50,11 @@ try {
       CORTEX_WORKER_REGION: "eu-west",
       CORTEX_WORKER_CONCURRENCY: "4",
     },
-    { CORTEX_WORKER_ID: "echo-us-1", CORTEX_WORKER_REGION: "us-east" },
+    {
+      CORTEX_WORKER_ID: "echo-us-1",
+      CORTEX_WORKER_REGION: "us-east",
+      CORTEX_ECHO_FAIL_RATE: "0.3",
+    },
   ];
   const workers = workerEnvs.map((w) =>
     startTask("worker:echo", [], { ...env, ...w })
@@ -90,6 +98,7 @@ try {
   const views: [string, string, string][] = [
     ["queues", "#queues", '[data-queue="job.echo"] svg'],
     ["search", "#search", "[data-history-job]"],
+    ["dead-letters", "#dead-letters", "[data-dl-group]"],
     ["audit", "#audit", '[data-audit-action="submit"]'],
     ["worker", "#worker/echo-eu-1", "[data-history-job]"],
   ];

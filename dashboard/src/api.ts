@@ -6,8 +6,15 @@
  */
 import type {
   AuditResponse,
+  BulkActionName,
+  BulkFilter,
+  BulkProgress,
+  BulkResponse,
+  DeadLettersResponse,
+  DiscardReply,
   JobDetail,
   JobsResponse,
+  JobState,
   JobSummary,
   RetryResponse,
   SubmitResponse,
@@ -165,4 +172,74 @@ export function fetchWorker(
 /** The audit log, newest first. */
 export function fetchAudit(signal?: AbortSignal): Promise<AuditResponse> {
   return call<AuditResponse>("/api/audit", { signal });
+}
+
+const JSON_POST = {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+} as const;
+
+/** Dead letters grouped by error, with up to 20 jobs per group. */
+export function fetchDeadLetters(
+  signal?: AbortSignal,
+): Promise<DeadLettersResponse> {
+  return call<DeadLettersResponse>("/api/dead-letters", { signal });
+}
+
+/** Retries (or discards) every job of a dead-letter group, in the background. */
+export function actOnGroup(
+  groupId: string,
+  action: "retry" | "discard",
+): Promise<BulkResponse> {
+  return call<BulkResponse>(
+    `/api/dead-letters/${encodeURIComponent(groupId)}/${action}`,
+    { ...JSON_POST, body: "{}" },
+  );
+}
+
+/** Takes one job off the dead-letter list. */
+export function discardJob(jobId: string): Promise<DiscardReply> {
+  return call<DiscardReply>(
+    `/api/jobs/${encodeURIComponent(jobId)}/discard`,
+    { ...JSON_POST, body: "{}" },
+  );
+}
+
+/** The bulk filter of a search's filter: status, topic and time range. */
+export function bulkFilter(
+  filter: Partial<SearchFilter>,
+  error: string,
+): BulkFilter {
+  const out: BulkFilter = {};
+  if (filter.status) out.status = [filter.status as JobState];
+  if (filter.topic?.trim()) out.topic = filter.topic.trim();
+  if (filter.since) out.since = new Date(filter.since).getTime();
+  if (filter.until) out.until = new Date(filter.until).getTime();
+  if (error.trim()) out.error = error.trim();
+  return out;
+}
+
+/** A bulk action by filter: a count (dry run) or a start. */
+export function bulkAction(
+  action: BulkActionName,
+  filter: BulkFilter,
+  dryRun: boolean,
+): Promise<BulkResponse> {
+  return call<BulkResponse>("/api/jobs/bulk", {
+    ...JSON_POST,
+    body: JSON.stringify({ action, filter, dryRun }),
+  });
+}
+
+/** The progress of a bulk action. */
+export function fetchBulk(
+  href: string,
+  signal?: AbortSignal,
+): Promise<BulkProgress> {
+  return call<BulkProgress>(href, { signal });
+}
+
+/** Stops a bulk action; resolves with its progress once it has stopped. */
+export function stopBulk(href: string): Promise<BulkProgress> {
+  return call<BulkProgress>(`${href}/stop`, { ...JSON_POST, body: "{}" });
 }

@@ -14,6 +14,7 @@ import { JobsFeed } from "./jobs_feed.tsx";
 import { QueuesPanels } from "./queues_view.tsx";
 import { SearchView } from "./search_view.tsx";
 import { AuditView } from "./audit_view.tsx";
+import { DeadLettersView } from "./dead_letters_view.tsx";
 import { WorkerView } from "./worker_view.tsx";
 import { type Route, useRoute } from "./route.ts";
 import { DashboardStore } from "./store.ts";
@@ -43,6 +44,7 @@ const VIEWS: { view: Route["view"]; label: string; href: string }[] = [
   { view: "overview", label: "Overview", href: "#" },
   { view: "queues", label: "Queues", href: "#queues" },
   { view: "search", label: "Search", href: "#search" },
+  { view: "dead-letters", label: "Dead letters", href: "#dead-letters" },
   { view: "audit", label: "Audit", href: "#audit" },
 ];
 
@@ -147,6 +149,11 @@ export function App() {
       {route.view === "search" && (
         <main data-view="search">
           <SearchView onSelect={setSelected} />
+        </main>
+      )}
+      {route.view === "dead-letters" && (
+        <main data-view="dead-letters">
+          <DeadLettersView />
         </main>
       )}
       {route.view === "audit" && (

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Which view the page shows, from the address's hash (`#queues`,
- * `#search`, `#audit`, `#worker/<id>`), so each view has a link and the browser's
+ * `#search`, `#dead-letters`, `#audit`, `#worker/<id>`), so each view has a link and the browser's
  * back button works.
  *
  * @module
@@ -14,6 +14,7 @@ export type Route =
   | { view: "queues" }
   | { view: "search" }
   | { view: "audit" }
+  | { view: "dead-letters" }
   | { view: "worker"; workerId: string };
 
 /** The route a hash stands for; anything unknown is the overview. */
@@ -22,6 +23,7 @@ export function parseRoute(hash: string): Route {
   if (h === "queues") return { view: "queues" };
   if (h === "search") return { view: "search" };
   if (h === "audit") return { view: "audit" };
+  if (h === "dead-letters") return { view: "dead-letters" };
   if (h.startsWith("worker/")) {
     return {
       view: "worker",

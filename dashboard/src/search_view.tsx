@@ -11,6 +11,7 @@ import { JOB_STATES, type JobsResponse } from "../../src/contract/mod.ts";
 import { type SearchFilter, searchJobs } from "./api.ts";
 import { count } from "./format.ts";
 import { HistoryTable, usePager } from "./history_table.tsx";
+import { BulkPanel } from "./bulk_panel.tsx";
 
 const EMPTY: SearchFilter = {
   idPrefix: "",
@@ -124,6 +125,7 @@ export function SearchView({ onSelect }: { onSelect: (id: string) => void }) {
         </div>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
+      <BulkPanel filter={applied} />
       {result && (
         <HistoryTable
           jobs={result.jobs}

@@ -38,6 +38,8 @@ export interface JobSummary {
   error: string;
   /** Present (true) only when it failed every attempt (durable mode). */
   deadLettered?: true;
+  /** Present (true) only when an operator took it off the dead-letter list. */
+  discarded?: true;
 }
 
 /** One step of a job's life, for its detail view. */

@@ -9,3 +9,4 @@
 export * from "./vocabulary.ts";
 export type * from "./api.ts";
 export type * from "./operator_api.ts";
+export * from "./bulk_api.ts";

@@ -29,6 +29,9 @@ import { jobSummary, workerSummary } from "./views.ts";
 import { JobHistory } from "../scheduler/job_history.ts";
 import { searchRoutes } from "./search_routes.ts";
 import { AuditLog, noteAudit } from "./audit.ts";
+import { BulkActions } from "../scheduler/bulk.ts";
+import { bulkRoutes } from "./bulk_routes.ts";
+import { deadLetterRoutes } from "./dead_letter_routes.ts";
 
 /** What the dashboard needs to know of the bus. */
 export interface BusStatus {
@@ -68,6 +71,8 @@ export interface DashboardAppOptions {
   history?: JobHistory;
   /** Where writes are recorded. Default: a new {@linkcode AuditLog} over `log`. */
   audit?: AuditLog;
+  /** Where bulk actions run. Default: a new {@linkcode BulkActions}. */
+  bulk?: BulkActions;
 }
 
 export { MAX_LIST } from "./search_routes.ts";
@@ -164,6 +169,9 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     ));
 
   searchRoutes(app, scheduler, history);
+  const bulk = options.bulk ?? new BulkActions();
+  bulkRoutes(app, { scheduler, history, bulk, audit });
+  deadLetterRoutes(app, { scheduler, history, bulk, audit });
 
   const submitLimit = bodyLimit({
     maxSize: MAX_SUBMIT_BODY_BYTES,

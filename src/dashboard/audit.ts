@@ -11,7 +11,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AuditEntry } from "../contract/mod.ts";
+import type { AuditEntry, AuditSource } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 
 /** Entries kept: an operator's day of actions, in a few hundred KiB. */
@@ -43,6 +43,24 @@ const notes = new WeakMap<Request, AuditNote>();
  */
 export function noteAudit(c: Context, note: AuditNote): void {
   notes.set(c.req.raw, note);
+}
+
+/**
+ * Where the request in `c` came from: peer address, `Origin`, user agent.
+ *
+ * @example
+ * ```ts
+ * audit.record({ ...entry, from: auditSource(c) });
+ * ```
+ */
+export function auditSource(c: Context): AuditSource {
+  const info = c.env as Partial<Deno.ServeHandlerInfo> | undefined;
+  const addr = info?.remoteAddr as Deno.NetAddr | undefined;
+  return {
+    address: addr?.hostname ? `${addr.hostname}:${addr.port}` : "",
+    origin: c.req.header("origin") ?? "",
+    userAgent: (c.req.header("user-agent") ?? "").slice(0, 120),
+  };
 }
 
 /**
@@ -78,8 +96,6 @@ export class AuditLog {
       await next();
       if (c.req.method === "GET" || c.req.method === "HEAD") return;
       const note = notes.get(c.req.raw);
-      const info = c.env as Partial<Deno.ServeHandlerInfo> | undefined;
-      const addr = info?.remoteAddr as Deno.NetAddr | undefined;
       this.record({
         at: Date.now(),
         action: note?.action ?? `${c.req.method} ${c.req.path}`,
@@ -89,11 +105,7 @@ export class AuditLog {
         count: note?.count ?? 0,
         status: c.res.status,
         outcome: (note?.outcome ?? "").slice(0, 200),
-        from: {
-          address: addr?.hostname ? `${addr.hostname}:${addr.port}` : "",
-          origin: c.req.header("origin") ?? "",
-          userAgent: (c.req.header("user-agent") ?? "").slice(0, 120),
-        },
+        from: auditSource(c),
       });
     };
   }

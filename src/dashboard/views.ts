@@ -49,6 +49,7 @@ export function jobSummary(record: JobRecord): JobSummary {
     finishedAt: record.finishedAt ?? null,
     error: record.error,
     ...(record.deadLettered ? { deadLettered: true as const } : {}),
+    ...(record.discarded ? { discarded: true as const } : {}),
   };
 }
 

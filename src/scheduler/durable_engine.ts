@@ -36,6 +36,7 @@ import { Fleet } from "./fleet.ts";
 import { type CoreResultVerdict, DurableIntake, type Route } from "./intake.ts";
 import type { JobTable } from "./job_table.ts";
 import { recordOf } from "./ledger.ts";
+import { discardDeadLetter } from "./dead_letters.ts";
 import type { LedgerStore } from "./ledger_store.ts";
 import { type DurableCounters, LedgerView } from "./ledger_view.ts";
 import { checkJob } from "./pipeline.ts";
@@ -149,6 +150,8 @@ export class DurableScheduler implements SchedulerService {
       const got = await this.#o.ledger.get(jobId);
       return got && recordOf(got.entry);
     },
+    discard: (jobId, by) =>
+      discardDeadLetter(this.#o.ledger, { jobId, by, now: Date.now() }),
   };
 
   /** A scheduler over `options`' parts; it does nothing until {@linkcode DurableScheduler.start}. */

@@ -78,8 +78,10 @@ export interface HistoryQuery {
   until?: number;
   /** Payload, output or error contains this, any case. */
   text?: string;
-  /** Dead-lettered (true) or not (false). */
+  /** On the dead-letter list (true: dead-lettered, not discarded) or not (false). */
   deadLettered?: boolean;
+  /** The error contains this, any case. */
+  error?: string;
 }
 
 /** A page of a search. */
@@ -202,6 +204,7 @@ export class JobHistory {
       ? new RegExp(query.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i")
       : undefined;
     const contains = query.idContains?.toLowerCase();
+    const error = query.error?.toLowerCase();
     const jobs: JobSummary[] = [];
     let last: JobSummary | undefined;
     for (; i >= 0; i--) {
@@ -218,8 +221,10 @@ export class JobHistory {
       }
       if (
         query.deadLettered !== undefined &&
-        (s.deadLettered === true) !== query.deadLettered
+        (s.deadLettered === true && s.discarded !== true) !==
+          query.deadLettered
       ) continue;
+      if (error && !s.error.toLowerCase().includes(error)) continue;
       if (query.worker && !e.workers.includes(query.worker)) continue;
       if (text && !text.test(e.text)) continue;
       if (jobs.length === limit) {
@@ -233,6 +238,12 @@ export class JobHistory {
       last = s;
     }
     return { jobs, nextCursor: null, held: this.#byId.size };
+  }
+
+  /** The failed attempts remembered of `jobId` (the newest few), oldest first. */
+  attemptErrors(jobId: string): readonly HistoryError[] {
+    this.flush();
+    return this.#byId.get(jobId)?.errors ?? [];
   }
 
   /** The newest `limit` failures at `workerId`, newest first. */

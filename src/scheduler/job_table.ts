@@ -90,6 +90,8 @@ export interface JobRecord {
   maxAttempts: number;
   /** It failed every attempt it was allowed and waits on the dead-letter list. */
   deadLettered: boolean;
+  /** Taken off the dead-letter list by hand (durable mode): when and by whom. */
+  discarded?: { readonly at: number; readonly by: string };
   /** Each retry by hand (durable mode), oldest first; absent when none. */
   retriedByHand?: readonly HandRetryRecord[];
   /** It can be retried by hand now (durable mode; absent in core mode). */

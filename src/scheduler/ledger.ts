@@ -38,7 +38,8 @@ export type LedgerChange =
   | "attempt"
   | "final"
   | "duplicate"
-  | "retried";
+  | "retried"
+  | "discarded";
 
 /** One job in the ledger. Times are epoch ms. */
 export interface LedgerEntry {
@@ -100,6 +101,11 @@ export interface LedgerEntry {
   error: string;
   /** It FAILED after its last attempt: listed as dead-lettered. */
   deadLettered: boolean;
+  /**
+   * Taken off the dead-letter list by hand (it stays dead-lettered for the
+   * counters); absent when not, and cleared by a retry by hand.
+   */
+  discarded?: Discard;
   /** Submissions of its id after the first. */
   duplicates: number;
   /** The stream sequence of the submission that admitted it (0: none). */
@@ -116,6 +122,14 @@ export interface LedgerEntry {
   finishedAt?: number;
   /** When it is TIMEOUT unless final before. */
   deadline: number;
+}
+
+/** A dead letter taken off the list by hand: when, and who asked. */
+export interface Discard {
+  /** Epoch ms. */
+  at: number;
+  /** Who asked (the dashboard). */
+  by: string;
 }
 
 /** One retry by hand: who asked, when, and how the job had ended before. */
@@ -267,6 +281,9 @@ export function recordOf(entry: LedgerEntry): JobRecord {
     attempts: entry.attempts,
     maxAttempts: entry.maxAttempts,
     deadLettered: entry.deadLettered,
+    // Set even when absent: the job table assigns a record over the one it
+    // holds, and a retry's clearing must reach it.
+    discarded: entry.discarded,
     retriedByHand: entry.retriedByHand,
     retryable: entry.state === JobState.FAILED ||
         entry.state === JobState.TIMEOUT

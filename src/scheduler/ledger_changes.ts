@@ -247,6 +247,8 @@ export function retryEntry(
     maxAttempts: entry.maxAttempts + perDispatch,
     retriedByHand: [...(entry.retriedByHand ?? []), before],
     ...NO_OUTCOME,
+    // A new life: should it be dead-lettered again, it is listed again.
+    discarded: undefined,
     dispatchedAt: retry.now,
     finishedAt: undefined,
     deadline: retry.deadline,

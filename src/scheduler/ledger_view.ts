@@ -92,6 +92,9 @@ function changeOnly(entry: LedgerEntry): Counted {
       // The dispatch is new; the outcome before it was counted when it
       // was written. Its first new attempt is a retry too when it comes.
       return { ...ZERO, dispatched: 1 };
+    case "discarded":
+      // Taken off the dead-letter list: nothing new to count.
+      return { ...ZERO };
     case "final": {
       // Only the outcome this write made; earlier ones (before a retry by
       // hand) were counted when they were written.

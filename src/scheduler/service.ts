@@ -186,7 +186,29 @@ export interface DurableService {
    * ledger cannot be reached.
    */
   lookup?(jobId: string): Promise<JobRecord | undefined>;
+  /**
+   * Takes a dead-lettered job off the dead-letter list, in the ledger, so
+   * it stays off after a restart. Rejects when the ledger cannot be reached.
+   */
+  discard?(jobId: string, by: string): Promise<DiscardOutcome>;
 }
+
+/** What became of a request to take a job off the dead-letter list. */
+export type DiscardOutcome =
+  | {
+    /** Taken off the list. */
+    status: "discarded";
+    /** The job's id. */
+    jobId: string;
+  }
+  | {
+    /** No such job in the ledger (unknown), or not on the list (conflict). */
+    status: "unknown" | "conflict";
+    /** The job's id. */
+    jobId: string;
+    /** Why, in words a user can act on. */
+    reason: string;
+  };
 
 /** Told of every change. Calls run in the scheduler's hot path: keep them cheap. */
 export interface SchedulerObserver {

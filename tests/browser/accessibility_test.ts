@@ -87,6 +87,9 @@ Deno.test("axe-core finds no serious or critical violation on any view, light or
     ["queues", "queues", '[data-queue="job.echo"]'],
     ["search", "search", "[data-history-job]"],
     ["audit", "audit", '[data-audit-action="submit"]'],
+    // Core mode: the view's empty state (tests/browser/dead_letters_test.ts
+    // checks it full, with its dialog).
+    ["dead letters", "dead-letters", "[data-dl-total]"],
   ];
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
