@@ -33,7 +33,7 @@ import { BoundedWarnings } from "../bounded_warnings.ts";
 import { finalState, isFinal, JobState } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import { Fleet } from "./fleet.ts";
-import { type CoreResultVerdict, DurableIntake, type Route } from "./intake.ts";
+import { type CoreResultVerdict, DurableIntake } from "./intake.ts";
 import type { JobTable } from "./job_table.ts";
 import { recordOf } from "./ledger.ts";
 import type { LedgerStore } from "./ledger_store.ts";
@@ -46,7 +46,11 @@ import {
 } from "./backlog.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SafetyChecker } from "./safety.ts";
+import { ControlNotices } from "./actions.ts";
+import { cancelByHand } from "./cancel_by_hand.ts";
+import { RouteCache } from "./route_cache.ts";
 import {
+  type ActionResult,
   type DurableService,
   type JobSubmission,
   type JobsView,
@@ -98,9 +102,6 @@ export interface DurableSchedulerOptions {
   backlogIntervalMs?: number;
 }
 
-/** How long a pool's route is reused before the registry is asked again, in ms. */
-const ROUTE_CACHE_MS = 250;
-
 /**
  * The durable scheduler engine.
  *
@@ -124,8 +125,9 @@ export class DurableScheduler implements SchedulerService {
   readonly #fleet: Fleet;
   readonly #view: LedgerView;
   readonly #intake: DurableIntake;
+  readonly #control: ControlNotices;
   readonly #observers = new Set<SchedulerObserver>();
-  readonly #routes = new Map<string, { at: number; route: Route }>();
+  readonly #routes: RouteCache;
   /** Jobs whose timeout is being written now: tried once at a time. */
   readonly #timingOut = new Set<string>();
   /** Core results not believed, logged five per 10 s: a forger cannot flood the log. */
@@ -168,9 +170,14 @@ export class DurableScheduler implements SchedulerService {
       this.durableCounters,
       this.#observers,
     );
+    this.#routes = new RouteCache(options.registry);
+    this.#control = new ControlNotices({
+      ...options,
+      observers: this.#observers,
+    });
     this.#intake = new DurableIntake({
       ...options,
-      route: (topic) => this.#route(topic),
+      route: (topic) => this.#routes.route(topic),
       timeoutMs: options.jobs.timeoutMs,
       counters: this.counters,
       durable: this.durableCounters,
@@ -205,6 +212,7 @@ export class DurableScheduler implements SchedulerService {
         if (message.payload.case !== "heartbeat") return;
         this.#fleet.heartbeat(message.payload.value, subject);
       }),
+      this.#control.listen(),
     ];
     await bus.flush();
     const loaded = Promise.withResolvers<void>();
@@ -267,6 +275,17 @@ export class DurableScheduler implements SchedulerService {
     return () => this.#observers.delete(observer);
   }
 
+  /** Cancels a job not yet final, through the ledger: see `cancel_by_hand.ts`. */
+  cancel(jobId: string, by = "dashboard"): Promise<ActionResult> {
+    const at = { jobId, by, now: Date.now() };
+    return cancelByHand({ ...this.#o, control: this.#control }, at);
+  }
+
+  /** Asks a worker to drain or resume: see {@linkcode SchedulerService.drain}. */
+  drain(workerId: string, o?: { resume?: boolean }): Promise<ActionResult> {
+    return this.#control.drain(workerId, o);
+  }
+
   /**
    * Submits one job given in plain terms (the dashboard's form) the way a
    * client does: into `CORTEX_SUBMIT` with its id as message id. The
@@ -316,7 +335,9 @@ export class DurableScheduler implements SchedulerService {
       status: "dispatched",
       jobId: job.jobId,
       traceId,
-      subject: this.#route(job.topic).durable ? workSubject(subject) : subject,
+      subject: this.#routes.route(job.topic).durable
+        ? workSubject(subject)
+        : subject,
     };
   }
 
@@ -387,22 +408,5 @@ export class DurableScheduler implements SchedulerService {
           : "the job was dispatched to the durable work stream: only its attempt reports end it",
       },
     );
-  }
-
-  /**
-   * The route of a topic's jobs: durable when a durable worker of its pool
-   * (the topic's last token) is online or no worker of it is (the job
-   * waits in the stream), core when only core workers of it are online.
-   */
-  #route(topic: string): Route {
-    const now = Date.now();
-    const cached = this.#routes.get(topic);
-    if (cached && now - cached.at < ROUTE_CACHE_MS) return cached.route;
-    const pool = topic.slice(topic.lastIndexOf(".") + 1);
-    const online = this.#o.registry.onlineInPool(pool);
-    const route: Route = { durable: online.durable > 0 || online.core === 0 };
-    if (this.#routes.size > 1_024) this.#routes.clear();
-    this.#routes.set(topic, { at: now, route });
-    return route;
   }
 }

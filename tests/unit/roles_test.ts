@@ -32,7 +32,7 @@ Deno.test("roles: each role's permissions render as nats-server configuration", 
     deny: ["sys.heartbeat.>", "cortex.attempt", "$SYS.>"]
   }
   subscribe: {
-    allow: ["sys.job.submit", "sys.job.result", "sys.heartbeat.>", "sys.job.retry", "_INBOX.>"]
+    allow: ["sys.job.submit", "sys.job.result", "sys.heartbeat.>", "sys.job.retry", "sys.drain", "_INBOX.>"]
   }
 }`,
   );
