@@ -20,7 +20,14 @@
  *
  * @module
  */
-import { DRAIN, HEARTBEAT_ALL, RESULT, RETRY, SUBMIT } from "./subjects.ts";
+import {
+  CANCELLED,
+  DRAIN,
+  HEARTBEAT_ALL,
+  RESULT,
+  RETRY,
+  SUBMIT,
+} from "./subjects.ts";
 import {
   ATTEMPT_SUBJECT,
   LEDGER_BUCKET,
@@ -93,7 +100,7 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
     // Drain notices: every replica shows a worker draining, whichever
     // replica asked it.
     subscribe: {
-      allow: [SUBMIT, RESULT, HEARTBEAT_ALL, RETRY, DRAIN, INBOX],
+      allow: [SUBMIT, RESULT, HEARTBEAT_ALL, RETRY, DRAIN, CANCELLED, INBOX],
     },
   },
   worker: {
@@ -104,8 +111,11 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
         RESULT,
         HEARTBEAT_ALL,
         ATTEMPT_SUBJECT,
-        // Durable mode: find the work stream, make or update its topic's
-        // consumer and read it, pull jobs, and ack, nak or extend them.
+        // Durable mode: ask which jobs were cancelled before it listened
+        // (a scheduler answers), find the work stream, make or update its
+        // topic's consumer and read it, pull jobs, and ack, nak or extend
+        // them.
+        CANCELLED,
         `${API}.INFO`,
         `${API}.STREAM.INFO.${WORK_STREAM}`,
         `${API}.CONSUMER.CREATE.${WORK_STREAM}.>`,

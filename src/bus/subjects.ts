@@ -34,6 +34,14 @@ export const ROLL_CALL = "sys.rollcall";
  */
 export const CANCEL = "sys.cancel";
 /**
+ * A durable worker that starts asks here (a request, empty body) for the
+ * jobs cancelled while it was not listening to {@linkcode CANCEL}; one
+ * scheduler replica (queue group {@linkcode SCHEDULER_QUEUE}) answers with
+ * JSON `{"jobIds": [...]}`, so a job cancelled while it waited in the
+ * work stream is never started by a worker that came later.
+ */
+export const CANCELLED = "sys.cancelled";
+/**
  * Drain (or resume) one worker: a `BusPacket{alert}` whose `level` is
  * `drain` or `resume` and whose `message` is the worker's id, published by
  * the scheduler only. The worker named finishes what it holds and takes

@@ -9,10 +9,28 @@
 import type { Bus } from "../bus/bus.ts";
 import { cancelNotice, drainAsked, drainNotice } from "../bus/control.ts";
 import { CANCEL, DRAIN } from "../bus/subjects.ts";
-import type { JobState } from "../contract/mod.ts";
+import { JobState } from "../contract/mod.ts";
+import { RECENT_CANCELS } from "../bus/control.ts";
 import type { Logger } from "../log.ts";
 import type { WorkerRegistry } from "./registry.ts";
-import type { ActionResult, SchedulerObserver } from "./service.ts";
+import type { ActionResult, JobsView, SchedulerObserver } from "./service.ts";
+
+/**
+ * The answer to a worker's `sys.cancelled` request: the ids of the
+ * CANCELLED jobs the table holds, newest first, at most
+ * {@linkcode RECENT_CANCELS} (what a worker remembers).
+ *
+ * @example
+ * ```ts
+ * msg.respond(JSON.stringify(cancelledList(scheduler.jobs)));
+ * ```
+ */
+export function cancelledList(jobs: JobsView): { jobIds: string[] } {
+  return {
+    jobIds: jobs.recent(RECENT_CANCELS, (r) => r.state === JobState.CANCELLED)
+      .map((r) => r.jobId),
+  };
+}
 
 /** The answer for a job id the scheduler does not hold. */
 export function unknownJob(jobId: string): ActionResult {

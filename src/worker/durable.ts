@@ -34,11 +34,7 @@ import {
   jobResult,
 } from "./job.ts";
 
-export {
-  type DurableFeedOptions,
-  LOST_DELIVERIES,
-  NO_ATTEMPT_FINISHED,
-} from "./durable_options.ts";
+export * from "./durable_options.ts";
 
 /**
  * Pulls jobs from a `WorkQueue` and runs them durably.
@@ -62,7 +58,7 @@ export class DurableFeed {
   readonly #o: DurableFeedOptions;
   readonly #abort = new AbortController();
   readonly #leases = new Set<WorkMessage>();
-  /** The abort controller of each job running now (for a cancel). */
+  /** Each running job's abort controller, for a cancel. */
   readonly #running = new Map<string, AbortController>();
   readonly #warnings: BoundedWarnings;
   #ready = false;
@@ -96,6 +92,10 @@ export class DurableFeed {
   start(): Promise<void> {
     this.#starting ??= (async () => {
       await this.#o.queue.ready(this.#abort.signal);
+      // Jobs cancelled before this worker listened may wait in the stream.
+      for (const id of await this.#o.queue.cancelled?.() ?? []) {
+        this.#o.cancels?.add(id);
+      }
       if (this.#stopping) return;
       this.#ready = true;
       this.#leaseTimer = setInterval(
@@ -245,8 +245,7 @@ export class DurableFeed {
     }
     const job = decoded.packet.payload.value;
     if (this.#o.cancels?.has(job.jobId)) {
-      // Cancelled while it waited in the stream (or for a retry): never
-      // started, and never delivered again. The ledger says CANCELLED.
+      // Cancelled while it waited (stream, retry): never started, never again.
       this.#o.log.info("job {job_id} was cancelled: skipped, not started", {
         job_id: job.jobId,
       });
@@ -278,7 +277,7 @@ export class DurableFeed {
       base + MAX_DELIVER,
     );
     const started = performance.now();
-    let outcome: JobOutcome;
+    let outcome: JobOutcome | undefined;
     // Deliveries are counted as attempts, but some never ran to a report
     // through no fault of the job: a worker killed mid-job, a report or ack
     // lost with a cluster node. Up to LOST_DELIVERIES more are run; past
@@ -286,27 +285,12 @@ export class DurableFeed {
     if (attempt > Math.min(maxAttempts + LOST_DELIVERIES, base + MAX_DELIVER)) {
       outcome = { status: "failed", error: NO_ATTEMPT_FINISHED };
     } else {
-      const control = new AbortController();
-      this.#running.set(job.jobId, control);
-      try {
-        const running = o.handler(job, attempt, control.signal);
-        outcome = isPromise(running)
-          ? await running.then(undefined, failure)
-          : running;
-      } catch (error) {
-        outcome = failure(error);
-      }
-      this.#running.delete(job.jobId);
-      if (control.signal.aborted) {
-        // Cancelled while it ran: the ledger is CANCELLED, the scheduler
-        // published it, a report would be fenced. Settled for good.
-        this.#leases.delete(msg);
-        this.#settle(() => msg.term(), job.jobId);
-        this.#active--;
-        this.#pump();
-        this.#settleIdle();
-        return;
-      }
+      outcome = await this.#run(job, attempt);
+    }
+    if (outcome === undefined) {
+      // Cancelled while it ran: the ledger is CANCELLED, the scheduler
+      // published it, a report would be fenced. Settled for good.
+      return this.#done(msg, () => msg.term(), job.jobId);
     }
     const failed = outcome.status !== "completed";
     const final = isFinalAttempt(failed, attempt, maxAttempts);
@@ -326,26 +310,44 @@ export class DurableFeed {
       })),
       attemptMessageId(job.jobId, attempt),
     );
-    this.#leases.delete(msg);
+    if (stored) o.onAttempt?.(result, final);
     // A failed attempt waits its backoff; an attempt whose report was not
     // stored is handed back too (never acked unreported, so never lost),
     // after the same backoff so a missing attempt stream does not spin the
     // job through its deliveries.
-    this.#settle(
+    this.#done(
+      msg,
       () =>
         stored && final ? msg.ack() : msg.nak(
           retryDelayMs(attempt, o.retryBaseMs, o.retryMaxMs, o.random),
         ),
       job.jobId,
     );
-    this.#active--;
-    if (stored) o.onAttempt?.(result, final);
-    this.#pump();
-    this.#settleIdle();
   }
 
-  /** Acks, naks or terminates a job's message; a closed connection is logged. */
-  #settle(how: () => void, jobId: string): void {
+  /** Runs the handler; `undefined` when the job was cancelled meanwhile. */
+  async #run(
+    job: JobRequest,
+    attempt: number,
+  ): Promise<JobOutcome | undefined> {
+    const control = new AbortController();
+    this.#running.set(job.jobId, control);
+    let outcome: JobOutcome;
+    try {
+      const running = this.#o.handler(job, attempt, control.signal);
+      outcome = isPromise(running)
+        ? await running.then(undefined, failure)
+        : running;
+    } catch (error) {
+      outcome = failure(error);
+    }
+    this.#running.delete(job.jobId);
+    return control.signal.aborted ? undefined : outcome;
+  }
+
+  /** Settles a job's message (`how`: ack, nak or term) and frees its slot. */
+  #done(msg: WorkMessage, how: () => void, jobId: string): void {
+    this.#leases.delete(msg);
     try {
       how();
     } catch (error) {
@@ -356,6 +358,9 @@ export class DurableFeed {
         error: errorMessage(error),
       });
     }
+    this.#active--;
+    this.#pump();
+    this.#settleIdle();
   }
 
   /**

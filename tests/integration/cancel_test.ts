@@ -223,3 +223,41 @@ for (const mode of ["none", "jetstream"] as const) {
     assertOk(ran.first.length > 1);
   });
 }
+
+Deno.test("cancel (jetstream): a job cancelled while it waits in the work stream with no worker is never started by a worker that comes later", async () => {
+  await using nats = await startNatsServer();
+  const { scheduler, url } = await startScheduler(nats, "jetstream");
+  await using _scheduler = scheduler;
+  await using results = await watchResults(nats.url);
+  await using cortex = await connect({
+    servers: nats.url,
+    durability: "jetstream",
+  });
+  const early = cortex.submit(TOPIC, "x", {
+    jobId: "early-1",
+    timeoutMs: 30_000,
+  });
+  await eventually(async () => {
+    const res = await fetch(`${url}/api/jobs/early-1`);
+    return res.ok && (await res.json()).state === "DISPATCHED";
+  }, { what: "early-1 stored in the work stream" });
+  const cancel = await post(url, "/api/jobs/early-1/cancel");
+  assertEquals(cancel.status, 200, await cancel.clone().text());
+  await cancel.body?.cancel();
+  assertEquals((await early).status, "CANCELLED");
+
+  const started: string[] = [];
+  await cortex.worker(TOPIC, (job) => {
+    started.push(job.id);
+    return "done";
+  });
+  const later = await cortex.submit(TOPIC, "y", {
+    jobId: "later-1",
+    timeoutMs: 30_000,
+  });
+  assertEquals(later.status, "COMPLETED");
+  assertEquals(started, ["later-1"]);
+  assertEquals(results.seen.get("early-1"), ["CANCELLED"]);
+  const detail = await (await fetch(`${url}/api/jobs/early-1`)).json();
+  assertEquals(detail.state, "CANCELLED");
+});
