@@ -279,10 +279,11 @@ export interface SchedulerService {
    * Cancels a job that is not final: it ends CANCELLED (the one result
    * published for it), a worker holding it aborts its handler's signal,
    * and one that has not started it never does. A final job is a
-   * `conflict`. Rejects only when the ledger (durable mode) cannot be
-   * reached.
+   * `conflict`. `by` names who asked, kept as the job's error
+   * (`cancelled by <by>`; default `dashboard`). Rejects only when the
+   * ledger (durable mode) cannot be reached.
    */
-  cancel(jobId: string): Promise<ActionResult>;
+  cancel(jobId: string, by?: string): Promise<ActionResult>;
   /**
    * Asks a worker to drain (finish what it holds, take nothing new) or,
    * with `resume`, to take jobs again. Resolves once the request is sent.

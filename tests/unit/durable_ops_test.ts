@@ -204,7 +204,7 @@ function withDurable(
     workers: scheduler.workers,
     submit: (j) => scheduler.submit(j),
     observe: (o) => scheduler.observe(o),
-    cancel: (id) => scheduler.cancel(id),
+    cancel: (id, by) => scheduler.cancel(id, by),
     drain: (id, o) => scheduler.drain(id, o),
     durable: {
       stats: () => ({
