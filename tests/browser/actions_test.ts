@@ -10,6 +10,19 @@ import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import { freePort } from "../../scripts/support/ports.ts";
 import { startTask } from "../processes.ts";
 import { ROOT } from "../../scripts/permissions.ts";
+import type { Page } from "playwright-core";
+
+const AXE = await Deno.readTextFile(`${ROOT}/node_modules/axe-core/axe.min.js`);
+
+/** axe-core's serious and critical violations, by rule id, on the page now. */
+async function violations(page: Page): Promise<string[]> {
+  if (!await page.evaluate("typeof axe !== 'undefined'")) {
+    await page.evaluate(AXE);
+  }
+  return await page.evaluate(`axe.run(document).then((r) => r.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => v.id + ": " + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")))`) as string[];
+}
 
 for (const durability of ["none", "jetstream"]) {
   Deno.test(`a running job cancelled from its detail ends CANCELLED, its handler aborted; a worker drained and resumed from its row (CORTEX_DURABILITY=${durability})`, async () => {
@@ -62,6 +75,7 @@ for (const durability of ["none", "jetstream"]) {
         await cancel.getAttribute("aria-label"),
         `cancel job ${jobId}`,
       );
+      assertEquals(await violations(page), [], "axe, with the Cancel button");
       await cancel.focus();
       await page.keyboard.press("Enter");
       await page.locator(`tr[data-job-id="${jobId}"][data-state="CANCELLED"]`)
@@ -95,6 +109,7 @@ for (const durability of ["none", "jetstream"]) {
         "the state is written, not only coloured",
       );
       await worker.waitFor(/draining: finishing/, 10_000);
+      assertEquals(await violations(page), [], "axe, with a draining worker");
       const resume = page.locator(
         `tr[data-worker-id="${workerId}"] button[data-drain="resume"]`,
       );
