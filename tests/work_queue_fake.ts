@@ -80,6 +80,13 @@ export class FakeWorkQueue implements WorkQueue {
     return Promise.resolve();
   }
 
+  /** What `cancelled()` answers: the ids a scheduler would list. */
+  cancelledIds: string[] = [];
+
+  cancelled(): Promise<string[]> {
+    return Promise.resolve(this.cancelledIds);
+  }
+
   /** Queues a job message (`deliveryCount` 1 unless said), delivered to the oldest open request. */
   add(
     jobId: string,

@@ -5,6 +5,7 @@
  * @module
  */
 import type {
+  ActionResponse,
   AuditResponse,
   BulkActionName,
   BulkFilter,
@@ -98,6 +99,33 @@ export function retryJob(jobId: string): Promise<RetryResponse> {
     headers: { "content-type": "application/json" },
     body: "{}",
   });
+}
+
+/** Cancels a job not yet final: it ends CANCELLED. */
+export function cancelJob(jobId: string): Promise<ActionResponse> {
+  return call<ActionResponse>(
+    `/api/jobs/${encodeURIComponent(jobId)}/cancel`,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    },
+  );
+}
+
+/** Asks a worker to drain (finish what it holds, take nothing new), or to resume. */
+export function drainWorker(
+  workerId: string,
+  resume = false,
+): Promise<ActionResponse> {
+  return call<ActionResponse>(
+    `/api/workers/${encodeURIComponent(workerId)}/drain`,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(resume ? { resume: true } : {}),
+    },
+  );
 }
 
 /** What the submit form sends. */

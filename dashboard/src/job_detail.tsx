@@ -9,6 +9,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { JobDetail, JobSummary } from "../../src/contract/mod.ts";
 import { fetchJob, retryJob } from "./api.ts";
+import { CancelButton } from "./action_buttons.tsx";
 import { clock, duration } from "./format.ts";
 import { StatusBadge } from "./jobs_feed.tsx";
 
@@ -110,6 +111,11 @@ export function JobDetailPanel(
                 {retrying ? "Retrying…" : "Retry"}
               </button>
             )}
+            <CancelButton
+              jobId={jobId}
+              state={d.state}
+              onDone={() => fetchJob(jobId).then(setDetail, () => {})}
+            />
           </div>
           {retryNote && <p role="status" class="muted">{retryNote}</p>}
           <h3>History</h3>

@@ -11,6 +11,7 @@ import type { WorkerDetail } from "../../src/contract/mod.ts";
 import { fetchWorker } from "./api.ts";
 import { ago, clock } from "./format.ts";
 import { HistoryTable, usePager } from "./history_table.tsx";
+import { DrainButton } from "./action_buttons.tsx";
 
 /** The worker view. */
 export function WorkerView(
@@ -66,7 +67,8 @@ export function WorkerView(
             <div>
               <dt>State</dt>
               <dd data-worker-state={w?.state ?? "forgotten"}>
-                {w ? w.state : "forgotten"}
+                {w ? w.state : "forgotten"}{" "}
+                {w && <DrainButton workerId={workerId} state={w.state} />}
               </dd>
             </div>
             <div>

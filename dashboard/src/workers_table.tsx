@@ -7,6 +7,7 @@
 import { workerHref } from "./route.ts";
 import type { WorkerSummary } from "../../src/contract/mod.ts";
 import { ago } from "./format.ts";
+import { DrainButton } from "./action_buttons.tsx";
 
 /** The workers, with "last seen" relative to the server's `now`. */
 export function WorkersTable(
@@ -81,7 +82,8 @@ export function WorkersTable(
                         <span class="dot" aria-hidden="true" />
                         {w.state}
                         {w.left ? " (left)" : ""}
-                      </span>
+                      </span>{" "}
+                      <DrainButton workerId={w.workerId} state={w.state} />
                     </td>
                   </tr>
                 ))}

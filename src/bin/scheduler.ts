@@ -12,7 +12,8 @@ import {
 } from "../config.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { callRoll } from "../scheduler/roll_call.ts";
-import { RETRY, SCHEDULER_QUEUE } from "../bus/subjects.ts";
+import { CANCELLED, RETRY, SCHEDULER_QUEUE } from "../bus/subjects.ts";
+import { cancelledList } from "../scheduler/actions.ts";
 import type { RetryReply } from "../contract/mod.ts";
 import { parseRetryRequest, retryJob } from "../scheduler/retry.ts";
 import { connectNats, NatsAuthError } from "../bus/connect.ts";
@@ -177,6 +178,14 @@ const retries = nc.subscribe(RETRY, {
     reply.then((r) => msg.respond(JSON.stringify(r)));
   },
 });
+// A durable worker that starts asks which jobs were cancelled while it
+// was away (they may wait in the work stream): one replica answers.
+const cancels = nc.subscribe(CANCELLED, {
+  queue: SCHEDULER_QUEUE,
+  callback: (error, msg) => {
+    if (!error) msg.respond(JSON.stringify(cancelledList(service.jobs)));
+  },
+});
 
 let dashboard: Dashboard | undefined;
 if (config.dashboard) {
@@ -206,6 +215,7 @@ if (config.dashboard) {
 onShutdown(log, async () => {
   await dashboard?.close();
   retries.unsubscribe();
+  cancels.unsubscribe();
   scheduler.stop();
   await bus.drain();
 }, { exitWithParent: config.exitWithParent });

@@ -20,7 +20,14 @@
  *
  * @module
  */
-import { HEARTBEAT_ALL, RESULT, RETRY, SUBMIT } from "./subjects.ts";
+import {
+  CANCELLED,
+  DRAIN,
+  HEARTBEAT_ALL,
+  RESULT,
+  RETRY,
+  SUBMIT,
+} from "./subjects.ts";
 import {
   ATTEMPT_SUBJECT,
   LEDGER_BUCKET,
@@ -62,8 +69,10 @@ const LEDGER_STREAM = `KV_${LEDGER_BUCKET}`;
  * Subjects a worker may not listen to: the bus's own (submissions,
  * results, retries: `sys.job.>`; heartbeats: `sys.heartbeat.>`), JetStream's
  * and the server's APIs and stored subjects, and durable mode's streams.
- * Of `sys.` only the roll call (`sys.rollcall`, subjects.ts) is left open, which
- * is why `sys.>` is not denied whole: a deny wins over every allow.
+ * Of `sys.` only the scheduler's notices are left open: the roll call
+ * (`sys.rollcall`), cancels (`sys.cancel`) and drains (`sys.drain`), see
+ * subjects.ts; which is why `sys.>` is not denied whole: a deny wins over
+ * every allow. Only the scheduler may publish them.
  */
 const RESERVED_FOR_LISTENING = [
   "sys.job.>",
@@ -88,7 +97,11 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       // What only workers say, and the server's own system subjects.
       deny: [HEARTBEAT_ALL, ATTEMPT_SUBJECT, "$SYS.>"],
     },
-    subscribe: { allow: [SUBMIT, RESULT, HEARTBEAT_ALL, RETRY, INBOX] },
+    // Drain notices: every replica shows a worker draining, whichever
+    // replica asked it.
+    subscribe: {
+      allow: [SUBMIT, RESULT, HEARTBEAT_ALL, RETRY, DRAIN, CANCELLED, INBOX],
+    },
   },
   worker: {
     describe:
@@ -98,8 +111,11 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
         RESULT,
         HEARTBEAT_ALL,
         ATTEMPT_SUBJECT,
-        // Durable mode: find the work stream, make or update its topic's
-        // consumer and read it, pull jobs, and ack, nak or extend them.
+        // Durable mode: ask which jobs were cancelled before it listened
+        // (a scheduler answers), find the work stream, make or update its
+        // topic's consumer and read it, pull jobs, and ack, nak or extend
+        // them.
+        CANCELLED,
         `${API}.INFO`,
         `${API}.STREAM.INFO.${WORK_STREAM}`,
         `${API}.CONSUMER.CREATE.${WORK_STREAM}.>`,
@@ -111,7 +127,8 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
     subscribe: {
       // Job topics in core mode (any topic, in its pool's queue group),
       // replies (durable mode's pulled jobs arrive on an inbox) and the
-      // scheduler's roll call (sys.rollcall), answered with a heartbeat.
+      // scheduler's notices: the roll call (sys.rollcall), answered with a
+      // heartbeat, cancels (sys.cancel) and drains (sys.drain).
       allow: [">"],
       deny: RESERVED_FOR_LISTENING,
     },

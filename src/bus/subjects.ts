@@ -24,6 +24,31 @@ export const RETRY = "sys.job.retry";
  * workers answer on their heartbeat subject.
  */
 export const ROLL_CALL = "sys.rollcall";
+/**
+ * A job was cancelled: a `BusPacket{job_result}` with the job's id and
+ * status CANCELLED, published by the scheduler only (no other role may
+ * publish here: a worker cannot cancel another's jobs). Every worker
+ * listens: one running the job aborts its handler's signal and reports
+ * nothing; one holding it, or taking it later, never starts it. Not under
+ * `sys.job.`, which workers may not listen to.
+ */
+export const CANCEL = "sys.cancel";
+/**
+ * A durable worker that starts asks here (a request, empty body) for the
+ * jobs cancelled while it was not listening to {@linkcode CANCEL}; one
+ * scheduler replica (queue group {@linkcode SCHEDULER_QUEUE}) answers with
+ * JSON `{"jobIds": [...]}`, so a job cancelled while it waited in the
+ * work stream is never started by a worker that came later.
+ */
+export const CANCELLED = "sys.cancelled";
+/**
+ * Drain (or resume) one worker: a `BusPacket{alert}` whose `level` is
+ * `drain` or `resume` and whose `message` is the worker's id, published by
+ * the scheduler only. The worker named finishes what it holds and takes
+ * nothing new until resumed or stopped; the schedulers listen too, to show
+ * it draining.
+ */
+export const DRAIN = "sys.drain";
 /** The scheduler replicas share submissions through this queue group. */
 export const SCHEDULER_QUEUE = "cortex-scheduler";
 

@@ -140,3 +140,24 @@ export interface AuditResponse {
   /** Most entries kept; older ones are dropped (each is also a log line). */
   capacity: number;
 }
+
+/**
+ * The answer (200) to an action on one job or worker: `POST
+ * /api/jobs/:id/cancel`, `POST /api/workers/:id/drain`. A refusal is an
+ * `ErrorResponse`: 404 (no such job or worker), 409 (not from its state:
+ * a final job, a worker draining already), 503 (the ledger unreachable).
+ */
+export interface ActionResponse {
+  /** Done. */
+  status: "ok";
+  /** The job's or worker's id. */
+  id: string;
+  /** What was done, in a few words. */
+  detail: string;
+}
+
+/** The body of `POST /api/workers/:id/drain`: `{}` drains, `{"resume": true}` resumes. */
+export interface DrainRequest {
+  /** Take jobs again after a drain. Default false. */
+  resume?: boolean;
+}

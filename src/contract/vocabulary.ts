@@ -140,10 +140,19 @@ export function priorityNumber(name: string): number | undefined {
   return index < 0 ? undefined : index;
 }
 
-/** Every liveness a worker can have, judged by the heartbeats it missed. */
-export const WORKER_STATES = ["online", "stale", "offline"] as const;
+/**
+ * Every state a worker can be in: its liveness, judged by the heartbeats
+ * it missed, and `draining` for an online worker asked to drain (it
+ * finishes what it holds and takes nothing new).
+ */
+export const WORKER_STATES = [
+  "online",
+  "draining",
+  "stale",
+  "offline",
+] as const;
 
-/** A worker's liveness. */
+/** A worker's state. */
 export type WorkerState = typeof WORKER_STATES[number];
 
 /** The counter of jobs that ended in each final state. */

@@ -28,6 +28,7 @@ import { retryHttpStatus, retryJob } from "../scheduler/retry.ts";
 import { jobSummary, workerSummary } from "./views.ts";
 import { JobHistory } from "../scheduler/job_history.ts";
 import { searchRoutes } from "./search_routes.ts";
+import { actionRoutes } from "./action_routes.ts";
 import { AuditLog, noteAudit } from "./audit.ts";
 import { BulkActions } from "../scheduler/bulk.ts";
 import { bulkRoutes } from "./bulk_routes.ts";
@@ -236,6 +237,8 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       return c.json({ error: reply.error }, retryHttpStatus(reply));
     },
   );
+
+  actionRoutes(app, scheduler);
 
   app.get("/api/events", (c) =>
     hub.connect({

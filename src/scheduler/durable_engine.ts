@@ -33,7 +33,7 @@ import { BoundedWarnings } from "../bounded_warnings.ts";
 import { finalState, isFinal, JobState } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import { Fleet } from "./fleet.ts";
-import { type CoreResultVerdict, DurableIntake, type Route } from "./intake.ts";
+import { type CoreResultVerdict, DurableIntake } from "./intake.ts";
 import type { JobTable } from "./job_table.ts";
 import { recordOf } from "./ledger.ts";
 import { discardDeadLetter } from "./dead_letters.ts";
@@ -47,7 +47,11 @@ import {
 } from "./backlog.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SafetyChecker } from "./safety.ts";
+import { ControlNotices } from "./actions.ts";
+import { cancelByHand } from "./cancel_by_hand.ts";
+import { RouteCache } from "./route_cache.ts";
 import {
+  type ActionResult,
   type DurableService,
   type JobSubmission,
   type JobsView,
@@ -99,9 +103,6 @@ export interface DurableSchedulerOptions {
   backlogIntervalMs?: number;
 }
 
-/** How long a pool's route is reused before the registry is asked again, in ms. */
-const ROUTE_CACHE_MS = 250;
-
 /**
  * The durable scheduler engine.
  *
@@ -125,8 +126,9 @@ export class DurableScheduler implements SchedulerService {
   readonly #fleet: Fleet;
   readonly #view: LedgerView;
   readonly #intake: DurableIntake;
+  readonly #control: ControlNotices;
   readonly #observers = new Set<SchedulerObserver>();
-  readonly #routes = new Map<string, { at: number; route: Route }>();
+  readonly #routes: RouteCache;
   /** Jobs whose timeout is being written now: tried once at a time. */
   readonly #timingOut = new Set<string>();
   /** Core results not believed, logged five per 10 s: a forger cannot flood the log. */
@@ -171,9 +173,14 @@ export class DurableScheduler implements SchedulerService {
       this.durableCounters,
       this.#observers,
     );
+    this.#routes = new RouteCache(options.registry);
+    this.#control = new ControlNotices({
+      ...options,
+      observers: this.#observers,
+    });
     this.#intake = new DurableIntake({
       ...options,
-      route: (topic) => this.#route(topic),
+      route: (topic) => this.#routes.route(topic),
       timeoutMs: options.jobs.timeoutMs,
       counters: this.counters,
       durable: this.durableCounters,
@@ -208,6 +215,7 @@ export class DurableScheduler implements SchedulerService {
         if (message.payload.case !== "heartbeat") return;
         this.#fleet.heartbeat(message.payload.value, subject);
       }),
+      this.#control.listen(),
     ];
     await bus.flush();
     const loaded = Promise.withResolvers<void>();
@@ -270,6 +278,17 @@ export class DurableScheduler implements SchedulerService {
     return () => this.#observers.delete(observer);
   }
 
+  /** Cancels a job not yet final, through the ledger: see `cancel_by_hand.ts`. */
+  cancel(jobId: string, by = "dashboard"): Promise<ActionResult> {
+    const at = { jobId, by, now: Date.now() };
+    return cancelByHand({ ...this.#o, control: this.#control }, at);
+  }
+
+  /** Asks a worker to drain or resume: see {@linkcode SchedulerService.drain}. */
+  drain(workerId: string, o?: { resume?: boolean }): Promise<ActionResult> {
+    return this.#control.drain(workerId, o);
+  }
+
   /**
    * Submits one job given in plain terms (the dashboard's form) the way a
    * client does: into `CORTEX_SUBMIT` with its id as message id. The
@@ -319,7 +338,9 @@ export class DurableScheduler implements SchedulerService {
       status: "dispatched",
       jobId: job.jobId,
       traceId,
-      subject: this.#route(job.topic).durable ? workSubject(subject) : subject,
+      subject: this.#routes.route(job.topic).durable
+        ? workSubject(subject)
+        : subject,
     };
   }
 
@@ -390,22 +411,5 @@ export class DurableScheduler implements SchedulerService {
           : "the job was dispatched to the durable work stream: only its attempt reports end it",
       },
     );
-  }
-
-  /**
-   * The route of a topic's jobs: durable when a durable worker of its pool
-   * (the topic's last token) is online or no worker of it is (the job
-   * waits in the stream), core when only core workers of it are online.
-   */
-  #route(topic: string): Route {
-    const now = Date.now();
-    const cached = this.#routes.get(topic);
-    if (cached && now - cached.at < ROUTE_CACHE_MS) return cached.route;
-    const pool = topic.slice(topic.lastIndexOf(".") + 1);
-    const online = this.#o.registry.onlineInPool(pool);
-    const route: Route = { durable: online.durable > 0 || online.core === 0 };
-    if (this.#routes.size > 1_024) this.#routes.clear();
-    this.#routes.set(topic, { at: now, route });
-    return route;
   }
 }

@@ -38,7 +38,10 @@ import { Fleet } from "./fleet.ts";
 import { SubmitPipeline } from "./pipeline.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SafetyChecker } from "./safety.ts";
+import { ControlNotices } from "./actions.ts";
+import { answerDuplicate, cancelHeld, type CoreParts } from "./core_answers.ts";
 import {
+  type ActionResult,
   type JobSubmission,
   type JobsView,
   type SchedulerCounters,
@@ -98,6 +101,8 @@ export class Scheduler implements SchedulerService {
   readonly #registry: WorkerRegistry;
   readonly #pipeline: SubmitPipeline;
   readonly #fleet: Fleet;
+  readonly #control: ControlNotices;
+  readonly #parts: CoreParts;
   readonly #observers = new Set<SchedulerObserver>();
   /** Results not believed, logged five per 10 s: a forger cannot flood the log. */
   readonly #rejected: BoundedWarnings;
@@ -121,6 +126,18 @@ export class Scheduler implements SchedulerService {
       this.#observers,
       options.log,
     );
+    this.#control = new ControlNotices({
+      ...options,
+      observers: this.#observers,
+    });
+    this.#parts = {
+      jobs: this.#jobs,
+      counters: this.counters,
+      log: this.#log,
+      control: this.#control,
+      publish: (result, traceId) => this.#publishResult(result, traceId),
+      emit: (record) => this.#emitJob(record),
+    };
   }
 
   /** The job table, read-only. */
@@ -156,6 +173,7 @@ export class Scheduler implements SchedulerService {
           this.#fleet.heartbeat(message.payload.value, subject);
         },
       ),
+      this.#control.listen(),
     ];
     this.#ticker = setInterval(() => this.tick(), this.#tickMs);
     await this.#bus.flush();
@@ -172,6 +190,23 @@ export class Scheduler implements SchedulerService {
   observe(observer: SchedulerObserver): () => void {
     this.#observers.add(observer);
     return () => this.#observers.delete(observer);
+  }
+
+  /**
+   * Cancels a job in flight: CANCELLED in the table (a worker's result
+   * after it is late, so fenced) and on `sys.job.result`, and a notice to
+   * the workers (see {@linkcode SchedulerService.cancel}).
+   */
+  cancel(jobId: string, by = "dashboard"): Promise<ActionResult> {
+    return Promise.resolve(cancelHeld(this.#parts, jobId, by));
+  }
+
+  /** Asks a worker to drain or resume: see {@linkcode SchedulerService.drain}. */
+  drain(
+    workerId: string,
+    options?: { resume?: boolean },
+  ): Promise<ActionResult> {
+    return this.#control.drain(workerId, options);
   }
 
   /** Submits one job given in plain terms, e.g. from the dashboard's form. */
@@ -227,7 +262,7 @@ export class Scheduler implements SchedulerService {
         };
       }
       case "duplicate":
-        return this.#duplicate(decision.existing, traceId);
+        return answerDuplicate(this.#parts, decision.existing, traceId);
       case "dispatch":
         break;
     }
@@ -341,36 +376,6 @@ export class Scheduler implements SchedulerService {
       );
     }
     this.#emitJob(record);
-  }
-
-  #duplicate(existing: JobRecord, traceId: string): SubmitOutcome {
-    this.counters.duplicates++;
-    const final = isFinal(existing.state) ? existing.state : undefined;
-    this.#log.info(
-      final
-        ? "job {job_id} submitted again after it ended {state}: not dispatched twice; its result is sent again (trace {trace_id})"
-        : "job {job_id} submitted again while {state}: not dispatched twice (trace {trace_id})",
-      { job_id: existing.jobId, state: existing.state, trace_id: traceId },
-    );
-    if (final) {
-      this.#publishResult(
-        create(JobResultSchema, {
-          jobId: existing.jobId,
-          status: statusNumber(final),
-          workerId: existing.workerId,
-          executionMs: BigInt(existing.executionMs),
-          resultPtr: existing.resultPtr,
-          error: existing.error,
-        }),
-        existing.traceId || traceId,
-      );
-    }
-    return {
-      status: "duplicate",
-      jobId: existing.jobId,
-      traceId,
-      state: existing.state,
-    };
   }
 
   #publishResult(result: JobResult, traceId: string): void {

@@ -202,6 +202,27 @@ export function timeOut(
   };
 }
 
+/**
+ * The entry of a job cancelled by hand: CANCELLED now, with who asked as
+ * its error; `undefined` when it is final already (a result, a timeout or
+ * another cancel came first). An attempt reported after it is fenced, as
+ * after any final state.
+ */
+export function cancelEntry(
+  entry: LedgerEntry,
+  now: number,
+  error: string,
+): LedgerEntry | undefined {
+  if (isFinal(entry.state)) return undefined;
+  return {
+    ...entry,
+    state: JobState.CANCELLED,
+    error,
+    finishedAt: now,
+    change: "final",
+  };
+}
+
 /** What a retry by hand needs besides the entry. */
 export interface RetryRequest {
   /** Who asks. */

@@ -79,6 +79,8 @@ interface Entry {
    * none, like the Go MVP's workers): set by the beat that registered it.
    */
   session: string;
+  /** It was asked to drain (`sys.drain`) and not to resume since. */
+  draining?: boolean;
 }
 
 /** What one heartbeat did: the worker as it is now, and its state before. */
@@ -209,6 +211,8 @@ export class WorkerRegistry {
       // Kept while the worker is live; a beat after it left or went
       // offline registers it afresh.
       session: live ? known.session : heartbeat.session,
+      // A worker that restarted (offline between) takes jobs again.
+      draining: live && known.draining,
     };
     const worker = this.#view(entry, now);
     entry.reported = worker.state;
@@ -245,6 +249,20 @@ export class WorkerRegistry {
     return false;
   }
 
+  /**
+   * Marks a worker asked to drain (or to resume): shown `draining` while
+   * online. Returns the worker when that changed its state, else
+   * `undefined` (unknown, or no change).
+   */
+  setDraining(workerId: string, draining: boolean): WorkerView | undefined {
+    const entry = this.#entries.get(workerId);
+    if (!entry || (entry.draining ?? false) === draining) return undefined;
+    entry.draining = draining;
+    const worker = this.#view(entry, this.#clock());
+    entry.reported = worker.state;
+    return worker;
+  }
+
   /** Every known worker, by pool then id. */
   list(): WorkerView[] {
     const now = this.#clock();
@@ -263,7 +281,7 @@ export class WorkerRegistry {
 
   /** How many workers are in each state. */
   counts(): Record<WorkerState, number> {
-    const counts = { online: 0, stale: 0, offline: 0 };
+    const counts = { online: 0, draining: 0, stale: 0, offline: 0 };
     const now = this.#clock();
     for (const entry of this.#entries.values()) {
       counts[this.#state(entry, now)]++;
@@ -282,6 +300,7 @@ export class WorkerRegistry {
     const now = this.#clock();
     for (const id of ids) {
       const entry = this.#entries.get(id);
+      // A draining worker takes nothing new: not counted for routing.
       if (!entry || this.#state(entry, now) !== "online") continue;
       if (entry.heartbeat.durable) online.durable++;
       else online.core++;
@@ -354,7 +373,7 @@ export class WorkerRegistry {
     const silent = now - entry.lastSeen;
     if (silent > this.#offlineMs) return "offline";
     if (silent > this.#staleMs) return "stale";
-    return "online";
+    return entry.draining ? "draining" : "online";
   }
 
   #view(entry: Entry, now: number): WorkerView {

@@ -144,6 +144,37 @@ export type RetryOutcome =
     reason: string;
   };
 
+/**
+ * What became of an action on one job or worker (cancel, drain): done, no
+ * such job or worker, or not possible from the state it is in. The same
+ * three outcomes as {@linkcode RetryOutcome}, without its dispatch details.
+ */
+export type ActionResult =
+  | {
+    /** Done: the job is CANCELLED, or the worker was told. */
+    status: "ok";
+    /** The job's or worker's id. */
+    id: string;
+    /** What was done, in a few words. */
+    detail: string;
+  }
+  | {
+    /** No such job (never submitted, or forgotten) or worker. */
+    status: "unknown";
+    /** The job's or worker's id. */
+    id: string;
+    /** Why, in words a user can act on. */
+    reason: string;
+  }
+  | {
+    /** Not from the state it is in (a final job cannot be cancelled). */
+    status: "conflict";
+    /** The job's or worker's id. */
+    id: string;
+    /** Why, in words a user can act on. */
+    reason: string;
+  };
+
 /** The backlog of one worker pool's durable work queues. */
 export interface PoolBacklog {
   /** The pool: the last token of its topics (`echo` for `job.echo`). */
@@ -266,6 +297,23 @@ export interface SchedulerService {
   submit(job: JobSubmission): SubmitOutcome;
   /** Registers an observer; returns a function that removes it. */
   observe(observer: SchedulerObserver): () => void;
+  /**
+   * Cancels a job that is not final: it ends CANCELLED (the one result
+   * published for it), a worker holding it aborts its handler's signal,
+   * and one that has not started it never does. A final job is a
+   * `conflict`. `by` names who asked, kept as the job's error
+   * (`cancelled by <by>`; default `dashboard`). Rejects only when the
+   * ledger (durable mode) cannot be reached.
+   */
+  cancel(jobId: string, by?: string): Promise<ActionResult>;
+  /**
+   * Asks a worker to drain (finish what it holds, take nothing new) or,
+   * with `resume`, to take jobs again. Resolves once the request is sent.
+   */
+  drain(
+    workerId: string,
+    options?: { resume?: boolean },
+  ): Promise<ActionResult>;
   /** Durable mode's backlog, counters and retry by hand; absent in core mode. */
   readonly durable?: DurableService;
 }

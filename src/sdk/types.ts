@@ -125,10 +125,13 @@ export interface Job {
    */
   attempt: number;
   /**
-   * Aborted when the worker stops and the job is still running
+   * Aborted when the job is cancelled while it runs (`POST
+   * /api/jobs/:id/cancel`; its reason an `Error` saying "job … was
+   * cancelled"), and when the worker stops and the job is still running
    * {@linkcode WorkerOptions.stopGraceMs} later (its reason an `Error`
-   * saying so). Pass it on to work that takes one (`fetch`, timers);
-   * cancellation of a single job does not abort it yet.
+   * saying so). Pass it on to work that takes one (`fetch`, timers). What
+   * a cancelled job's handler returns or throws afterwards is not
+   * reported: its one result is CANCELLED.
    */
   signal: AbortSignal;
   /** The worker's logger. */

@@ -93,8 +93,12 @@ export class CortexWorker {
     const signal = this.#stopped.signal;
     // A handler that answers at once is reported at once, without a
     // promise per job (the runtime's fast path: the echo worker's 0 ms).
-    const run: JobHandler = (request: JobRequest, attempt?: number) => {
-      const value = handler(toJob(request, attempt, signal, log));
+    const run: JobHandler = (
+      request: JobRequest,
+      attempt?: number,
+      cancelled?: AbortSignal,
+    ) => {
+      const value = handler(toJob(request, attempt, signal, cancelled, log));
       if (isThenable(value)) {
         return Promise.resolve(value).then((output) => completed(output));
       }
@@ -176,10 +180,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function toJob(
   request: JobRequest,
   attempt: number | undefined,
-  signal: AbortSignal,
+  stopped: AbortSignal,
+  cancelled: AbortSignal | undefined,
   log: Logger,
 ): Job {
   const payload = plainBytes(request.payload);
+  let signal: AbortSignal | undefined;
   return {
     id: request.jobId,
     topic: request.topic,
@@ -189,7 +195,12 @@ function toJob(
       | "unspecified",
     // Durable mode passes the attempt; core mode has one per dispatch.
     attempt: attempt ?? Math.max(0, request.attemptBase) + 1,
-    signal,
+    // Made when first read: most handlers never look, and a combined
+    // signal per job costs on the echo worker's hot path.
+    get signal() {
+      signal ??= cancelled ? AbortSignal.any([stopped, cancelled]) : stopped;
+      return signal;
+    },
     log,
     text: () => decodeText(payload),
     json: <T>() => decodeJson<T>(payload),

@@ -7,87 +7,37 @@
  *
  * @module
  */
+import {
+  type DurableFeedOptions,
+  LOST_DELIVERIES,
+  NO_ATTEMPT_FINISHED,
+  PULL_EXPIRES_MS,
+  PULL_GUARD_MS,
+} from "./durable_options.ts";
 import { decodePacket, encodePacket, packet } from "../bus/codec.ts";
-import type { JobRequest, JobResult } from "../bus/messages.ts";
+import type { JobRequest } from "../bus/messages.ts";
 import {
   attemptMessageId,
   isFinalAttempt,
   retryDelayMs,
 } from "../bus/durable/layout.ts";
-import {
-  MAX_DELIVER,
-  type WorkMessage,
-  type WorkQueue,
-} from "../bus/durable/work_queue.ts";
+import { MAX_DELIVER, type WorkMessage } from "../bus/durable/work_queue.ts";
 import { BoundedWarnings } from "../bounded_warnings.ts";
 import { sleep } from "../sleep.ts";
-import { errorMessage, type Logger } from "../log.ts";
+import { errorMessage } from "../log.ts";
 import { REPORT_PAUSES_MS, storeReport } from "./report_retry.ts";
 import {
+  cancelledError,
   failure,
   isPromise,
-  type JobHandler,
   type JobOutcome,
   jobResult,
 } from "./job.ts";
 
-/**
- * Deliveries run past a job's max attempts, for those that ended without a
- * report (seen: a cluster node killed mid-load cost a job 3 of its 3).
- */
-export const LOST_DELIVERIES = 5;
-
-/** The error of a job whose every delivery ended with its worker gone. */
-export const NO_ATTEMPT_FINISHED =
-  "no attempt finished: the worker running it stopped each time";
+export * from "./durable_options.ts";
 
 /**
- * How long one pull request waits for jobs, in ms: the least nats.js
- * allows. It bounds how long a graceful stop waits for the requests it has
- * open (messages they still bring are handed back at once); an idle worker
- * asks again once a second, which costs the server next to nothing.
- */
-const PULL_EXPIRES_MS = 1_000;
-
-/**
- * A pull request that has not ended this long after it expired is given up
- * on (closed, and its slots asked for again): a connection lost at the
- * wrong moment must not leave the worker waiting for it forever.
- */
-const PULL_GUARD_MS = 10_000;
-
-/** Options of {@linkcode DurableFeed}. */
-export interface DurableFeedOptions {
-  /** The topic's work queue. */
-  queue: WorkQueue;
-  /** Where it says what happened. */
-  log: Logger;
-  /** Runs each job. */
-  handler: JobHandler;
-  /** This worker's id, in each report. */
-  workerId: string;
-  /** The topic served, for the logs. */
-  topic: string;
-  /** Jobs held at once: never more are pulled. */
-  concurrency: number;
-  /** The consumer's ack wait; the lease is renewed every third of it. */
-  ackWaitMs: number;
-  /** `CORTEX_RETRY_BASE_MS`: the delay before a second attempt. */
-  retryBaseMs: number;
-  /** `CORTEX_RETRY_MAX_MS`: the longest delay between attempts. */
-  retryMaxMs: number;
-  /** Told of every attempt once it is reported and its job settled. */
-  onAttempt?: (result: JobResult, final: boolean) => void;
-  /** Random source in [0, 1) for the retry jitter. Default `Math.random`. */
-  random?: () => number;
-  /** {@linkcode REPORT_PAUSES_MS} unless a test says otherwise. */
-  reportPausesMs?: readonly number[];
-  /** {@linkcode PULL_EXPIRES_MS} unless a test says otherwise. */
-  pullExpiresMs?: number;
-}
-
-/**
- * Pulls jobs from a {@linkcode WorkQueue} and runs them durably.
+ * Pulls jobs from a `WorkQueue` and runs them durably.
  *
  * Slots are counted as credit: jobs running plus jobs asked for in open
  * pull requests never exceed the concurrency, so the worker never holds a
@@ -108,8 +58,11 @@ export class DurableFeed {
   readonly #o: DurableFeedOptions;
   readonly #abort = new AbortController();
   readonly #leases = new Set<WorkMessage>();
+  /** Each running job's abort controller, for a cancel. */
+  readonly #running = new Map<string, AbortController>();
   readonly #warnings: BoundedWarnings;
   #ready = false;
+  #paused = false;
   #stopping = false;
   #active = 0;
   #credit = 0;
@@ -139,6 +92,10 @@ export class DurableFeed {
   start(): Promise<void> {
     this.#starting ??= (async () => {
       await this.#o.queue.ready(this.#abort.signal);
+      // Jobs cancelled before this worker listened may wait in the stream.
+      for (const id of await this.#o.queue.cancelled?.() ?? []) {
+        this.#o.cancels?.add(id);
+      }
       if (this.#stopping) return;
       this.#ready = true;
       this.#leaseTimer = setInterval(
@@ -165,9 +122,30 @@ export class DurableFeed {
     clearInterval(this.#leaseTimer);
   }
 
+  /** Stops pulling (a drain); the jobs held run to their end. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Pulls again after {@linkcode DurableFeed.pause}. */
+  resume(): void {
+    this.#paused = false;
+    this.#pump();
+  }
+
+  /**
+   * Aborts the signal of `jobId` if it runs here (its outcome is not
+   * reported); whether it did.
+   */
+  cancel(jobId: string): boolean {
+    this.#running.get(jobId)?.abort(cancelledError(jobId));
+    return this.#running.has(jobId);
+  }
+
   /** Opens pull requests for the free slots, by the rule in the class doc. */
   #pump(): void {
     if (!this.#ready || this.#stopping || this.#recovering) return;
+    if (this.#paused) return;
     const { concurrency } = this.#o;
     const free = concurrency - this.#active - this.#credit;
     if (free <= 0) return;
@@ -243,9 +221,9 @@ export class DurableFeed {
   }
 
   #take(msg: WorkMessage): void {
-    if (this.#stopping) {
+    if (this.#stopping || this.#paused) {
       // Handed back at once rather than left to its ack wait: another
-      // worker gets it now.
+      // worker gets it now (a drain too: open pulls may still bring jobs).
       msg.nak();
       return;
     }
@@ -266,6 +244,14 @@ export class DurableFeed {
       return;
     }
     const job = decoded.packet.payload.value;
+    if (this.#o.cancels?.has(job.jobId)) {
+      // Cancelled while it waited (stream, retry): never started, never again.
+      this.#o.log.info("job {job_id} was cancelled: skipped, not started", {
+        job_id: job.jobId,
+      });
+      msg.term();
+      return;
+    }
     this.#active++;
     this.#leases.add(msg);
     this.#attempt(msg, job, decoded.packet.traceId);
@@ -291,7 +277,7 @@ export class DurableFeed {
       base + MAX_DELIVER,
     );
     const started = performance.now();
-    let outcome: JobOutcome;
+    let outcome: JobOutcome | undefined;
     // Deliveries are counted as attempts, but some never ran to a report
     // through no fault of the job: a worker killed mid-job, a report or ack
     // lost with a cluster node. Up to LOST_DELIVERIES more are run; past
@@ -299,14 +285,12 @@ export class DurableFeed {
     if (attempt > Math.min(maxAttempts + LOST_DELIVERIES, base + MAX_DELIVER)) {
       outcome = { status: "failed", error: NO_ATTEMPT_FINISHED };
     } else {
-      try {
-        const running = o.handler(job, attempt);
-        outcome = isPromise(running)
-          ? await running.then(undefined, failure)
-          : running;
-      } catch (error) {
-        outcome = failure(error);
-      }
+      outcome = await this.#run(job, attempt);
+    }
+    if (outcome === undefined) {
+      // Cancelled while it ran: the ledger is CANCELLED, the scheduler
+      // published it, a report would be fenced. Settled for good.
+      return this.#done(msg, () => msg.term(), job.jobId);
     }
     const failed = outcome.status !== "completed";
     const final = isFinalAttempt(failed, attempt, maxAttempts);
@@ -326,26 +310,55 @@ export class DurableFeed {
       })),
       attemptMessageId(job.jobId, attempt),
     );
+    if (stored) o.onAttempt?.(result, final);
+    // A failed attempt waits its backoff; an attempt whose report was not
+    // stored is handed back too (never acked unreported, so never lost),
+    // after the same backoff so a missing attempt stream does not spin the
+    // job through its deliveries.
+    this.#done(
+      msg,
+      () =>
+        stored && final ? msg.ack() : msg.nak(
+          retryDelayMs(attempt, o.retryBaseMs, o.retryMaxMs, o.random),
+        ),
+      job.jobId,
+    );
+  }
+
+  /** Runs the handler; `undefined` when the job was cancelled meanwhile. */
+  async #run(
+    job: JobRequest,
+    attempt: number,
+  ): Promise<JobOutcome | undefined> {
+    const control = new AbortController();
+    this.#running.set(job.jobId, control);
+    let outcome: JobOutcome;
+    try {
+      const running = this.#o.handler(job, attempt, control.signal);
+      outcome = isPromise(running)
+        ? await running.then(undefined, failure)
+        : running;
+    } catch (error) {
+      outcome = failure(error);
+    }
+    this.#running.delete(job.jobId);
+    return control.signal.aborted ? undefined : outcome;
+  }
+
+  /** Settles a job's message (`how`: ack, nak or term) and frees its slot. */
+  #done(msg: WorkMessage, how: () => void, jobId: string): void {
     this.#leases.delete(msg);
     try {
-      if (stored && final) msg.ack();
-      else {
-        // A failed attempt waits its backoff; an attempt whose report was
-        // not stored is handed back too (never acked unreported, so never
-        // lost), after the same backoff so a missing attempt stream does
-        // not spin the job through its deliveries.
-        msg.nak(retryDelayMs(attempt, o.retryBaseMs, o.retryMaxMs, o.random));
-      }
+      how();
     } catch (error) {
       // The connection is closed: unacked, the job is redelivered after
       // its ack wait.
       this.#warnings.warn("cannot settle job {job_id}: {error}", {
-        job_id: job.jobId,
+        job_id: jobId,
         error: errorMessage(error),
       });
     }
     this.#active--;
-    if (stored) o.onAttempt?.(result, final);
     this.#pump();
     this.#settleIdle();
   }

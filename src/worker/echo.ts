@@ -50,6 +50,14 @@ export function echoJob(options: EchoOptions): Handler {
       return job.payload;
     };
     if (maxMs <= 0) return done();
-    return new Promise((resolve) => setTimeout(resolve, delay)).then(done);
+    // Ends early when the job is cancelled (its signal aborted): a
+    // cancelled echo does not hold its slot for the rest of its delay.
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, delay);
+      job.signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(job.signal.reason);
+      }, { once: true });
+    }).then(done);
   };
 }

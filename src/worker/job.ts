@@ -19,12 +19,20 @@ export type JobOutcome =
  * Runs one job. A thrown error or rejection becomes a FAILED result.
  * `attempt` is the attempt's number in durable mode (from 1, counting
  * deliveries and the attempts a retry by hand allowed before); core mode
- * does not pass it.
+ * does not pass it. `signal` is aborted when the job is cancelled
+ * (`sys.cancel`) while it runs; what the handler returns then is not
+ * reported (the scheduler published CANCELLED).
  */
 export type JobHandler = (
   job: JobRequest,
   attempt?: number,
+  signal?: AbortSignal,
 ) => JobOutcome | Promise<JobOutcome>;
+
+/** The reason a cancelled job's signal is aborted with. */
+export function cancelledError(jobId: string): Error {
+  return new Error(`job ${jobId} was cancelled`);
+}
 
 /** The outcome of a handler that threw or rejected with `error`. */
 export function failure(error: unknown): JobOutcome {

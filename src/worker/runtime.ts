@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The worker runtime: takes jobs (from a queue group in core mode, from its
  * topic's work queue in durable mode), runs them with bounded concurrency,
@@ -8,23 +7,25 @@
  *
  * @module
  */
-import { create } from "npm:@bufbuild/protobuf@^2.17.0";
-import { cpuUsage } from "node:process";
-import { HeartbeatSchema, JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
-import type { BusPacket, Heartbeat, JobRequest } from "../bus/messages.ts";
+import { JobStatus } from "../gen/cortex/v1/cortex_pb.ts";
+import type { BusPacket, JobRequest } from "../bus/messages.ts";
 import type { Bus } from "../bus/bus.ts";
 import { packet } from "../bus/codec.ts";
 import {
-  heartbeatSubject,
+  CANCEL,
+  DRAIN,
   RESULT,
   ROLL_CALL,
   workerQueue,
 } from "../bus/subjects.ts";
+import { cancelledJob, CancelledJobs, drainAsked } from "../bus/control.ts";
 import { WORK_STREAM, workConsumer } from "../bus/durable/layout.ts";
-import type { WorkQueue } from "../bus/durable/work_queue.ts";
 import type { Logger } from "../log.ts";
 import { DurableFeed } from "./durable.ts";
+import type { DurableWorkerOptions } from "./durable_options.ts";
+import { HeartbeatSender } from "./heartbeat.ts";
 import {
+  cancelledError,
   failure,
   isPromise,
   type JobHandler,
@@ -34,17 +35,7 @@ import {
 
 export type { JobHandler, JobOutcome } from "./job.ts";
 
-/** What a worker needs in durable mode (docs/durability.md). */
-export interface DurableWorkerOptions {
-  /** The topic's work queue, which jobs are pulled from and attempts reported to. */
-  queue: WorkQueue;
-  /** `CORTEX_ACK_WAIT_MS`: the consumer's ack wait; the lease is renewed every third of it. */
-  ackWaitMs: number;
-  /** `CORTEX_RETRY_BASE_MS`: the delay before a second attempt. */
-  retryBaseMs: number;
-  /** `CORTEX_RETRY_MAX_MS`: the longest delay between attempts. */
-  retryMaxMs: number;
-}
+export type { DurableWorkerOptions } from "./durable_options.ts";
 
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
@@ -97,26 +88,30 @@ export class Worker {
   #subscription?: { unsubscribe(): void };
   #beat?: ReturnType<typeof setInterval>;
   #rollCall?: { unsubscribe(): void };
+  #control: { unsubscribe(): void }[] = [];
+  /** Jobs cancelled on `sys.cancel`: never started if they come later. */
+  readonly #cancels = new CancelledJobs();
+  /** Core mode: the abort controller of each job running now. */
+  readonly #running = new Map<string, AbortController>();
+  #draining = false;
   /** When a roll call was last answered (performance.now()): at most 4 a second. */
   #answeredAt = -Infinity;
   #idle?: () => void;
   #feed?: DurableFeed;
   #stopped = false;
-  #cpu = cpuUsage();
-  #cpuAt = performance.now();
   #completed = 0;
   #failed = 0;
-  /**
-   * A random token drawn once per process and sent in every heartbeat: the
-   * scheduler binds this worker's id to it, so a peer that does not know
-   * it cannot change this worker or take it offline (docs/security.md).
-   */
-  readonly #session = crypto.randomUUID();
+  readonly #beats: HeartbeatSender;
 
   /** A worker over `options`; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
     this.#o = options;
     this.#concurrency = Math.max(1, options.concurrency ?? 1);
+    this.#beats = new HeartbeatSender({
+      ...options,
+      concurrency: this.#concurrency,
+      durable: options.durable !== undefined,
+    });
   }
 
   /** Jobs running now. */
@@ -142,6 +137,7 @@ export class Worker {
         workerId: this.#o.workerId,
         topic,
         concurrency: this.#concurrency,
+        cancels: this.#cancels,
         onAttempt: (result) => {
           if (result.status === JobStatus.COMPLETED) this.#completed++;
           else this.#failed++;
@@ -179,6 +175,18 @@ export class Worker {
       this.#answeredAt = now;
       this.#heartbeat(false);
     });
+    this.#control = [
+      bus.subscribe(CANCEL, (message) => {
+        const jobId = cancelledJob(message);
+        if (jobId !== undefined) this.#cancel(jobId);
+      }),
+      bus.subscribe(DRAIN, (message) => {
+        const asked = drainAsked(message);
+        if (asked?.workerId !== this.#o.workerId) return;
+        if (asked.ask === "drain") this.drain();
+        else this.resume();
+      }),
+    ];
     this.#heartbeat(false);
     this.#beat = setInterval(
       () => this.#heartbeat(false),
@@ -204,6 +212,8 @@ export class Worker {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#rollCall?.unsubscribe();
+    for (const sub of this.#control) sub.unsubscribe();
+    this.#control = [];
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
     if (this.#feed) {
@@ -231,6 +241,73 @@ export class Worker {
     );
   }
 
+  /** Whether it was asked to drain and not resumed since. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Finishes the jobs it holds and takes nothing new (core: it leaves its
+   * queue group; durable: it stops pulling) until {@linkcode Worker.resume}
+   * or {@linkcode Worker.stop}. Heartbeats go on.
+   */
+  drain(): void {
+    if (this.#draining || this.#stopped) return;
+    this.#draining = true;
+    this.#subscription?.unsubscribe();
+    this.#subscription = undefined;
+    this.#feed?.pause();
+    this.#o.log.info(
+      "worker {worker_id} draining: finishing {count} jobs, taking no new ones",
+      { worker_id: this.#o.workerId, count: this.active + this.#queue.length },
+    );
+  }
+
+  /** Takes jobs again after {@linkcode Worker.drain}. */
+  resume(): void {
+    if (!this.#draining || this.#stopped) return;
+    this.#draining = false;
+    if (this.#feed) this.#feed.resume();
+    else {
+      this.#subscription = this.#o.bus.subscribe(
+        this.#o.topic,
+        (message) => this.#accept(message),
+        { queue: workerQueue(this.#o.pool) },
+      );
+    }
+    this.#o.log.info("worker {worker_id} resumed: taking {topic} again", {
+      worker_id: this.#o.workerId,
+      topic: this.#o.topic,
+    });
+  }
+
+  /**
+   * A cancel notice: a job waiting here is dropped, a running one has its
+   * signal aborted (its outcome is not reported), a later one is skipped.
+   */
+  #cancel(jobId: string): void {
+    this.#cancels.add(jobId);
+    const running = this.#running.get(jobId);
+    if (running || this.#feed?.cancel(jobId)) {
+      running?.abort(cancelledError(jobId));
+      this.#o.log.info("job {job_id} cancelled while running: aborted", {
+        job_id: jobId,
+      });
+      return;
+    }
+    if (this.#feed) return;
+    const at = this.#queue.findIndex((m) =>
+      (m.payload.value as JobRequest).jobId === jobId
+    );
+    if (at >= 0) {
+      this.#queue.splice(at, 1);
+      this.#o.log.info("job {job_id} cancelled before it started", {
+        job_id: jobId,
+      });
+      if (this.#active === 0 && this.#queue.length === 0) this.#idle?.();
+    }
+  }
+
   #accept(message: BusPacket): void {
     if (message.payload.case !== "jobRequest") {
       this.#o.log.warn("ignored a {kind} packet on {topic}", {
@@ -239,6 +316,7 @@ export class Worker {
       });
       return;
     }
+    if (this.#cancels.has(message.payload.value.jobId)) return;
     if (this.#active < this.#concurrency) this.#run(message);
     else this.#queue.push(message);
   }
@@ -259,15 +337,21 @@ export class Worker {
       const job = (current.payload as { value: JobRequest }).value;
       this.#active++;
       const started = performance.now();
+      const control = new AbortController();
+      this.#running.set(job.jobId, control);
       let outcome: JobOutcome | Promise<JobOutcome>;
       try {
-        outcome = this.#o.handler(job);
+        outcome = this.#o.handler(job, undefined, control.signal);
       } catch (error) {
         outcome = failure(error);
       }
       if (isPromise(outcome)) {
         Promise.resolve(outcome).then(undefined, failure).then((settled) => {
-          this.#report(current, job, started, settled);
+          this.#running.delete(job.jobId);
+          // Cancelled: the scheduler published CANCELLED, the one result.
+          if (!control.signal.aborted) {
+            this.#report(current, job, started, settled);
+          }
           this.#active--;
           const queued = this.#queue.shift();
           if (queued) this.#run(queued);
@@ -275,6 +359,7 @@ export class Worker {
         });
         return;
       }
+      this.#running.delete(job.jobId);
       this.#report(current, job, started, outcome);
       this.#active--;
     }
@@ -306,33 +391,6 @@ export class Worker {
   }
 
   #heartbeat(leaving: boolean): void {
-    const o = this.#o;
-    const value: Heartbeat = create(HeartbeatSchema, {
-      workerId: o.workerId,
-      pool: o.pool,
-      region: o.region,
-      type: o.type,
-      capabilities: o.capabilities,
-      activeJobs: leaving ? 0 : this.active,
-      maxParallelJobs: this.#concurrency,
-      cpuLoad: this.#cpuLoad(),
-      leaving,
-      durable: o.durable !== undefined,
-      session: this.#session,
-    });
-    o.bus.publish(
-      heartbeatSubject(o.pool),
-      packet({ case: "heartbeat", value }, { senderId: o.workerId }),
-    );
-  }
-
-  /** This process's CPU use since the last heartbeat, as a fraction of one core. */
-  #cpuLoad(): number {
-    const now = performance.now();
-    const used = cpuUsage(this.#cpu);
-    const elapsedUs = (now - this.#cpuAt) * 1000;
-    this.#cpu = cpuUsage();
-    this.#cpuAt = now;
-    return elapsedUs > 0 ? (used.user + used.system) / elapsedUs : 0;
+    this.#beats.send(leaving, this.active);
   }
 }

@@ -224,6 +224,32 @@ Deno.test("auth: the worker's nkey may not publish to a job topic or submit; it 
   }
 });
 
+Deno.test("auth: only the scheduler's nkey may send cancel and drain notices; a worker hears them and may ask which jobs were cancelled", async () => {
+  await using secured = await securedServer();
+  const { nats, seedFiles } = secured;
+  const worker = await connectAs(nats.url, seedFiles, "worker");
+  const client = await connectAs(nats.url, seedFiles, "client");
+  const scheduler = await connectAs(nats.url, seedFiles, "scheduler");
+  try {
+    for (const subject of ["sys.cancel", "sys.drain"]) {
+      for (const nc of [worker, client]) {
+        const refusal = await publishRefused(nc, subject);
+        assertMatch(refusal.message, /Permissions Violation for Publish/);
+      }
+      const heard = worker.subscribe(subject, { max: 1 });
+      await worker.flush();
+      scheduler.publish(subject, new Uint8Array([1]));
+      for await (const m of heard) assertEquals(m.subject, subject);
+    }
+    const asked = scheduler.subscribe("sys.cancelled", { max: 1 });
+    await scheduler.flush();
+    worker.publish("sys.cancelled", new Uint8Array(0));
+    for await (const m of asked) assertEquals(m.subject, "sys.cancelled");
+  } finally {
+    await Promise.all([worker.close(), client.close(), scheduler.close()]);
+  }
+});
+
 for (const durability of ["none", "jetstream"] as const) {
   Deno.test(`auth: with each role's nkey, scheduler, echo worker and submit complete jobs (CORTEX_DURABILITY=${durability})`, async () => {
     await using secured = await securedServer();

@@ -28,7 +28,12 @@ Deno.test("GET /api/workers lists the workers that sent heartbeats", async () =>
     "<b>evil</b>",
     "echo-a",
   ]);
-  assertEquals(body.counts, { online: 2, stale: 0, offline: 0 });
+  assertEquals(body.counts, {
+    online: 2,
+    draining: 0,
+    stale: 0,
+    offline: 0,
+  });
   assertStrictEquals(body.workers[0].maxParallelJobs, 4);
 });
 

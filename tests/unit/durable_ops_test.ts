@@ -204,6 +204,8 @@ function withDurable(
     workers: scheduler.workers,
     submit: (j) => scheduler.submit(j),
     observe: (o) => scheduler.observe(o),
+    cancel: (id, by) => scheduler.cancel(id, by),
+    drain: (id, o) => scheduler.drain(id, o),
     durable: {
       stats: () => ({
         pools: [{

@@ -215,6 +215,8 @@ Deno.test("GET /api/jobs/:id reads the ledger (durable mode) for a job the table
     workers: f.scheduler.workers,
     submit: (j) => f.scheduler.submit(j),
     observe: (o) => f.scheduler.observe(o),
+    cancel: (id, by) => f.scheduler.cancel(id, by),
+    drain: (id, o) => f.scheduler.drain(id, o),
     durable: {
       stats: () => ({
         pools: [],

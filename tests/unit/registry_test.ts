@@ -53,7 +53,12 @@ Deno.test("a leaving heartbeat takes the worker offline at once", () => {
   beat("w1");
   beat("w1", { leaving: true });
   assertEquals(registry.get("w1")?.state, "offline");
-  assertEquals(registry.counts(), { online: 0, stale: 0, offline: 1 });
+  assertEquals(registry.counts(), {
+    online: 0,
+    draining: 0,
+    stale: 0,
+    offline: 1,
+  });
 });
 
 Deno.test("offline workers are forgotten after forgetAfterMs, others are kept", () => {

@@ -6,7 +6,13 @@ import {
   renderServerConfig,
   ROLES,
 } from "../../src/bus/roles.ts";
-import { ROLL_CALL, subjectMatches } from "../../src/bus/subjects.ts";
+import {
+  CANCEL,
+  CANCELLED,
+  DRAIN,
+  ROLL_CALL,
+  subjectMatches,
+} from "../../src/bus/subjects.ts";
 import {
   assertEquals,
   assertMatch,
@@ -32,7 +38,7 @@ Deno.test("roles: each role's permissions render as nats-server configuration", 
     deny: ["sys.heartbeat.>", "cortex.attempt", "$SYS.>"]
   }
   subscribe: {
-    allow: ["sys.job.submit", "sys.job.result", "sys.heartbeat.>", "sys.job.retry", "_INBOX.>"]
+    allow: ["sys.job.submit", "sys.job.result", "sys.heartbeat.>", "sys.job.retry", "sys.drain", "sys.cancelled", "_INBOX.>"]
   }
 }`,
   );
@@ -40,7 +46,7 @@ Deno.test("roles: each role's permissions render as nats-server configuration", 
     renderPermissions("worker"),
     `permissions: {
   publish: {
-    allow: ["sys.job.result", "sys.heartbeat.>", "cortex.attempt", "$JS.API.INFO", "$JS.API.STREAM.INFO.CORTEX_WORK", "$JS.API.CONSUMER.CREATE.CORTEX_WORK.>", "$JS.API.CONSUMER.INFO.CORTEX_WORK.*", "$JS.API.CONSUMER.MSG.NEXT.CORTEX_WORK.*", "$JS.ACK.CORTEX_WORK.>"]
+    allow: ["sys.job.result", "sys.heartbeat.>", "cortex.attempt", "sys.cancelled", "$JS.API.INFO", "$JS.API.STREAM.INFO.CORTEX_WORK", "$JS.API.CONSUMER.CREATE.CORTEX_WORK.>", "$JS.API.CONSUMER.INFO.CORTEX_WORK.*", "$JS.API.CONSUMER.MSG.NEXT.CORTEX_WORK.*", "$JS.ACK.CORTEX_WORK.>"]
   }
   subscribe: {
     allow: [">"]
@@ -104,6 +110,21 @@ Deno.test("roles: only the scheduler may publish a job, to a core topic or the w
   assertOk(!allows(ROLES.worker.publish, ROLL_CALL));
   assertOk(!allows(ROLES.client.publish, ROLL_CALL));
   assertOk(!allows(ROLES.client.subscribe, "job.echo"));
+});
+
+Deno.test("roles: cancel and drain notices reach workers; only the scheduler sends them", () => {
+  for (const subject of [CANCEL, DRAIN]) {
+    assertOk(allows(ROLES.worker.subscribe, subject), subject);
+    assertOk(allows(ROLES.scheduler.publish, subject), subject);
+    // A worker cannot cancel another's jobs or drain another worker.
+    assertOk(!allows(ROLES.worker.publish, subject), subject);
+    assertOk(!allows(ROLES.client.publish, subject), subject);
+  }
+  assertOk(allows(ROLES.scheduler.subscribe, DRAIN));
+  // A worker asks which jobs were cancelled; a scheduler answers.
+  assertOk(allows(ROLES.worker.publish, CANCELLED));
+  assertOk(allows(ROLES.scheduler.subscribe, CANCELLED));
+  assertOk(!allows(ROLES.client.publish, CANCELLED));
 });
 
 Deno.test("roles: the server configuration admits exactly the users given, quoting every subject", () => {

@@ -4,6 +4,7 @@ import {
   JobStatus,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { RESULT } from "../../src/bus/subjects.ts";
+import { CancelledJobs } from "../../src/bus/control.ts";
 import { retryDelayMs } from "../../src/bus/durable/layout.ts";
 import { logger } from "../../src/log.ts";
 import {
@@ -275,4 +276,57 @@ Deno.test("a durable worker heartbeats durable, and publishes nothing on sys.job
     [true, true],
   ]);
   assertEquals(bus.on(RESULT).length, 0);
+});
+
+Deno.test("cancel: a running job's signal aborts and its message is terminated unreported; a cancelled job delivered later, or listed at start, is terminated unstarted", async () => {
+  const queue = new FakeWorkQueue();
+  queue.cancelledIds = ["listed"];
+  const cancels = new CancelledJobs();
+  const started: string[] = [];
+  const handler: JobHandler = (job, _attempt, signal) => {
+    started.push(job.jobId);
+    if (job.jobId !== "run") {
+      return { status: "completed", output: job.payload };
+    }
+    return new Promise((resolve) =>
+      signal!.addEventListener(
+        "abort",
+        () => resolve({ status: "failed", error: "stopped" }),
+      )
+    );
+  };
+  const f = new DurableFeed({
+    queue,
+    log: logger("test"),
+    handler,
+    workerId: "w-durable",
+    topic: "job.echo",
+    concurrency: 1,
+    ackWaitMs: 60_000,
+    retryBaseMs: 100,
+    retryMaxMs: 1_000,
+    random: () => 0,
+    pullExpiresMs: 30,
+    cancels,
+  });
+  queue.add("run");
+  await f.start();
+  await eventually(() => started.includes("run"), { what: "run started" });
+  queue.add("wait");
+  queue.add("listed");
+  queue.add("next");
+  cancels.add("wait");
+  assertEquals(f.cancel("run"), true);
+  assertEquals(f.cancel("not-here"), false);
+  await eventually(() => queue.reports.length === 1, { what: "next reported" });
+  assertEquals(started, ["run", "next"]);
+  assertEquals(queue.reports.map((r) => r.jobId), ["next"]);
+  assertEquals(queue.log, [
+    "term run",
+    "term wait",
+    "term listed",
+    "report next#1",
+    "ack next",
+  ]);
+  await f.stop();
 });

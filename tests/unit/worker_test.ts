@@ -7,7 +7,8 @@ import {
   JobStatus,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { packet } from "../../src/bus/codec.ts";
-import { RESULT } from "../../src/bus/subjects.ts";
+import { CANCEL, DRAIN, RESULT } from "../../src/bus/subjects.ts";
+import { cancelNotice, drainNotice } from "../../src/bus/control.ts";
 import { logger } from "../../src/log.ts";
 import { echoJob, SIMULATED_FAILURE } from "../../src/worker/echo.ts";
 import type { Job } from "../../src/sdk/types.ts";
@@ -210,4 +211,52 @@ Deno.test("a roll call is answered with a heartbeat at once, at most one per 250
   await new Promise((r) => setTimeout(r, 300));
   call();
   assertEquals(heartbeats().length, after);
+});
+
+Deno.test("a cancel notice aborts the running job's signal and drops the waiting one; neither is reported, later jobs run", async () => {
+  const started: string[] = [];
+  const aborted: string[] = [];
+  const handler: JobHandler = (job, _attempt, signal) => {
+    started.push(job.jobId);
+    if (job.jobId !== "run") {
+      return { status: "completed", output: job.payload };
+    }
+    return new Promise((resolve) =>
+      signal!.addEventListener("abort", () => {
+        aborted.push(String((signal!.reason as Error).message));
+        resolve({ status: "completed", output: new Uint8Array([1]) });
+      })
+    );
+  };
+  const { bus, worker, send, results } = setup(handler, 1);
+  await worker.start();
+  send("run");
+  send("wait");
+  bus.publish(CANCEL, cancelNotice("wait", "scheduler"));
+  bus.publish(CANCEL, cancelNotice("run", "scheduler"));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(aborted, ["job run was cancelled"]);
+  send("wait"); // delivered again: still skipped
+  send("next");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(started, ["run", "next"]);
+  assertEquals(results().map((r) => r.jobId), ["next"]);
+  await worker.stop();
+});
+
+Deno.test("drain: a core worker leaves its queue group and finishes what it holds; resume takes jobs again", async () => {
+  const { bus, worker, send, results } = setup(
+    (job) => ({ status: "completed", output: job.payload }),
+  );
+  await worker.start();
+  bus.publish(DRAIN, drainNotice("someone-else", "drain", "scheduler"));
+  assertEquals(worker.draining, false);
+  bus.publish(DRAIN, drainNotice("w-test", "drain", "scheduler"));
+  assertEquals(worker.draining, true);
+  send("while-draining");
+  assertEquals(results().length, 0);
+  bus.publish(DRAIN, drainNotice("w-test", "resume", "scheduler"));
+  send("after");
+  assertEquals(results().map((r) => r.jobId), ["after"]);
+  await worker.stop();
 });

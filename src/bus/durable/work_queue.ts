@@ -23,6 +23,7 @@ import { nanos } from "npm:@nats-io/nats-core@^3.4.0";
 import type { NatsConnection } from "../connect.ts";
 import { sleep } from "../../sleep.ts";
 import { StoredPublisher } from "./stored_publish.ts";
+import { CANCELLED } from "../subjects.ts";
 import { coalesceWrites } from "./coalesced_writes.ts";
 import { errorMessage, type Logger } from "../../log.ts";
 import {
@@ -77,6 +78,12 @@ export interface WorkQueue {
    * @throws when it was not acknowledged as stored (NATS down, timeout).
    */
   report(bytes: Uint8Array, msgId: string): Promise<void>;
+  /**
+   * The ids of jobs cancelled before this worker listened (asked of a
+   * scheduler on `sys.cancelled`); empty when no scheduler answers within
+   * a second. Absent: nothing to ask (tests).
+   */
+  cancelled?(): Promise<string[]>;
 }
 
 /**
@@ -209,6 +216,25 @@ export class JetStreamWorkQueue implements WorkQueue {
       // A report stored anywhere else would never reach a scheduler.
       expectStream: ATTEMPT_STREAM,
     });
+  }
+
+  async cancelled(): Promise<string[]> {
+    try {
+      const reply = await this.#nc.request(CANCELLED, new Uint8Array(0), {
+        timeout: 1_000,
+      });
+      const ids = (reply.json() as { jobIds?: unknown }).jobIds;
+      return Array.isArray(ids)
+        ? ids.filter((id): id is string => typeof id === "string")
+        : [];
+    } catch (error) {
+      // No scheduler yet (or an old one): nothing was cancelled that it
+      // could know of; the live notices cover what comes next.
+      this.#o.log.debug("no list of cancelled jobs: {error}", {
+        error: errorMessage(error),
+      });
+      return [];
+    }
   }
 
   /**
