@@ -14,11 +14,8 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import type { JetStreamClient } from "../bus/durable/client_types.ts";
 import { pullEach } from "../bus/durable/scheduler_consumers.ts";
-import type { StoredPublisher } from "../bus/durable/stored_publish.ts";
 import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
-import type { Bus } from "../bus/bus.ts";
 import type { JobResult } from "../bus/messages.ts";
 import { encodePacket, newTraceId, packet } from "../bus/codec.ts";
 import { HEARTBEAT_ALL, RESULT, SUBMIT } from "../bus/subjects.ts";
@@ -31,22 +28,14 @@ import {
 } from "../bus/durable/layout.ts";
 import { BoundedWarnings } from "../bounded_warnings.ts";
 import { finalState, isFinal, JobState } from "../contract/mod.ts";
-import type { Logger } from "../log.ts";
 import { Fleet } from "./fleet.ts";
 import { type CoreResultVerdict, DurableIntake } from "./intake.ts";
 import type { JobTable } from "./job_table.ts";
 import { recordOf } from "./ledger.ts";
 import { discardDeadLetter } from "./dead_letters.ts";
-import type { LedgerStore } from "./ledger_store.ts";
 import { type DurableCounters, LedgerView } from "./ledger_view.ts";
 import { checkJob } from "./pipeline.ts";
-import {
-  BacklogSampler,
-  type BacklogSource,
-  JetStreamBacklog,
-} from "./backlog.ts";
-import type { WorkerRegistry } from "./registry.ts";
-import type { SafetyChecker } from "./safety.ts";
+import { BacklogSampler, JetStreamBacklog } from "./backlog.ts";
 import { ControlNotices } from "./actions.ts";
 import { cancelByHand } from "./cancel_by_hand.ts";
 import { RouteCache } from "./route_cache.ts";
@@ -62,46 +51,10 @@ import {
   type WorkersView,
   zeroCounters,
 } from "./service.ts";
-import type { Strategy } from "./strategy.ts";
-import { clipped, type ValidationLimits } from "./validation.ts";
+import { clipped } from "./validation.ts";
 
-/** The parts and settings a {@linkcode DurableScheduler} is built from. */
-export interface DurableSchedulerOptions {
-  /** Core NATS: heartbeats and results in, results out. */
-  bus: Bus;
-  /** JetStream, on the same connection. */
-  js: JetStreamClient;
-  /**
-   * Dispatches and ledger writes without nats.js's per-request cost, on
-   * the same connection (the ledger store takes it at open). Optional:
-   * `js.publish` otherwise.
-   */
-  stored?: StoredPublisher;
-  /** The job ledger. */
-  ledger: LedgerStore;
-  /** Decides which topics may run. */
-  safety: SafetyChecker;
-  /** Picks each job's subject. */
-  strategy: Strategy;
-  /** The workers' latest heartbeats. */
-  registry: WorkerRegistry;
-  /** The view of the ledger's recent jobs. */
-  jobs: JobTable;
-  /** Limits every job must keep. */
-  limits: ValidationLimits;
-  /** Attempts of a job that does not say (`CORTEX_MAX_ATTEMPTS`). */
-  maxAttempts: number;
-  /** This scheduler's sender id on the bus. */
-  senderId: string;
-  /** Where it says what happened. */
-  log: Logger;
-  /** How often deadlines and worker liveness are checked, in ms. Default 1,000. */
-  tickMs?: number;
-  /** Where the work queues' backlog is read. Default: this JetStream's consumers. */
-  backlog?: BacklogSource;
-  /** How often the backlog is sampled, in ms. Default 5,000. */
-  backlogIntervalMs?: number;
-}
+import type { DurableSchedulerOptions } from "./durable_engine_options.ts";
+export type { DurableSchedulerOptions };
 
 /**
  * The durable scheduler engine.
