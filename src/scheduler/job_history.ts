@@ -44,20 +44,96 @@ export interface HistoryError {
   at: number;
 }
 
-/** A job as the index keeps it. */
-interface Entry {
+/**
+ * A job as the index keeps it: one object with the job's row beside it (two
+ * per job; 250,000 of them live in the old generation, where every extra
+ * object per job costs each major collection), the text kept as the
+ * record's own strings (no copy, no concatenation), and the lists of
+ * workers and errors only when a job has them.
+ */
+class Entry {
   summary: JobSummary;
-  /** Every worker that made an attempt, and the final one. */
-  workers: string[];
   /**
-   * Payload, output and error, each cut to HISTORY_TEXT_CHARS, as they are:
-   * lower-casing them here cost a third of the index's time per job, in the
-   * scheduler's hot path; a search matches them ignoring case instead.
+   * The worker that made each attempt, and the final one: the one string in
+   * core mode, which keeps no attempts; a list only when there were several.
    */
-  text: string;
-  errors: HistoryError[];
+  workers: string | string[];
+  /** Payload, output and error, each cut to HISTORY_TEXT_CHARS, as they are: a search matches them ignoring case. */
+  payload: string;
+  output: string;
+  error: string;
+  /** Failed attempts; `null` (most jobs) when none. */
+  errors: HistoryError[] | null;
   /** Dropped from the order array lazily. */
-  removed: boolean;
+  removed = false;
+
+  constructor(summary: JobSummary, record: JobRecord) {
+    this.summary = summary;
+    this.workers = "";
+    this.payload = "";
+    this.output = "";
+    this.error = "";
+    this.errors = null;
+    this.fill(record);
+  }
+
+  /** Takes the record's text, workers and errors (the summary is set apart). */
+  fill(record: JobRecord): void {
+    this.payload = cut(record.payloadPreview);
+    this.output = cut(record.outputPreview);
+    this.error = cut(record.error);
+    if (record.attempts.length === 0) {
+      // Core mode keeps no attempts: the final result is the one.
+      this.workers = record.workerId;
+      this.errors = record.workerId !== "" && isFinal(record.state) &&
+          record.state !== "COMPLETED"
+        ? [{
+          jobId: record.jobId,
+          workerId: record.workerId,
+          state: record.state,
+          error: this.error,
+          at: record.finishedAt ?? record.submittedAt,
+        }]
+        : null;
+      return;
+    }
+    const workers: string[] = [];
+    const errors: HistoryError[] = [];
+    for (const a of record.attempts) {
+      if (a.workerId && !workers.includes(a.workerId)) workers.push(a.workerId);
+      if (a.state !== "COMPLETED" && a.workerId) {
+        errors.push({
+          jobId: record.jobId,
+          workerId: a.workerId,
+          state: a.state,
+          error: cut(a.error),
+          at: a.at,
+        });
+      }
+    }
+    if (record.workerId && !workers.includes(record.workerId)) {
+      workers.push(record.workerId);
+    }
+    this.workers = workers.length === 1 ? workers[0] : workers;
+    this.errors = errors.length === 0
+      ? null
+      : errors.length > MAX_ERRORS_PER_JOB
+      ? errors.slice(-MAX_ERRORS_PER_JOB)
+      : errors;
+  }
+
+  /** Made an attempt at, or ended on, `worker`. */
+  ranOn(worker: string): boolean {
+    const w = this.workers;
+    return typeof w === "string" ? w === worker : w.includes(worker);
+  }
+}
+
+/** The first HISTORY_TEXT_CHARS characters (the string itself when shorter). */
+function cut(text: string): string {
+  return text.length > HISTORY_TEXT_CHARS
+    ? text.slice(0, HISTORY_TEXT_CHARS)
+    : text;
 }
 
 /** What a search keeps; every filter given must match. */
@@ -220,8 +296,11 @@ export class JobHistory {
         query.deadLettered !== undefined &&
         (s.deadLettered === true) !== query.deadLettered
       ) continue;
-      if (query.worker && !e.workers.includes(query.worker)) continue;
-      if (text && !text.test(e.text)) continue;
+      if (query.worker && !e.ranOn(query.worker)) continue;
+      if (
+        text && !text.test(e.payload) && !text.test(e.output) &&
+        !text.test(e.error)
+      ) continue;
       if (jobs.length === limit) {
         return {
           jobs,
@@ -242,7 +321,7 @@ export class JobHistory {
     const out: HistoryError[] = [];
     for (let i = order.length - 1; i >= 0 && out.length < limit; i--) {
       const e = order[i];
-      if (e.removed || !e.workers.includes(workerId)) continue;
+      if (e.removed || e.errors === null || !e.ranOn(workerId)) continue;
       for (let j = e.errors.length - 1; j >= 0; j--) {
         if (e.errors[j].workerId === workerId && out.length < limit) {
           out.push(e.errors[j]);
@@ -254,51 +333,14 @@ export class JobHistory {
 
   #put(record: JobRecord): void {
     const summary = this.#summarize(record);
-    const workers: string[] = [];
-    const errors: HistoryError[] = [];
-    for (const a of record.attempts) {
-      if (a.workerId && !workers.includes(a.workerId)) workers.push(a.workerId);
-      if (a.state !== "COMPLETED" && a.workerId) {
-        errors.push({
-          jobId: record.jobId,
-          workerId: a.workerId,
-          state: a.state,
-          error: a.error.slice(0, HISTORY_TEXT_CHARS),
-          at: a.at,
-        });
-      }
-    }
-    if (record.workerId && !workers.includes(record.workerId)) {
-      workers.push(record.workerId);
-      // Core mode keeps no attempts: the final result is the one.
-      if (isFinal(record.state) && record.state !== "COMPLETED") {
-        errors.push({
-          jobId: record.jobId,
-          workerId: record.workerId,
-          state: record.state,
-          error: record.error.slice(0, HISTORY_TEXT_CHARS),
-          at: record.finishedAt ?? record.submittedAt,
-        });
-      }
-    }
-    const text = record.payloadPreview.slice(0, HISTORY_TEXT_CHARS) + "\n" +
-      record.outputPreview.slice(0, HISTORY_TEXT_CHARS) + "\n" +
-      record.error.slice(0, HISTORY_TEXT_CHARS);
-    const entry: Entry = {
-      summary,
-      workers,
-      text,
-      errors: errors.length > MAX_ERRORS_PER_JOB
-        ? errors.slice(-MAX_ERRORS_PER_JOB)
-        : errors,
-      removed: false,
-    };
     const held = this.#byId.get(record.jobId);
     if (held && held.summary.submittedAt === summary.submittedAt) {
       // Same place in the order: update in place.
-      Object.assign(held, { ...entry, removed: false });
+      held.summary = summary;
+      held.fill(record);
       return;
     }
+    const entry = new Entry(summary, record);
     if (held) {
       held.removed = true;
       this.#removed++;

@@ -98,18 +98,18 @@ export class QueueFigures {
   jobChanged(record: JobRecord): void {
     // A refused job never reached a queue (and its topic may be anything).
     if (record.subject === "" || record.topic === "") return;
-    const now = this.#clock();
     if (!isFinal(record.state)) {
-      const topic = this.#topic(record.topic, now);
+      // No clock read here (one per change adds up): a topic was active
+      // when its job was dispatched.
+      const since = record.dispatchedAt ?? record.submittedAt;
+      const topic = this.#topic(record.topic, since);
       if (!topic || topic.inflight.size >= MAX_INFLIGHT_PER_TOPIC) return;
       if (!topic.inflight.has(record.jobId)) {
-        topic.inflight.set(
-          record.jobId,
-          record.dispatchedAt ?? record.submittedAt,
-        );
+        topic.inflight.set(record.jobId, since);
       }
       return;
     }
+    const now = this.#clock();
     const finishedAt = Math.min(record.finishedAt ?? now, now);
     const known = this.#topics.get(record.topic);
     known?.inflight.delete(record.jobId);
@@ -197,7 +197,8 @@ export class QueueFigures {
       topic = { slots: [], inflight: new Map(), lastActive: now };
       this.#topics.set(name, topic);
     }
-    topic.lastActive = now;
+    // Dispatch times may come out of order: activity only moves forward.
+    if (now > topic.lastActive) topic.lastActive = now;
     return topic;
   }
 }
@@ -286,9 +287,13 @@ function waitMs(record: JobRecord, finishedAt: number): number | undefined {
   const from = retries && retries.length > 0
     ? retries[retries.length - 1].at
     : record.submittedAt;
-  const first = record.attempts.find((a) => a.at >= from);
-  const start = first
-    ? first.at - first.executionMs
-    : finishedAt - record.executionMs;
+  // A loop, not `find` with a closure: this runs for every job.
+  let start = finishedAt - record.executionMs;
+  for (const a of record.attempts) {
+    if (a.at >= from) {
+      start = a.at - a.executionMs;
+      break;
+    }
+  }
   return start >= from ? start - from : 0;
 }
