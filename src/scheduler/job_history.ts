@@ -25,12 +25,12 @@ import {
 
 export type { HistoryError };
 
-/** Jobs kept by default: 100,000 with room (see docs/performance.md for their memory). */
+/** Jobs kept by default: 100,000 with room (about 256 bytes of heap each, see docs/performance.md). */
 export const HISTORY_CAPACITY = 250_000;
 /**
  * Marked changes copied in at once, at the latest: bounds what waits, and
- * the pause of one copy (about 3.4 to 4.3 ms at the cost per job measured by
- * scripts/bench/history_cost.ts).
+ * the pause of one copy (4 to 8 ms at the 4 to 8 µs per job that
+ * scripts/bench/history_cost.ts measured on the shared machine).
  */
 export const HISTORY_MARKED = 1024;
 /** Characters of the payload, the output and the error that are searched. */
