@@ -45,6 +45,20 @@ function cut(text: string): string {
     : text;
 }
 
+/**
+ * The payload, output or error of the job in `slot` matches `text`. Three
+ * tests a job, not one over a joined copy (which the hot path would have to
+ * make): an empty text, or an output that repeats the payload (an echo), is
+ * not tested again.
+ */
+function matchesText(text: RegExp, c: HistoryColumns, slot: number): boolean {
+  const payload = c.payloads[slot], output = c.outputs[slot];
+  const error = c.errors[slot];
+  return (payload !== "" && text.test(payload)) ||
+    (output !== "" && output !== payload && text.test(output)) ||
+    (error !== "" && text.test(cut(error)));
+}
+
 /** What a search keeps; every filter given must match. */
 export interface HistoryQuery {
   /** Ids that start with this. */
@@ -241,10 +255,7 @@ export class JobHistory {
         c.deadLettered(k) !== query.deadLettered
       ) continue;
       if (query.worker && !c.ranOn(k, query.worker)) continue;
-      if (
-        text && !text.test(c.payloads[k]) && !text.test(c.outputs[k]) &&
-        !text.test(cut(c.errors[k]))
-      ) continue;
+      if (text && !matchesText(text, c, k)) continue;
       if (slots.length === limit) {
         const last = slots[slots.length - 1];
         return {
