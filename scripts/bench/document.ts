@@ -19,6 +19,11 @@ export interface ThroughputScenario {
   ratio_to_relay: number;
   /** CPU used by each process during the CortexOS and relay runs, in cores. */
   cpu_cores: { cortex: Record<string, number>; relay: Record<string, number> };
+  /** The same as CPU µs per job (the scheduler's is its cost per job). */
+  cpu_us_per_job: {
+    cortex: Record<string, number>;
+    relay: Record<string, number>;
+  };
 }
 
 /** Scenario 2: one job at a time. */
@@ -74,12 +79,17 @@ export interface DashboardScenario {
   /** The scheduler's CPU per job (µs) without and with the clients: the server-side cost. */
   scheduler_us_per_job_without: number | null;
   scheduler_us_per_job_with: number | null;
-  /** Result at the client → COMPLETED state at an SSE client, ms. */
+  /**
+   * Result at the client → the first event at an SSE client whose counters
+   * count the job, ms, over every job and probing client.
+   */
   delivery_p50_ms: number | null;
   delivery_p99_ms: number | null;
   delivery_max_ms: number | null;
-  /** Job states seen by the probing SSE clients, over jobs × probes. */
+  /** Job completions the probing clients' counters showed, over jobs × probes. */
   delivered: number | null;
+  /** COMPLETED job rows the probes saw (at most 100 changed jobs a delta: a sample). */
+  rows_seen: number | null;
   expected: number | null;
 }
 

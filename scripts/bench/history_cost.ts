@@ -6,6 +6,8 @@
  *
  * ```sh
  * deno run scripts/bench/history_cost.ts
+ * # and the heap each job held costs (the collector run before measuring):
+ * deno run --v8-flags=--expose-gc scripts/bench/history_cost.ts
  * ```
  *
  * @module
@@ -72,8 +74,26 @@ function feed(name: string, changed: (record: JobRecord) => void): void {
   );
 }
 
+/** Heap in use after a full collection, when `--expose-gc` allows one. */
+function heap(): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  gc();
+  gc();
+  return Deno.memoryUsage().heapUsed;
+}
+
 feed("nothing (the loop itself)", () => {});
+const empty = heap();
 const history = new JobHistory(jobSummary);
 feed("job history", (r) => history.jobChanged(r));
+const full = heap();
+if (empty !== undefined && full !== undefined) {
+  console.log(
+    `job history: ${
+      Math.round((full - empty) / history.size)
+    } bytes of heap per job held (${history.size} jobs)`,
+  );
+}
 const figures = new QueueFigures();
 feed("queue figures", (r) => figures.jobChanged(r));

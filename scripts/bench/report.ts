@@ -301,6 +301,9 @@ function coreNotes(s: CoreScenarios): string[] {
     `                                relay run:    ${
       cpu(s.throughput.cpu_cores.relay)
     }`,
+    `CPU µs per job during scenario 1: CortexOS: ${
+      us(s.throughput.cpu_us_per_job.cortex)
+    }; relay: ${us(s.throughput.cpu_us_per_job.relay)}`,
     `scenario 3: ${s.fleet.heartbeats_sent} heartbeats sent; scheduler CPU ${
       fixed(s.fleet.scheduler_cpu_cores)
     } cores, peak RSS ${fixed(s.fleet.scheduler_peak_rss_mb, 1)} MB`,
@@ -314,7 +317,7 @@ function coreNotes(s: CoreScenarios): string[] {
           fixed(s.dashboard.delivery_p99_ms ?? 0, 1)
         } ms, max ${
           fixed(s.dashboard.delivery_max_ms ?? 0, 1)
-        } ms; ${s.dashboard.delivered}/${s.dashboard.expected} job states seen by the probing clients; scheduler CPU per job ${s.dashboard.scheduler_us_per_job_without} µs without clients, ${s.dashboard.scheduler_us_per_job_with} µs with`
+        } ms; ${s.dashboard.delivered}/${s.dashboard.expected} completions counted, ${s.dashboard.rows_seen} job rows seen by the probing clients; scheduler CPU per job ${s.dashboard.scheduler_us_per_job_without} µs without clients, ${s.dashboard.scheduler_us_per_job_with} µs with`
     }`,
   ];
 }

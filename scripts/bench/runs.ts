@@ -168,6 +168,18 @@ export async function interleaved(
   return out;
 }
 
+/** µs of CPU per job of each process, from its cores and the run's jobs/s. */
+export function usPerJob(
+  cores: Record<string, number>,
+  jobsPerS: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(cores).map((
+      [k, v],
+    ) => [k, jobsPerS > 0 ? Math.round(v / jobsPerS * 1e6) : 0]),
+  );
+}
+
 /** Each process's cores, to two decimals. */
 export function roundCores(c: Record<string, number>): Record<string, number> {
   return Object.fromEntries(

@@ -8,10 +8,16 @@
  *
  *   sse_clients.ts <base-url> <count> <probes> <prefix>
  *
+ * The probes also note, for every event, when it arrived and the scheduler's
+ * `completed` counter it carried, and add up the deltas' `jobsOmitted`: the
+ * stream carries at most 100 changed jobs per delta (the newest), so the
+ * rows are a sample at high rates, while the counters account for every job.
+ *
  * Prints `ready` once every client has its first event (the snapshot); when
  * standard input closes, prints one JSON line
- * `{"events": N, "bytes": B, "arrivals": [{job_id: epoch_ms, …}, …]}` and
- * exits. Ends by itself after ten minutes.
+ * `{"events": N, "bytes": B, "arrivals": [{job_id: epoch_ms, …}, …],
+ * "counts": [[[epoch_ms, completed], …], …], "omitted": [n, …]}` (one entry
+ * per probe) and exits. Ends by itself after ten minutes.
  *
  * @module
  */
@@ -33,6 +39,10 @@ let events = 0;
 let bytes = 0;
 let firstEvents = 0;
 const arrivals: Map<string, number>[] = [];
+/** Per probe: [arrival, counters.completed] of every event that had them. */
+const counts: [number, number][][] = [];
+/** Per probe: the deltas' jobsOmitted, added up. */
+const omitted: number[] = [];
 
 /** Notes every object in `value` that names one of our jobs as COMPLETED. */
 function collect(value: unknown, seen: Map<string, number>, at: number): void {
@@ -57,7 +67,13 @@ function collect(value: unknown, seen: Map<string, number>, at: number): void {
 async function client(index: number): Promise<void> {
   const probe = index < probes;
   const seen = new Map<string, number>();
-  if (probe) arrivals.push(seen);
+  const counted: [number, number][] = [];
+  const slot = omitted.length;
+  if (probe) {
+    arrivals.push(seen);
+    counts.push(counted);
+    omitted.push(0);
+  }
   const response = await fetch(`${base}/api/events`, {
     signal: stop.signal,
     headers: { accept: "text/event-stream" },
@@ -100,7 +116,13 @@ async function client(index: number): Promise<void> {
           .map((l) => l.slice(5).trimStart()).join("\n");
         if (data === "") continue;
         try {
-          collect(JSON.parse(data), seen, at);
+          const event = JSON.parse(data);
+          const completed = event?.counters?.completed;
+          if (typeof completed === "number") counted.push([at, completed]);
+          if (typeof event?.jobsOmitted === "number") {
+            omitted[slot] += event.jobsOmitted;
+          }
+          collect(event, seen, at);
         } catch {
           // not JSON: nothing to note
         }
@@ -144,5 +166,7 @@ console.log(JSON.stringify({
   events,
   bytes,
   arrivals: arrivals.map((seen) => Object.fromEntries(seen)),
+  counts,
+  omitted,
 }));
 Deno.exit(0);

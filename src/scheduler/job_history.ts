@@ -7,22 +7,30 @@
  *
  * Cheap in the scheduler's hot path: a change only marks the job's record
  * (a Set insert); the marked records are copied into the index before every
- * search, or once {@linkcode HISTORY_MARKED} are marked. No timer. Bounded: at
+ * search, or once {@linkcode HISTORY_MARKED} are marked, into columns
+ * ({@linkcode HistoryColumns}), not an object per job. No timer. Bounded: at
  * most `capacity` jobs (the earliest submitted are dropped first), and of
  * each only {@linkcode HISTORY_TEXT_CHARS} characters of payload, output
  * and error are searched.
  *
  * @module
  */
-import { isFinal, type JobState, type JobSummary } from "../contract/mod.ts";
+import { isFinal, type JobSummary } from "../contract/mod.ts";
 import type { JobRecord } from "./job_table.ts";
+import {
+  HistoryColumns,
+  type HistoryError,
+  type HistoryExtra,
+} from "./history_columns.ts";
 
-/** Jobs kept by default: 100,000 with room (see docs/performance.md for their memory). */
+export type { HistoryError };
+
+/** Jobs kept by default: 100,000 with room (about 256 bytes of heap each, see docs/performance.md). */
 export const HISTORY_CAPACITY = 250_000;
 /**
  * Marked changes copied in at once, at the latest: bounds what waits, and
- * the pause of one copy (about 3.4 to 4.3 ms at the cost per job measured by
- * scripts/bench/history_cost.ts).
+ * the pause of one copy (4 to 8 ms at the 4 to 8 µs per job that
+ * scripts/bench/history_cost.ts measured on the shared machine).
  */
 export const HISTORY_MARKED = 1024;
 /** Characters of the payload, the output and the error that are searched. */
@@ -30,34 +38,25 @@ export const HISTORY_TEXT_CHARS = 256;
 /** Failed attempts of one job remembered for its workers' error lists. */
 const MAX_ERRORS_PER_JOB = 5;
 
-/** One failure of a job at a worker: what a worker's detail lists. */
-export interface HistoryError {
-  /** The job's id. */
-  jobId: string;
-  /** The worker the attempt ran on. */
-  workerId: string;
-  /** How it ended. */
-  state: JobState;
-  /** Why. */
-  error: string;
-  /** Epoch ms. */
-  at: number;
+/** The first HISTORY_TEXT_CHARS characters (the string itself when shorter). */
+function cut(text: string): string {
+  return text.length > HISTORY_TEXT_CHARS
+    ? text.slice(0, HISTORY_TEXT_CHARS)
+    : text;
 }
 
-/** A job as the index keeps it. */
-interface Entry {
-  summary: JobSummary;
-  /** Every worker that made an attempt, and the final one. */
-  workers: string[];
-  /**
-   * Payload, output and error, each cut to HISTORY_TEXT_CHARS, as they are:
-   * lower-casing them here cost a third of the index's time per job, in the
-   * scheduler's hot path; a search matches them ignoring case instead.
-   */
-  text: string;
-  errors: HistoryError[];
-  /** Dropped from the order array lazily. */
-  removed: boolean;
+/**
+ * The payload, output or error of the job in `slot` matches `text`. Three
+ * tests a job, not one over a joined copy (which the hot path would have to
+ * make): an empty text, or an output that repeats the payload (an echo), is
+ * not tested again.
+ */
+function matchesText(text: RegExp, c: HistoryColumns, slot: number): boolean {
+  const payload = c.payloads[slot], output = c.outputs[slot];
+  const error = c.errors[slot];
+  return (payload !== "" && text.test(payload)) ||
+    (output !== "" && output !== payload && text.test(output)) ||
+    (error !== "" && text.test(cut(error)));
 }
 
 /** What a search keeps; every filter given must match. */
@@ -118,14 +117,49 @@ export function decodeCursor(cursor: string): Position | undefined {
   return undefined;
 }
 
-function before(a: JobSummary, at: Position): boolean {
-  return a.submittedAt < at[0] || (a.submittedAt === at[0] && a.jobId < at[1]);
-}
-
-function compare(a: Entry, b: Entry): number {
-  const x = a.summary, y = b.summary;
-  return x.submittedAt - y.submittedAt ||
-    (x.jobId < y.jobId ? -1 : x.jobId > y.jobId ? 1 : 0);
+/** What only some jobs have: several workers, failed attempts (core mode: a failed final result). */
+function extraOf(record: JobRecord): HistoryExtra | null {
+  if (record.attempts.length === 0) {
+    if (
+      record.workerId === "" || !isFinal(record.state) ||
+      record.state === "COMPLETED"
+    ) return null;
+    // Core mode keeps no attempts: the final result is the one.
+    return {
+      workers: null,
+      errors: [{
+        jobId: record.jobId,
+        workerId: record.workerId,
+        state: record.state,
+        error: cut(record.error),
+        at: record.finishedAt ?? record.submittedAt,
+      }],
+    };
+  }
+  const workers: string[] = [];
+  const errors: HistoryError[] = [];
+  for (const a of record.attempts) {
+    if (a.workerId && !workers.includes(a.workerId)) workers.push(a.workerId);
+    if (a.state !== "COMPLETED" && a.workerId) {
+      errors.push({
+        jobId: record.jobId,
+        workerId: a.workerId,
+        state: a.state,
+        error: cut(a.error),
+        at: a.at,
+      });
+    }
+  }
+  const others = workers.filter((w) => w !== record.workerId);
+  if (others.length === 0 && errors.length === 0) return null;
+  return {
+    workers: others.length === 0 ? null : workers,
+    errors: errors.length === 0
+      ? null
+      : errors.length > MAX_ERRORS_PER_JOB
+      ? errors.slice(-MAX_ERRORS_PER_JOB)
+      : errors,
+  };
 }
 
 /**
@@ -141,12 +175,14 @@ function compare(a: Entry, b: Entry): number {
 export class JobHistory {
   readonly #summarize: (record: JobRecord) => JobSummary;
   readonly #capacity: number;
-  readonly #byId = new Map<string, Entry>();
-  /** Entries in (submittedAt, jobId) order, oldest first; removed ones skipped. */
-  #order: Entry[] = [];
+  readonly #columns = new HistoryColumns();
+  /** Job id → its slot in the columns. */
+  readonly #byId = new Map<string, number>();
+  /** Slots in (submittedAt, jobId) order, oldest first; removed ones skipped. */
+  #order: number[] = [];
   #sorted = true;
   #removed = 0;
-  /** Entries before it in the order are all removed: where dropping starts. */
+  /** Slots before it in the order are all removed: where dropping starts. */
   #head = 0;
   #marked = new Set<JobRecord>();
 
@@ -178,17 +214,14 @@ export class JobHistory {
     this.#marked = new Set();
     for (const record of marked) this.#put(record);
     while (this.#byId.size > this.#capacity) this.#dropOldest();
-    if (this.#removed > this.#order.length / 2) {
-      this.#order = this.#order.filter((e) => !e.removed);
-      this.#removed = 0;
-      this.#head = 0;
-    }
+    if (this.#removed > this.#order.length / 2) this.#compact();
   }
 
   /** One job's row, if held. */
   get(jobId: string): JobSummary | undefined {
     this.flush();
-    return this.#byId.get(jobId)?.summary;
+    const slot = this.#byId.get(jobId);
+    return slot === undefined ? undefined : this.#columns.summary(slot);
   }
 
   /**
@@ -198,6 +231,7 @@ export class JobHistory {
   search(query: HistoryQuery, limit: number, cursor?: Position): HistoryPage {
     this.flush();
     const order = this.#ordered();
+    const c = this.#columns;
     let i = order.length - 1;
     if (cursor) i = this.#lastBefore(order, cursor);
     const text = query.text
@@ -205,58 +239,68 @@ export class JobHistory {
       : undefined;
     const contains = query.idContains?.toLowerCase();
     const error = query.error?.toLowerCase();
-    const jobs: JobSummary[] = [];
-    let last: JobSummary | undefined;
+    const slots: number[] = [];
     for (; i >= 0; i--) {
-      const e = order[i];
-      if (e.removed) continue;
-      const s = e.summary;
-      if (query.since !== undefined && s.submittedAt < query.since) break;
-      if (query.until !== undefined && s.submittedAt >= query.until) continue;
-      if (query.idPrefix && !s.jobId.startsWith(query.idPrefix)) continue;
-      if (contains && !s.jobId.toLowerCase().includes(contains)) continue;
-      if (query.topic && s.topic !== query.topic) continue;
-      if (query.states && query.states.size > 0 && !query.states.has(s.state)) {
-        continue;
-      }
+      const k = order[i];
+      if (c.removed(k)) continue;
+      const at = c.submittedAt(k);
+      if (query.since !== undefined && at < query.since) break;
+      if (query.until !== undefined && at >= query.until) continue;
+      const id = c.ids[k];
+      if (query.idPrefix && !id.startsWith(query.idPrefix)) continue;
+      if (contains && !id.toLowerCase().includes(contains)) continue;
+      if (query.topic && c.topics[k] !== query.topic) continue;
+      if (
+        query.states && query.states.size > 0 && !query.states.has(c.states[k])
+      ) continue;
       if (
         query.deadLettered !== undefined &&
-        (s.deadLettered === true && s.discarded !== true) !==
-          query.deadLettered
+        (c.deadLettered(k) && !c.discarded(k)) !== query.deadLettered
       ) continue;
-      if (error && !s.error.toLowerCase().includes(error)) continue;
-      if (query.worker && !e.workers.includes(query.worker)) continue;
-      if (text && !text.test(e.text)) continue;
-      if (jobs.length === limit) {
+      if (error && !c.errors[k].toLowerCase().includes(error)) continue;
+      if (query.worker && !c.ranOn(k, query.worker)) continue;
+      if (text && !matchesText(text, c, k)) continue;
+      if (slots.length === limit) {
+        const last = slots[slots.length - 1];
         return {
-          jobs,
-          nextCursor: encodeCursor([last!.submittedAt, last!.jobId]),
+          jobs: slots.map((slot) => c.summary(slot)),
+          nextCursor: encodeCursor([c.submittedAt(last), c.ids[last]]),
           held: this.#byId.size,
         };
       }
-      jobs.push(s);
-      last = s;
+      slots.push(k);
     }
-    return { jobs, nextCursor: null, held: this.#byId.size };
+    return {
+      jobs: slots.map((slot) => c.summary(slot)),
+      nextCursor: null,
+      held: this.#byId.size,
+    };
   }
 
   /** The failed attempts remembered of `jobId` (the newest few), oldest first. */
   attemptErrors(jobId: string): readonly HistoryError[] {
     this.flush();
-    return this.#byId.get(jobId)?.errors ?? [];
+    const slot = this.#byId.get(jobId);
+    return (slot === undefined
+      ? undefined
+      : this.#columns.extra(slot)?.errors) ??
+      [];
   }
 
   /** The newest `limit` failures at `workerId`, newest first. */
   errorsOf(workerId: string, limit: number): HistoryError[] {
     this.flush();
     const order = this.#ordered();
+    const c = this.#columns;
     const out: HistoryError[] = [];
     for (let i = order.length - 1; i >= 0 && out.length < limit; i--) {
-      const e = order[i];
-      if (e.removed || !e.workers.includes(workerId)) continue;
-      for (let j = e.errors.length - 1; j >= 0; j--) {
-        if (e.errors[j].workerId === workerId && out.length < limit) {
-          out.push(e.errors[j]);
+      const k = order[i];
+      if (c.removed(k)) continue;
+      const errors = c.extra(k)?.errors;
+      if (!errors || !c.ranOn(k, workerId)) continue;
+      for (let j = errors.length - 1; j >= 0; j--) {
+        if (errors[j].workerId === workerId && out.length < limit) {
+          out.push(errors[j]);
         }
       }
     }
@@ -264,104 +308,86 @@ export class JobHistory {
   }
 
   #put(record: JobRecord): void {
-    const summary = this.#summarize(record);
-    const workers: string[] = [];
-    const errors: HistoryError[] = [];
-    for (const a of record.attempts) {
-      if (a.workerId && !workers.includes(a.workerId)) workers.push(a.workerId);
-      if (a.state !== "COMPLETED" && a.workerId) {
-        errors.push({
-          jobId: record.jobId,
-          workerId: a.workerId,
-          state: a.state,
-          error: a.error.slice(0, HISTORY_TEXT_CHARS),
-          at: a.at,
-        });
-      }
-    }
-    if (record.workerId && !workers.includes(record.workerId)) {
-      workers.push(record.workerId);
-      // Core mode keeps no attempts: the final result is the one.
-      if (isFinal(record.state) && record.state !== "COMPLETED") {
-        errors.push({
-          jobId: record.jobId,
-          workerId: record.workerId,
-          state: record.state,
-          error: record.error.slice(0, HISTORY_TEXT_CHARS),
-          at: record.finishedAt ?? record.submittedAt,
-        });
-      }
-    }
-    const text = record.payloadPreview.slice(0, HISTORY_TEXT_CHARS) + "\n" +
-      record.outputPreview.slice(0, HISTORY_TEXT_CHARS) + "\n" +
-      record.error.slice(0, HISTORY_TEXT_CHARS);
-    const entry: Entry = {
-      summary,
-      workers,
-      text,
-      errors: errors.length > MAX_ERRORS_PER_JOB
-        ? errors.slice(-MAX_ERRORS_PER_JOB)
-        : errors,
-      removed: false,
-    };
+    const row = this.#summarize(record);
+    const c = this.#columns;
     const held = this.#byId.get(record.jobId);
-    if (held && held.summary.submittedAt === summary.submittedAt) {
+    if (held !== undefined && c.submittedAt(held) === row.submittedAt) {
       // Same place in the order: update in place.
-      Object.assign(held, { ...entry, removed: false });
+      c.write(held, row, record, cut, extraOf(record));
       return;
     }
-    if (held) {
-      held.removed = true;
+    if (held !== undefined) {
+      c.remove(held);
       this.#removed++;
     }
-    this.#byId.set(record.jobId, entry);
+    const slot = c.alloc();
+    c.write(slot, row, record, cut, extraOf(record));
+    this.#byId.set(record.jobId, slot);
     // Jobs come in about the order they were submitted (within a few ms
     // across replicas): put a late one in its place near the end; only one
     // far out of order (the ledger read at start) makes a full sort.
     const order = this.#order;
     let k = order.length - 1;
     const stop = Math.max(this.#head, order.length - 64);
-    while (k >= stop && compare(order[k], entry) > 0) k--;
+    while (k >= stop && this.#compare(order[k], slot) > 0) k--;
     if (k === order.length - 1) {
-      order.push(entry);
-    } else if (k >= stop || k < 0 || compare(order[k], entry) <= 0) {
-      order.splice(k + 1, 0, entry);
+      order.push(slot);
+    } else if (k >= stop || k < 0 || this.#compare(order[k], slot) <= 0) {
+      order.splice(k + 1, 0, slot);
     } else {
       this.#sorted = false;
-      order.push(entry);
+      order.push(slot);
     }
+  }
+
+  #compare(a: number, b: number): number {
+    const c = this.#columns;
+    const x = c.ids[a], y = c.ids[b];
+    return c.submittedAt(a) - c.submittedAt(b) || (x < y ? -1 : x > y ? 1 : 0);
   }
 
   #dropOldest(): void {
     const order = this.#ordered();
+    const c = this.#columns;
     while (this.#head < order.length) {
-      const e = order[this.#head++];
-      if (e.removed) continue;
-      e.removed = true;
+      const k = order[this.#head++];
+      if (c.removed(k)) continue;
+      this.#byId.delete(c.ids[k]);
+      c.remove(k);
       this.#removed++;
-      this.#byId.delete(e.summary.jobId);
       return;
     }
   }
 
-  #ordered(): Entry[] {
+  /** Drops the removed slots from the order; only then may they be reused. */
+  #compact(): void {
+    const c = this.#columns;
+    this.#order = this.#order.filter((k) => !c.removed(k));
+    this.#removed = 0;
+    this.#head = 0;
+    c.release();
+  }
+
+  #ordered(): number[] {
     if (!this.#sorted) {
       // Entries arrive out of order only at start (the ledger is read in
       // the order of its last writes) or across replicas' clocks.
-      this.#order = this.#order.filter((e) => !e.removed).sort(compare);
-      this.#removed = 0;
-      this.#head = 0;
+      this.#compact();
+      this.#order.sort((a, b) => this.#compare(a, b));
       this.#sorted = true;
     }
     return this.#order;
   }
 
-  /** The index of the newest entry strictly before `at`, or -1. */
-  #lastBefore(order: Entry[], at: Position): number {
+  /** The index of the newest slot strictly before `at`, or -1. */
+  #lastBefore(order: number[], at: Position): number {
+    const c = this.#columns;
     let lo = 0, hi = order.length; // first index not before `at`
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (before(order[mid].summary, at)) lo = mid + 1;
+      const k = order[mid];
+      const t = c.submittedAt(k);
+      if (t < at[0] || (t === at[0] && c.ids[k] < at[1])) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;

@@ -34,6 +34,12 @@ export const MAX_TOPICS = 32;
  * pending age): the job table holds no more than its capacity anyway.
  */
 export const MAX_INFLIGHT_PER_TOPIC = 100_000;
+/**
+ * Counted jobs remembered, so one seen final again is not counted twice:
+ * more than the job table holds (10,000 by default), whose records are the
+ * ones seen again.
+ */
+export const COUNTED_REMEMBERED = 16_384;
 /** The panels' last-minute figures: the newest 6 buckets. */
 const MINUTE_BUCKETS = 60_000 / BUCKET_MS;
 
@@ -80,8 +86,16 @@ export class QueueFigures {
   readonly #clock: () => number;
   readonly #maxTopics: number;
   readonly #topics = new Map<string, Topic>();
-  /** The `finishedAt` each record was counted with: a final state counts once (again after a retry). */
-  readonly #counted = new WeakMap<JobRecord, number>();
+  /**
+   * The `finishedAt` each of the latest {@linkcode COUNTED_REMEMBERED}
+   * counted jobs was counted with: a final state seen again counts once
+   * (again after a retry). A ring of ids, not a WeakMap of records: a weak
+   * entry per job, made while the record is young, cost the collector more
+   * than all the rest of the figures.
+   */
+  readonly #counted = new Map<string, number>();
+  readonly #countedRing: string[] = [];
+  #countedNext = 0;
 
   /** Empty figures. */
   constructor(options: QueueFiguresOptions = {}) {
@@ -98,25 +112,25 @@ export class QueueFigures {
   jobChanged(record: JobRecord): void {
     // A refused job never reached a queue (and its topic may be anything).
     if (record.subject === "" || record.topic === "") return;
-    const now = this.#clock();
     if (!isFinal(record.state)) {
-      const topic = this.#topic(record.topic, now);
+      // No clock read here (one per change adds up): a topic was active
+      // when its job was dispatched.
+      const since = record.dispatchedAt ?? record.submittedAt;
+      const topic = this.#topic(record.topic, since);
       if (!topic || topic.inflight.size >= MAX_INFLIGHT_PER_TOPIC) return;
       if (!topic.inflight.has(record.jobId)) {
-        topic.inflight.set(
-          record.jobId,
-          record.dispatchedAt ?? record.submittedAt,
-        );
+        topic.inflight.set(record.jobId, since);
       }
       return;
     }
+    const now = this.#clock();
     const finishedAt = Math.min(record.finishedAt ?? now, now);
     const known = this.#topics.get(record.topic);
     known?.inflight.delete(record.jobId);
-    if (this.#counted.get(record) === finishedAt) return;
+    if (this.#counted.get(record.jobId) === finishedAt) return;
     const index = Math.floor(finishedAt / BUCKET_MS);
     if (index <= Math.floor(now / BUCKET_MS) - BUCKETS) return; // too old
-    this.#counted.set(record, finishedAt);
+    this.#remember(record.jobId, finishedAt);
     const topic = known ?? this.#topic(record.topic, now);
     if (!topic) return;
     const bucket = slot(topic, index);
@@ -181,6 +195,21 @@ export class QueueFigures {
     };
   }
 
+  /** Notes that `jobId` was counted as finished at `finishedAt`. */
+  #remember(jobId: string, finishedAt: number): void {
+    if (!this.#counted.has(jobId)) {
+      const ring = this.#countedRing;
+      if (ring.length < COUNTED_REMEMBERED) {
+        ring.push(jobId);
+      } else {
+        this.#counted.delete(ring[this.#countedNext]);
+        ring[this.#countedNext] = jobId;
+        this.#countedNext = (this.#countedNext + 1) % COUNTED_REMEMBERED;
+      }
+    }
+    this.#counted.set(jobId, finishedAt);
+  }
+
   /** The topic's figures, made (forgetting the least active) when new. */
   #topic(name: string, now: number): Topic | undefined {
     let topic = this.#topics.get(name);
@@ -197,7 +226,8 @@ export class QueueFigures {
       topic = { slots: [], inflight: new Map(), lastActive: now };
       this.#topics.set(name, topic);
     }
-    topic.lastActive = now;
+    // Dispatch times may come out of order: activity only moves forward.
+    if (now > topic.lastActive) topic.lastActive = now;
     return topic;
   }
 }
@@ -286,9 +316,13 @@ function waitMs(record: JobRecord, finishedAt: number): number | undefined {
   const from = retries && retries.length > 0
     ? retries[retries.length - 1].at
     : record.submittedAt;
-  const first = record.attempts.find((a) => a.at >= from);
-  const start = first
-    ? first.at - first.executionMs
-    : finishedAt - record.executionMs;
+  // A loop, not `find` with a closure: this runs for every job.
+  let start = finishedAt - record.executionMs;
+  for (const a of record.attempts) {
+    if (a.at >= from) {
+      start = a.at - a.executionMs;
+      break;
+    }
+  }
   return start >= from ? start - from : 0;
 }

@@ -246,3 +246,42 @@ Deno.test("GET /api/jobs/:id reads the ledger (durable mode) for a job the table
   assertMatch((await missing.json()).error, /no job "never" in the ledger/);
   assertStrictEquals((await app.request("/api/jobs/boom")).status, 503);
 });
+
+Deno.test("history reuses the slots of dropped jobs without mixing them up: every row held is its job's latest summary", () => {
+  const history = new JobHistory(jobSummary, { capacity: 50 });
+  const latest = new Map<string, JobRecord>();
+  for (let i = 0; i < 500; i++) {
+    const failed = i % 7 === 0;
+    const record = job(`j${i}`, i, {
+      state: failed ? "FAILED" : "COMPLETED",
+      error: failed ? `boom ${i}` : "",
+      workerId: `w${i % 3}`,
+      payloadPreview: `payload ${i}`,
+      deadLettered: i % 11 === 0,
+    });
+    history.jobChanged(record);
+    latest.set(record.jobId, record);
+    // Some jobs change again later, some move (submitted again, later).
+    if (i % 5 === 0 && i >= 10) {
+      const again = job(`j${i - 10}`, i - 10, { state: "TIMEOUT" });
+      history.jobChanged(again);
+      latest.set(again.jobId, again);
+    }
+    if (i % 13 === 0 && i >= 20) {
+      const moved = job(`j${i - 20}`, i + 0.5, { workerId: "w9" });
+      history.jobChanged(moved);
+      latest.set(moved.jobId, moved);
+    }
+  }
+  const all = history.search({}, 1000);
+  assertStrictEquals(all.jobs.length, 50);
+  for (const row of all.jobs) {
+    assertEquals(row, jobSummary(latest.get(row.jobId)!));
+  }
+  assertEquals(ids(history.search({ text: "boom 497" }, 10)), ["j497"]);
+  assertEquals(ids(history.search({ text: "payload 455" }, 10)), []);
+  for (const e of history.errorsOf("w2", 10)) {
+    assertStrictEquals(e.workerId, "w2");
+    assertStrictEquals(latest.get(e.jobId)!.state, "FAILED");
+  }
+});

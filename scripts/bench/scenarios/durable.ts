@@ -36,6 +36,7 @@ import {
   rawDurable,
   rawFloor,
   roundCores,
+  usPerJob,
 } from "../runs.ts";
 import { memoryRun } from "./history.ts";
 
@@ -52,18 +53,6 @@ export interface DurableResults {
 /** A client connection as CortexOS's processes make them (no async traces). */
 function client(nats: NatsServer, name: string): Promise<NatsConnection> {
   return connect({ servers: nats.url, name, noAsyncTraces: true });
-}
-
-/** µs of CPU per job of each process, from its cores and the run's jobs/s. */
-function usPerJob(
-  cores: Record<string, number>,
-  jobsPerS: number,
-): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(cores).map((
-      [k, v],
-    ) => [k, jobsPerS > 0 ? Math.round(v / jobsPerS * 1e6) : 0]),
-  );
 }
 
 /** Runs d1 and d2, then d3, each on a nats-server of its own. */

@@ -18,6 +18,7 @@ import {
   rawRelay,
   rawReply,
   roundCores,
+  usPerJob,
 } from "../runs.ts";
 
 /** Scenario 1: jobs/s with `inflight` jobs in flight, and the CPU it takes. */
@@ -57,6 +58,10 @@ export async function throughput(
     cpu_cores: {
       cortex: roundCores(cortexRuns.cores),
       relay: roundCores(relay.cores),
+    },
+    cpu_us_per_job: {
+      cortex: usPerJob(cortexRuns.cores, c.jobs_per_s),
+      relay: usPerJob(relay.cores, r.jobs_per_s),
     },
   };
 }
