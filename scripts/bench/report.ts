@@ -9,13 +9,12 @@ import type {
   BenchDocument,
   CoreScenarios,
   DurableScenarios,
-  TargetVerdict,
 } from "./document.ts";
 
-export type * from "./document.ts";
+import { BULLMQ_DURABLE_JOBS_PER_S, hasCore, hasDurable } from "./verdicts.ts";
 
-/** BullMQ's no-op jobs/s with 100 in flight, as issue 9 quotes it (not measured here). */
-export const BULLMQ_DURABLE_JOBS_PER_S = 11_000;
+export type * from "./document.ts";
+export { BULLMQ_DURABLE_JOBS_PER_S, verdicts } from "./verdicts.ts";
 
 /** The issues' figures for BullMQ 6 on Redis 7 (2 cores), quoted, not measured. */
 export const EXTERNAL_REFERENCES = {
@@ -31,162 +30,7 @@ export const EXTERNAL_REFERENCES = {
     "about 18,000 jobs/s for the JetStream floor on the issue's machine (issue 9; measured here as the floor)",
 };
 
-const pct = (x: number) => {
-  const percent = Math.round(x * 100);
-  return `${percent === 0 ? 0 : percent} %`; // never "-0 %"
-};
 const fixed = (x: number, d = 2) => x.toFixed(d);
-
-/** Judges every target of the issue whose scenarios ran in `s`. */
-export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
-  const out: TargetVerdict[] = [];
-  if (hasCore(s)) coreVerdicts(s, out);
-  if (hasDurable(s)) durableVerdicts(s, out);
-  return out;
-}
-
-function hasCore(s: BenchDocument["scenarios"]): s is CoreScenarios {
-  return s.throughput !== undefined && s.latency !== undefined &&
-    s.fleet !== undefined && s.history !== undefined &&
-    s.dashboard !== undefined;
-}
-
-function hasDurable(s: BenchDocument["scenarios"]): s is DurableScenarios {
-  return s.durable_throughput !== undefined &&
-    s.durable_latency !== undefined && s.durable_history !== undefined &&
-    s.cluster !== undefined;
-}
-
-function coreVerdicts(s: CoreScenarios, out: TargetVerdict[]): void {
-  const t = s.throughput;
-  out.push({
-    scenario: "1 throughput",
-    target: ">= 60 % of the relay's jobs/s",
-    value: `${
-      pct(t.ratio_to_relay)
-    } (${t.cortex.jobs_per_s} vs ${t.relay.jobs_per_s} jobs/s)`,
-    met: t.cortex.missing === 0 && t.ratio_to_relay >= 0.6,
-  });
-  const l = s.latency;
-  out.push({
-    scenario: "2 latency",
-    target: "p50 <= 1.5x the relay's p50",
-    value: `${fixed(l.p50_ratio_to_relay)}x (${fixed(l.cortex.p50_ms, 3)} vs ${
-      fixed(l.relay.p50_ms, 3)
-    } ms)`,
-    met: l.cortex.missing === 0 && l.p50_ratio_to_relay <= 1.5,
-  });
-  out.push({
-    scenario: "2 latency",
-    target: "p99 <= 2x the relay's p99",
-    value: `${fixed(l.p99_ratio_to_relay)}x (${fixed(l.cortex.p99_ms, 3)} vs ${
-      fixed(l.relay.p99_ms, 3)
-    } ms)`,
-    met: l.cortex.missing === 0 && l.p99_ratio_to_relay <= 2,
-  });
-  const f = s.fleet;
-  out.push({
-    scenario: "3 fleet",
-    target: "scheduler RSS < 150 MB",
-    value: `${fixed(f.scheduler_peak_rss_mb, 1)} MB peak`,
-    met: f.scheduler_peak_rss_mb < 150,
-  });
-  out.push({
-    scenario: "3 fleet",
-    target: "no heartbeat backlog",
-    value:
-      `max pending ${f.scheduler_max_pending_bytes} B, ${f.slow_consumers} slow consumers, scheduler CPU ${
-        fixed(f.scheduler_cpu_cores)
-      } cores, ${f.cortex.missing} jobs missing`,
-    met: f.slow_consumers === 0 && f.scheduler_max_pending_bytes < 1 << 20 &&
-      f.cortex.missing === 0,
-  });
-  out.push({
-    scenario: "3 fleet",
-    target: `all ${f.simulated_workers} workers listed`,
-    value: f.registry_listed === null
-      ? f.registry_note
-      : `${f.registry_listed} listed`,
-    met: f.registry_listed === null
-      ? null
-      : f.registry_listed === f.simulated_workers,
-  });
-  const h = s.history;
-  const first = h.checkpoints[0];
-  const last = h.checkpoints[h.checkpoints.length - 1];
-  out.push({
-    scenario: "4 history",
-    target: `peak RSS at ${last?.jobs} jobs within 10 % of ${first?.jobs}`,
-    value: `${pct(h.growth_ratio - 1)} growth (${
-      fixed(first?.peak_rss_mb ?? 0, 1)
-    } -> ${fixed(last?.peak_rss_mb ?? 0, 1)} MB)`,
-    met: h.cortex.missing === 0 && h.growth_ratio <= 1.1,
-  });
-  const d = s.dashboard;
-  out.push({
-    scenario: "5 dashboard",
-    target: `${d.clients} SSE clients cost <= 10 % throughput`,
-    value: d.skipped || d.throughput_cost === null
-      ? `not measured: ${d.note}`
-      : `${
-        pct(d.throughput_cost)
-      } cost (scheduler CPU/job ${d.scheduler_us_per_job_without} -> ${d.scheduler_us_per_job_with} µs)`,
-    met: d.skipped || d.throughput_cost === null
-      ? null
-      : d.throughput_cost <= 0.1,
-  });
-  out.push({
-    scenario: "5 dashboard",
-    target: "p99 delivery delay < 250 ms",
-    value: d.skipped || d.delivery_p99_ms === null
-      ? `not measured: ${d.note}`
-      : `${fixed(d.delivery_p99_ms, 1)} ms`,
-    met: d.skipped || d.delivery_p99_ms === null
-      ? null
-      : d.delivery_p99_ms < 250,
-  });
-}
-
-function durableVerdicts(s: DurableScenarios, out: TargetVerdict[]): void {
-  const dt = s.durable_throughput;
-  out.push({
-    scenario: "d1 durable",
-    target: ">= 60 % of the JetStream floor's jobs/s",
-    value: `${
-      pct(dt.ratio_to_floor)
-    } (${dt.cortex.jobs_per_s} vs ${dt.floor.jobs_per_s} jobs/s)`,
-    met: dt.cortex.missing === 0 && dt.ratio_to_floor >= 0.6,
-  });
-  out.push({
-    scenario: "d1 durable",
-    target: ">= BullMQ's ~11,000 jobs/s (quoted, not measured here)",
-    value: `${dt.cortex.jobs_per_s} jobs/s (${
-      fixed(dt.cortex.jobs_per_s / BULLMQ_DURABLE_JOBS_PER_S)
-    }x)`,
-    met: dt.cortex.missing === 0 &&
-      dt.cortex.jobs_per_s >= BULLMQ_DURABLE_JOBS_PER_S,
-  });
-  const dl = s.durable_latency;
-  out.push({
-    scenario: "d2 durable",
-    target: "p50 <= 2x the JetStream floor's p50",
-    value: `${fixed(dl.p50_ratio_to_floor)}x (${
-      fixed(dl.cortex.p50_ms, 3)
-    } vs ${fixed(dl.floor.p50_ms, 3)} ms)`,
-    met: dl.cortex.missing === 0 && dl.p50_ratio_to_floor <= 2,
-  });
-  const dh = s.durable_history;
-  const dFirst = dh.checkpoints[0];
-  const dLast = dh.checkpoints[dh.checkpoints.length - 1];
-  out.push({
-    scenario: "d3 durable",
-    target: `peak RSS at ${dLast?.jobs} jobs within 10 % of ${dFirst?.jobs}`,
-    value: `${pct(dh.growth_ratio - 1)} growth (${
-      fixed(dFirst?.peak_rss_mb ?? 0, 1)
-    } -> ${fixed(dLast?.peak_rss_mb ?? 0, 1)} MB)`,
-    met: dh.cortex.missing === 0 && dh.growth_ratio <= 1.1,
-  });
-}
 
 function runRow(name: string, r: RunFigures | null): string[] {
   if (!r) return [name, "-", "-", "-", "-", "-", "-"];
