@@ -32,6 +32,7 @@ import { LedgerStore } from "../scheduler/ledger_store.ts";
 import {
   DurabilityUnavailable,
   resolveDurability,
+  watchDurability,
 } from "../bus/durable/mode.ts";
 import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
 import { ensureSchedulerConsumers } from "../bus/durable/scheduler_consumers.ts";
@@ -96,6 +97,7 @@ try {
   exitOnConfigError(error, DurabilityUnavailable);
 }
 log.info(`durability: ${durability.mode}`);
+watchDurability(nc, durability.mode, log);
 
 const parts = {
   bus,

@@ -120,6 +120,7 @@ export class Scheduler implements SchedulerService {
       this.counters,
       this.#observers,
       options.log,
+      true,
     );
   }
 
