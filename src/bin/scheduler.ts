@@ -32,6 +32,7 @@ import { LedgerStore } from "../scheduler/ledger_store.ts";
 import {
   DurabilityUnavailable,
   resolveDurability,
+  warnOfLingeringStreams,
   watchDurability,
 } from "../bus/durable/mode.ts";
 import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
@@ -98,6 +99,7 @@ try {
 }
 log.info(`durability: ${durability.mode}`);
 watchDurability(nc, durability.mode, log);
+if (durability.mode === "core") await warnOfLingeringStreams(nc, log);
 
 const parts = {
   bus,

@@ -81,3 +81,23 @@ Deno.test("a core scheduler (none) warns when a durable worker joins it", async 
   );
   assertOk(/CORTEX_DURABILITY/.test(line));
 });
+
+Deno.test("a core scheduler (none) warns when a durable scheduler left the submissions stream", async () => {
+  await using nats = await startNatsServer();
+  const env = withoutMode(nats.url);
+  {
+    await using durable = startTask("scheduler", [], env);
+    await durable.waitFor(/serving sys\.job\.submit/, 60_000);
+  }
+  await using core = startTask("scheduler", [], {
+    ...env,
+    CORTEX_DURABILITY: "none",
+  });
+  await core.waitFor(/serving sys\.job\.submit/, 60_000);
+  assertOk(
+    core.lines.some((l) =>
+      /stream CORTEX_SUBMIT exists on this server/.test(l)
+    ),
+    "the core scheduler warns of the stream",
+  );
+});

@@ -12,7 +12,7 @@ import {
 } from "npm:@nats-io/jetstream@^3.4.0";
 import { int, oneOf, type Setting } from "../../config.ts";
 import type { Logger } from "../../log.ts";
-import type { JetStreamManager } from "./layout.ts";
+import { type JetStreamManager, SUBMIT_STREAM } from "./layout.ts";
 import type { NatsConnection } from "../connect.ts";
 
 /** The mode a process runs in: jobs kept in JetStream, or core NATS only. */
@@ -169,4 +169,27 @@ export async function watchDurability(
       );
     }
   }
+}
+
+/**
+ * For a scheduler in core mode: warns when the server holds the submissions
+ * stream (left by a durable scheduler). It captures every submission, core
+ * ones included, and nothing consumes it while this scheduler runs core, so
+ * a durable scheduler started later would run those jobs again.
+ */
+export async function warnOfLingeringStreams(
+  nc: NatsConnection,
+  log: Logger,
+): Promise<void> {
+  if (!offersJetStream(nc)) return;
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    await jsm.streams.info(SUBMIT_STREAM);
+  } catch {
+    return; // no such stream (or no JetStream for us): nothing is captured
+  }
+  log.warn(
+    "durability: core, but stream {stream} exists on this server (a durable scheduler made it): it stores every submission too, and a durable scheduler started later runs those jobs again. Run every process with the same CORTEX_DURABILITY, or delete the stream if no durable scheduler will run here",
+    { stream: SUBMIT_STREAM },
+  );
 }
