@@ -10,6 +10,7 @@ import {
   JetStreamApiError,
   jetstreamManager,
 } from "npm:@nats-io/jetstream@^3.4.0";
+import { TimeoutError } from "npm:@nats-io/nats-core@^3.4.0";
 import { int, oneOf, type Setting } from "../../config.ts";
 import type { Logger } from "../../log.ts";
 import { type JetStreamManager, SUBMIT_STREAM } from "./layout.ts";
@@ -100,21 +101,34 @@ function notForThisAccount(error: unknown): boolean {
 }
 
 /**
+ * How long a server that does not answer whether it offers JetStream is
+ * asked again, in ms: a cluster without a JetStream meta leader (a node
+ * killed, or all starting) answers nothing until it elects one, seconds
+ * later, where a server without JetStream says so at once.
+ */
+export const JETSTREAM_ANSWER_WAIT_MS = 30_000;
+
+/**
  * Decides the mode: `none` is core; `jetstream` needs a server with
- * JetStream enabled; `auto` is `jetstream` when the server offers JetStream
- * to this account, core otherwise.
+ * JetStream enabled, and a server that does not answer is asked again for
+ * up to `waitMs` ({@linkcode JETSTREAM_ANSWER_WAIT_MS}); `auto` is
+ * `jetstream` when the server offers JetStream to this account, core
+ * otherwise.
  *
- * `auto` goes by what the server says, not by whether its JetStream answers
- * at this moment: a cluster still electing its JetStream leader is durable
- * all the same (the scheduler waits for its streams, workers for theirs),
- * so processes started together never split into durable and core ones.
+ * `auto` goes by what the server says (its INFO), not by whether its
+ * JetStream answers at this moment: a cluster still electing its JetStream
+ * leader is durable all the same (the scheduler waits for its streams,
+ * workers for theirs), so processes started together never split into
+ * durable and core ones.
  *
  * @throws {DurabilityUnavailable} for `jetstream` on a server without
- * JetStream, saying how to enable it.
+ * JetStream, or one that has not answered within `waitMs`, saying how to
+ * enable it.
  */
 export async function resolveDurability(
   nc: NatsConnection,
   setting: "auto" | "jetstream" | "none",
+  waitMs = JETSTREAM_ANSWER_WAIT_MS,
 ): Promise<ResolvedDurability> {
   if (setting === "none") return { mode: "core" };
   if (setting === "auto") {
@@ -129,14 +143,25 @@ export async function resolveDurability(
       };
     }
   }
-  try {
-    return { mode: "jetstream", jsm: await jetstreamManager(nc) };
-  } catch (error) {
-    throw new DurabilityUnavailable(
-      `CORTEX_DURABILITY=jetstream, but the NATS server does not offer JetStream (${
-        error instanceof Error ? error.message : String(error)
-      }): start nats-server with -js (deno task dev does), or set CORTEX_DURABILITY=none`,
-    );
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return { mode: "jetstream", jsm: await jetstreamManager(nc) };
+    } catch (error) {
+      if (error instanceof TimeoutError) {
+        if (Date.now() < deadline) continue;
+        throw new DurabilityUnavailable(
+          `CORTEX_DURABILITY=jetstream, but the NATS server has not said whether it offers JetStream within ${
+            waitMs / 1000
+          } s (a cluster without a JetStream meta leader answers nothing): check that every node runs with -js and that a majority of them are up, or set CORTEX_DURABILITY=none`,
+        );
+      }
+      throw new DurabilityUnavailable(
+        `CORTEX_DURABILITY=jetstream, but the NATS server does not offer JetStream (${
+          error instanceof Error ? error.message : String(error)
+        }): start nats-server with -js (deno task dev does), or set CORTEX_DURABILITY=none`,
+      );
+    }
   }
 }
 
