@@ -33,6 +33,8 @@ import { LedgerStore } from "../scheduler/ledger_store.ts";
 import {
   DurabilityUnavailable,
   resolveDurability,
+  warnOfLingeringStreams,
+  watchDurability,
 } from "../bus/durable/mode.ts";
 import { ensureStreams, StreamMismatch } from "../bus/durable/layout.ts";
 import { ensureSchedulerConsumers } from "../bus/durable/scheduler_consumers.ts";
@@ -97,6 +99,8 @@ try {
   exitOnConfigError(error, DurabilityUnavailable);
 }
 log.info(`durability: ${durability.mode}`);
+watchDurability(nc, durability.mode, log);
+if (durability.mode === "core") await warnOfLingeringStreams(nc, log);
 
 const parts = {
   bus,

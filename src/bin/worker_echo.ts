@@ -12,6 +12,7 @@ import {
   DURABILITY,
   DurabilityUnavailable,
   resolveDurability,
+  watchDurability,
 } from "../bus/durable/mode.ts";
 import { ECHO_TOPIC } from "../bus/subjects.ts";
 import { logHeldPermissions } from "../held_permissions.ts";
@@ -60,6 +61,7 @@ log.info("durability: {mode}", {
   mode: durability.mode,
   setting: `${DURABILITY.env}=${config.durability}`,
 });
+watchDurability(nc, durability.mode, log);
 const cortex = new Cortex(nc, durability.mode, log, workerId);
 await cortex.worker(
   ECHO_TOPIC,

@@ -125,6 +125,7 @@ export class Scheduler implements SchedulerService {
       this.counters,
       this.#observers,
       options.log,
+      true,
     );
     this.#control = new ControlNotices({
       ...options,

@@ -33,6 +33,8 @@ export class Fleet {
   readonly #badBeats: BoundedWarnings;
   /** Whether the last heartbeat of a new worker found the registry full: warn once, not per beat. */
   #registryFull = false;
+  /** This scheduler dispatches on core NATS only: a durable worker gets nothing from it. */
+  readonly #coreOnly: boolean;
 
   /**
    * A fleet over `registry`, counting into `counters`, telling `observers`.
@@ -41,13 +43,18 @@ export class Fleet {
    * @param counters the scheduler's counters (`badHeartbeats` is counted here)
    * @param observers told of every worker change
    * @param log where joins, departures and liveness changes are said
+   * @param coreOnly the scheduler runs in core mode: a worker whose
+   * heartbeat says it is durable is warned about when it joins, since no
+   * job reaches it (a mode mismatch: `CORTEX_DURABILITY` differs)
    */
   constructor(
     registry: WorkerRegistry,
     counters: SchedulerCounters,
     observers: ReadonlySet<SchedulerObserver>,
     log: Logger,
+    coreOnly = false,
   ) {
+    this.#coreOnly = coreOnly;
     this.#registry = registry;
     this.#counters = counters;
     this.#observers = observers;
@@ -96,6 +103,12 @@ export class Fleet {
           : "worker {worker_id} ({pool}) is back online",
         { worker_id: worker.workerId, pool: worker.pool },
       );
+      if (this.#coreOnly && heartbeat.durable && !worker.left) {
+        this.#log.warn(
+          "worker {worker_id} ({pool}) takes jobs from JetStream, but this scheduler runs in core mode: no job reaches it. Run every process with the same CORTEX_DURABILITY (auto decides by the server, so leave it unset everywhere, or set none everywhere)",
+          { worker_id: worker.workerId, pool: worker.pool },
+        );
+      }
     }
     for (const o of this.#observers) o.workerChanged?.(worker);
   }

@@ -9,6 +9,7 @@ import {
   DURABILITY,
   type Durability,
   resolveDurability,
+  watchDurability,
 } from "../bus/durable/mode.ts";
 import { type EnvReader, loadConfig } from "../config.ts";
 import { logger } from "../log.ts";
@@ -77,6 +78,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Cortex> {
     await nc.close();
     throw error;
   }
+  watchDurability(nc, durability, log);
   const cortex = new Cortex(nc, durability, log, name);
   await cortex.ready;
   return cortex;

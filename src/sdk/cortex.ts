@@ -241,7 +241,7 @@ export class Cortex {
     if (this.#js) {
       const failed = await this.#js.store(jobId, bytes);
       if (failed === NO_STREAM) {
-        return `${NO_STREAM} at ${server}: start the scheduler with CORTEX_DURABILITY=jetstream once (it makes the streams), or connect with durability "none"`;
+        return `${NO_STREAM} at ${server}: start the scheduler on this server once in durable mode (CORTEX_DURABILITY=auto or jetstream: it makes the streams), or connect with durability "none"`;
       }
       return failed && `job ${jobId} ${failed}`;
     }

@@ -29,8 +29,9 @@ export interface ConnectOptions {
   /** The connection name the server shows. Default `cortex-sdk-<random>`. */
   name?: string;
   /**
-   * Durable (`jetstream`) or core (`none`) mode; `auto` is what the
-   * processes do with it (core for now). Default `CORTEX_DURABILITY`, else `auto`.
+   * Durable (`jetstream`) or core (`none`) mode; `auto`, as the processes
+   * do, is durable when the server offers JetStream, core otherwise.
+   * Default `CORTEX_DURABILITY`, else `auto`.
    */
   durability?: DurabilitySetting;
   /**

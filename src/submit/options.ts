@@ -45,7 +45,8 @@ usage: deno task submit [options]
   --help             this text
 
 environment: NATS_URL (default nats://127.0.0.1:4222), CORTEX_DURABILITY
-(jetstream: each job is acknowledged once stored; none/auto: core NATS)
+(auto, the default: durable when the server offers JetStream; durable, or
+jetstream: each job is acknowledged once stored; none: core NATS)
 exit code: ${EXIT_HELP}, 2 a result never
 arrived, NATS unreachable, or bad arguments`;
 

@@ -41,7 +41,7 @@ import {
 
 function noStreamError(nc: NatsConnection): number {
   console.error(
-    `submit: ${NO_STREAM} at ${nc.getServer()}: start the scheduler with CORTEX_DURABILITY=jetstream once (it makes the streams), or submit with CORTEX_DURABILITY=none`,
+    `submit: ${NO_STREAM} at ${nc.getServer()}: start the scheduler on this server once in durable mode (CORTEX_DURABILITY=auto or jetstream: it makes the streams), or submit with CORTEX_DURABILITY=none`,
   );
   return 2;
 }

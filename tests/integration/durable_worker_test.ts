@@ -380,8 +380,8 @@ Deno.test("SIGTERM in durable mode: the job in flight is reported and acked, the
   assertEquals([second.status, second.attempts], [JobStatus.COMPLETED, 1]);
 });
 
-Deno.test("without CORTEX_DURABILITY the worker says durability: core and takes the core topic", async () => {
-  await using nats = await startNatsServer();
+Deno.test("without CORTEX_DURABILITY on a server without JetStream the worker says durability: core and takes the core topic", async () => {
+  await using nats = await startNatsServer({ jetstream: false });
   await using worker = startTask("worker:echo", [], { NATS_URL: nats.url });
   await worker.waitFor(/taking job\.echo in queue group/);
   assertOk(worker.lines.some((l) => /durability: core$/.test(l)));

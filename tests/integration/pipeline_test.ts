@@ -33,7 +33,12 @@ async function startStack(
     worker?: Record<string, string>;
   } = {},
 ) {
-  const env = { NATS_URL: nats.url, CORTEX_DASHBOARD: "off" };
+  // The MVP's pipeline: core mode (durable mode has tests of its own).
+  const env = {
+    NATS_URL: nats.url,
+    CORTEX_DASHBOARD: "off",
+    CORTEX_DURABILITY: "none",
+  };
   const processes: TaskProcess[] = [
     startTask("scheduler", [], { ...env, ...scheduler }),
   ];
@@ -212,6 +217,7 @@ Deno.test("a worker killed mid-job: the job is reported TIMEOUT", async () => {
     {
       env: {
         NATS_URL: nats.url,
+        CORTEX_DURABILITY: "none",
         CORTEX_ECHO_MIN_MS: "30000",
         CORTEX_ECHO_MAX_MS: "30000",
       },
@@ -311,7 +317,10 @@ Deno.test("clear errors: NATS unreachable exits 2 naming the URL; a bad setting 
 Deno.test("no scheduler running: submit says so at once and exits 2 instead of waiting", async () => {
   await using nats = await startNatsServer();
   for (const args of [[], ["--no-wait"]]) {
-    const result = await runTask("submit", args, { NATS_URL: nats.url });
+    const result = await runTask("submit", args, {
+      NATS_URL: nats.url,
+      CORTEX_DURABILITY: "none",
+    });
     assertEquals(result.code, 2, result.stdout);
     assertMatch(result.stderr, /no scheduler is listening on sys\.job\.submit/);
   }
