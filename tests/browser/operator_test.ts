@@ -3,7 +3,7 @@
  * processes: nats-server, `deno task scheduler`, `deno task worker:echo`,
  * `deno task submit`, in core and durable mode.
  */
-import { assertEquals, assertOk } from "../assert.ts";
+import { assertEquals, assertOk, eventually } from "../assert.ts";
 import { launchChromium } from "../../scripts/support/chromium.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import { freePort } from "../../scripts/support/ports.ts";
@@ -173,10 +173,11 @@ Deno.test("search through history finds a job by payload text after a scheduler 
     });
     await page.click('button:text("Next page")');
     await page.locator('[data-page="2"]').waitFor({ timeout: 10_000 });
-    await page.waitForFunction(
-      "document.querySelectorAll('[data-history-job]').length === 12",
-      undefined,
-      { timeout: 10_000 },
+    // Polled from here: the dashboard's CSP (no unsafe-eval) refuses the
+    // string predicates page.waitForFunction would evaluate in the page.
+    await eventually(
+      async () => (await page.locator("[data-history-job]").count()) === 12,
+      { what: "the second page's 12 jobs" },
     );
     await page.click('button:text("Previous page")');
     await page.locator('[data-page="1"]').waitFor({ timeout: 10_000 });
