@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { isFinal, type JobSummary } from "../contract/mod.ts";
+import { isFinal, JobState, type JobSummary } from "../contract/mod.ts";
 import type { JobRecord } from "./job_table.ts";
 import {
   HistoryColumns,
@@ -122,7 +122,7 @@ function extraOf(record: JobRecord): HistoryExtra | null {
   if (record.attempts.length === 0) {
     if (
       record.workerId === "" || !isFinal(record.state) ||
-      record.state === "COMPLETED"
+      record.state === JobState.COMPLETED
     ) return null;
     // Core mode keeps no attempts: the final result is the one.
     return {
@@ -140,7 +140,7 @@ function extraOf(record: JobRecord): HistoryExtra | null {
   const errors: HistoryError[] = [];
   for (const a of record.attempts) {
     if (a.workerId && !workers.includes(a.workerId)) workers.push(a.workerId);
-    if (a.state !== "COMPLETED" && a.workerId) {
+    if (a.state !== JobState.COMPLETED && a.workerId) {
       errors.push({
         jobId: record.jobId,
         workerId: a.workerId,
