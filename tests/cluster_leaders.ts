@@ -44,6 +44,16 @@ export interface LeaderWatch {
    * (ms since the watch's `from()`), or `undefined` after `timeoutMs`.
    */
   settled(from: number, timeoutMs: number): Promise<number | undefined>;
+  /**
+   * Resolves once `node` leads or is a current replica of every stream
+   * among the assets (it has caught up), with the time that took (ms since
+   * `from`), or `undefined` after `timeoutMs`.
+   */
+  caughtUp(
+    node: string,
+    from: number,
+    timeoutMs: number,
+  ): Promise<number | undefined>;
   /** Closes its connection. */
   close(): Promise<void>;
 }
@@ -73,6 +83,16 @@ export async function watchLeaders(
       return undefined;
     }
   };
+  const current = async (stream: string, node: string): Promise<boolean> => {
+    try {
+      const cluster = (await jsm.streams.info(stream)).cluster;
+      if (cluster?.leader === node) return true;
+      const replica = cluster?.replicas?.find((r) => r.name === node);
+      return replica !== undefined && replica.current && !replica.offline;
+    } catch {
+      return false;
+    }
+  };
   const before = new Map<string, string>();
   for (const a of assets) before.set(label(a), (await leader(a)) ?? "none");
   return {
@@ -88,6 +108,20 @@ export async function watchLeaders(
         }));
         if (missing.size === 0) return performance.now() - from;
         await new Promise((r) => setTimeout(r, 100));
+      }
+      return undefined;
+    },
+    async caughtUp(node, from, timeoutMs) {
+      const deadline = from + timeoutMs;
+      const behind = new Set(
+        assets.filter((a) => !a.consumer).map((a) => a.stream),
+      );
+      while (performance.now() < deadline) {
+        await Promise.all([...behind].map(async (stream) => {
+          if (await current(stream, node)) behind.delete(stream);
+        }));
+        if (behind.size === 0) return performance.now() - from;
+        await new Promise((r) => setTimeout(r, 250));
       }
       return undefined;
     },
