@@ -6,12 +6,10 @@ import {
 } from "../assert.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";
 import { JobHistory } from "../../src/scheduler/job_history.ts";
-import {
-  type JobRecord,
-  JobTable,
-  NO_ATTEMPTS,
-} from "../../src/scheduler/job_table.ts";
+import { type JobRecord, JobTable } from "../../src/scheduler/job_table.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
+import { jobRecord } from "../job_record.ts";
+import { JobState } from "../../src/contract/mod.ts";
 import type {
   AuditResponse,
   BulkProgress,
@@ -43,32 +41,14 @@ function job(
   at: number,
   extra: Partial<JobRecord> = {},
 ): JobRecord {
-  return {
-    jobId: id,
-    traceId: "t",
-    topic: "job.echo",
-    priority: "unspecified",
-    submitter: "s",
-    contextPtr: "",
-    adapterId: "",
-    envVars: {},
-    payloadBytes: 0,
-    payloadPreview: "",
-    state: "FAILED",
+  return jobRecord(id, {
+    state: JobState.FAILED,
     subject: "work.job.echo",
     submittedAt: at,
     finishedAt: at + 5,
-    workerId: "w1",
-    executionMs: 1,
-    resultPtr: "",
-    outputBytes: 0,
-    outputPreview: "",
-    error: "",
-    attempts: NO_ATTEMPTS,
     maxAttempts: 3,
-    deadLettered: false,
     ...extra,
-  };
+  });
 }
 
 const dead = (id: string, at: number, error: string, topic = "job.echo") =>

@@ -1,7 +1,8 @@
 import { assertEquals, assertMatch, assertStrictEquals } from "../assert.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";
 import { decodeCursor, JobHistory } from "../../src/scheduler/job_history.ts";
-import { type JobRecord, NO_ATTEMPTS } from "../../src/scheduler/job_table.ts";
+import type { JobRecord } from "../../src/scheduler/job_table.ts";
+import { jobRecord } from "../job_record.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
 import type {
   JobDetail,
@@ -17,32 +18,12 @@ function job(
   at: number,
   extra: Partial<JobRecord> = {},
 ): JobRecord {
-  return {
-    jobId: id,
-    traceId: "t",
-    topic: "job.echo",
-    priority: "unspecified",
-    submitter: "s",
-    contextPtr: "",
-    adapterId: "",
-    envVars: {},
-    payloadBytes: 0,
+  return jobRecord(id, {
     payloadPreview: `payload of ${id}`,
-    state: "COMPLETED",
-    subject: "job.echo",
     submittedAt: at,
     finishedAt: at + 5,
-    workerId: "w1",
-    executionMs: 1,
-    resultPtr: "",
-    outputBytes: 0,
-    outputPreview: "",
-    error: "",
-    attempts: NO_ATTEMPTS,
-    maxAttempts: 0,
-    deadLettered: false,
     ...extra,
-  };
+  });
 }
 
 function ids(page: { jobs: { jobId: string }[] }): string[] {

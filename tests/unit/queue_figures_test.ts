@@ -10,37 +10,20 @@ import {
   HISTOGRAM_BINS,
   quantile,
 } from "../../src/scheduler/duration_histogram.ts";
-import { type JobRecord, NO_ATTEMPTS } from "../../src/scheduler/job_table.ts";
+import type { JobRecord } from "../../src/scheduler/job_table.ts";
+import { jobRecord } from "../job_record.ts";
+import { JobState } from "../../src/contract/mod.ts";
 import type { WorkerView } from "../../src/scheduler/registry.ts";
 import type { QueuesView, SnapshotEvent } from "../../src/contract/mod.ts";
 import { SseReader } from "../sse.ts";
 
 function job(id: string, extra: Partial<JobRecord> = {}): JobRecord {
-  return {
-    jobId: id,
-    traceId: "t",
-    topic: "job.echo",
-    priority: "unspecified",
-    submitter: "s",
-    contextPtr: "",
-    adapterId: "",
-    envVars: {},
-    payloadBytes: 0,
-    payloadPreview: "",
-    state: "DISPATCHED",
-    subject: "job.echo",
-    submittedAt: 0,
+  return jobRecord(id, {
+    state: JobState.DISPATCHED,
     workerId: "",
     executionMs: 0,
-    resultPtr: "",
-    outputBytes: 0,
-    outputPreview: "",
-    error: "",
-    attempts: NO_ATTEMPTS,
-    maxAttempts: 0,
-    deadLettered: false,
     ...extra,
-  };
+  });
 }
 
 function worker(id: string, activeJobs: number): WorkerView {
