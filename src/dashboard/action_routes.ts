@@ -11,6 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ActionResponse, ErrorResponse } from "../contract/mod.ts";
 import type { ActionResult, SchedulerService } from "../scheduler/service.ts";
 import { noteAudit } from "./audit.ts";
+import { jsonObject } from "./json_body.ts";
 import { sameOriginJson } from "./security.ts";
 
 /** Largest action body read: it is `{}` or `{"resume": true}`. */
@@ -19,23 +20,6 @@ export const MAX_ACTION_BODY_BYTES = 1024;
 /** The HTTP status of each outcome: 200, 404 (unknown), 409 (conflict). */
 export function actionHttpStatus(result: ActionResult): 200 | 404 | 409 {
   return result.status === "ok" ? 200 : result.status === "unknown" ? 404 : 409;
-}
-
-/** The body as a JSON object (empty: `{}`), or the answer refusing it. */
-async function objectBody(
-  c: Context,
-): Promise<Record<string, unknown> | Response> {
-  const text = await c.req.text();
-  let body: unknown = {};
-  try {
-    if (text.trim() !== "") body = JSON.parse(text);
-  } catch {
-    return c.json({ error: "the body is not valid JSON; send {}" }, 400);
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return c.json({ error: "the body must be a JSON object, {}" }, 400);
-  }
-  return body as Record<string, unknown>;
 }
 
 /** Runs an action, its unreachable ledger answered 503, and audits it. */
@@ -95,13 +79,13 @@ export function actionRoutes(app: Hono, scheduler: SchedulerService): void {
       c.json({ error: "send a small JSON object, {}, as the body" }, 413),
   });
   app.post("/api/jobs/:id/cancel", limit, sameOriginJson(), async (c) => {
-    const body = await objectBody(c);
+    const body = await jsonObject(c);
     if (body instanceof Response) return body;
     const id = c.req.param("id");
     return answer(c, "cancel", id, () => scheduler.cancel(id));
   });
   app.post("/api/workers/:id/drain", limit, sameOriginJson(), async (c) => {
-    const body = await objectBody(c);
+    const body = await jsonObject(c);
     if (body instanceof Response) return body;
     if (body.resume !== undefined && typeof body.resume !== "boolean") {
       return c.json({

@@ -28,6 +28,7 @@ import { retryHttpStatus, retryJob } from "../scheduler/retry.ts";
 import { jobSummary, workerSummary } from "./views.ts";
 import { JobHistory } from "../scheduler/job_history.ts";
 import { searchRoutes } from "./search_routes.ts";
+import { jsonObject } from "./json_body.ts";
 import { actionRoutes } from "./action_routes.ts";
 import { AuditLog, noteAudit } from "./audit.ts";
 import { BulkActions } from "../scheduler/bulk.ts";
@@ -216,16 +217,8 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     }),
     sameOriginJson(),
     async (c) => {
-      const text = await c.req.text();
-      let body: unknown = {};
-      try {
-        if (text.trim() !== "") body = JSON.parse(text);
-      } catch {
-        return c.json({ error: "the body is not valid JSON; send {}" }, 400);
-      }
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return c.json({ error: "the body must be a JSON object, {}" }, 400);
-      }
+      const body = await jsonObject(c);
+      if (body instanceof Response) return body;
       const reply = await retryJob(scheduler, c.req.param("id"), "dashboard");
       noteAudit(c, {
         action: "retry",

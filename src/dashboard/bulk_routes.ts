@@ -10,6 +10,7 @@
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { jsonObject } from "./json_body.ts";
 import type {
   BulkListResponse,
   BulkProgress,
@@ -55,26 +56,6 @@ export interface BulkDeps {
   bulk: BulkActions;
   /** Where an action's end is recorded. */
   audit: AuditLog;
-}
-
-/**
- * The JSON object body of a write (`{}` when empty), or the answer to
- * give when it is not one.
- */
-export async function jsonObject(
-  c: Context,
-): Promise<Record<string, unknown> | Response> {
-  const text = await c.req.text();
-  let body: unknown = {};
-  try {
-    if (text.trim() !== "") body = JSON.parse(text);
-  } catch {
-    return c.json({ error: "the body is not valid JSON" }, 400);
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return c.json({ error: "the body must be a JSON object" }, 400);
-  }
-  return body as Record<string, unknown>;
 }
 
 /** The size check of every bulk write (then `sameOriginJson()`). */

@@ -17,10 +17,10 @@ import { noteAudit } from "./audit.ts";
 import {
   type BulkDeps,
   bulkLimit,
-  jsonObject,
   retryStep,
   startBulk,
 } from "./bulk_routes.ts";
+import { jsonObject } from "./json_body.ts";
 import { sameOriginJson } from "./security.ts";
 
 /** Jobs listed per group by default, and at most. */
