@@ -2,9 +2,10 @@
  * `deno task screenshot`: starts a small stack (nats-server, the scheduler,
  * three echo workers), pushes jobs through it, and saves the dashboard as
  * `docs/dashboard.png`, so the README's picture can be remade at any time,
- * and each operator's view as `docs/dashboard-<view>.png` (queues, search,
- * dead letters, audit, a worker). Durable mode, so that jobs failed by one
- * worker (`CORTEX_ECHO_FAIL_RATE`) are dead-lettered and listed.
+ * and each operator's view as `docs/dashboard-<view>.png` (a pending job's
+ * detail with its Cancel button, queues, search, dead letters, audit, a
+ * worker). Durable mode, so that jobs failed by one worker
+ * (`CORTEX_ECHO_FAIL_RATE`) are dead-lettered and listed.
  *
  * Needs nats-server and Chromium (`/usr/bin/chromium`, or CORTEX_CHROMIUM).
  * Runs with -A, because playwright-core probes its platform when it starts.
@@ -33,6 +34,46 @@ const env = {
   CORTEX_ECHO_MAX_MS: "60",
   CORTEX_DURABILITY: "jetstream",
 };
+type Page = Awaited<ReturnType<typeof launchChromium>>["page"];
+const ONLINE = ["echo-eu-1", "echo-eu-2"];
+
+/**
+ * Drains the online workers from their rows, submits a job none of them will
+ * take, photographs its detail with the Cancel button, cancels it, and
+ * resumes the workers: the counters then count a cancelled job, and the
+ * audit log holds a drain, a cancel and a resume.
+ */
+async function cancelOnePending(page: Page, env: Record<string, string>) {
+  const row = (id: string) => page.locator(`tr[data-worker-id="${id}"]`);
+  for (const id of ONLINE) {
+    await row(id).locator('button[data-drain="drain"]').click();
+    await page.locator(`tr[data-worker-id="${id}"][data-state="draining"]`)
+      .waitFor();
+  }
+  await submit(env, ["--no-wait", "--payload", "waiting for a worker"]);
+  // Durable mode: queued for a worker, it shows DISPATCHED.
+  const job = page.locator(
+    'tr[data-job-id][data-state="PENDING"], tr[data-job-id][data-state="DISPATCHED"]',
+  ).first();
+  await job.click();
+  const cancel = page.locator(".detail button[data-cancel]");
+  await cancel.waitFor();
+  await new Promise((r) => setTimeout(r, 300));
+  const path = `${ROOT}/docs/dashboard-job.png`;
+  await page.screenshot({ path });
+  console.log(`wrote ${path}`);
+  const jobId = await job.getAttribute("data-job-id");
+  await cancel.click();
+  await page.locator(`tr[data-job-id="${jobId}"][data-state="CANCELLED"]`)
+    .waitFor();
+  await page.keyboard.press("Escape");
+  for (const id of ONLINE) {
+    await row(id).locator('button[data-drain="resume"]').click();
+    await page.locator(`tr[data-worker-id="${id}"][data-state="online"]`)
+      .waitFor();
+  }
+}
+
 const processes: TaskProcess[] = [];
 try {
   const scheduler = startTask("scheduler", [], {
@@ -86,6 +127,11 @@ try {
   await page.locator("tr[data-job-id]").first().waitFor();
   await submit(env, ["--count", "30", "--concurrency", "4"]);
   await submit(env, ["--topic", "sys.destroy", "--payload", "rm -rf /"]);
+  await cancelOnePending(page, env);
+  // A fresh page: the rows' notes from the actions above are not kept.
+  await page.reload();
+  await page.locator('[data-connection="live"]').waitFor();
+  await page.locator("tr[data-job-id]").first().waitFor();
   await page.fill('textarea[name="payload"]', "from the dashboard");
   await page.fill('input[name="count"]', "3");
   await page.click('button[type="submit"]');
@@ -112,6 +158,7 @@ try {
       await new Promise((r) => setTimeout(r, 500));
     }
     const path = `${ROOT}/docs/dashboard-${name}.png`;
+    await page.mouse.move(0, 0); // no row highlighted under a resting pointer
     await page.screenshot({ path });
     console.log(`wrote ${path}`);
   }

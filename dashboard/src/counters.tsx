@@ -4,15 +4,33 @@
  *
  * @module
  */
-import type { Counters, Throughput } from "../../src/contract/mod.ts";
+import type {
+  Counters,
+  FinalCounts,
+  Throughput,
+} from "../../src/contract/mod.ts";
 import { count } from "./format.ts";
 
-const CARDS: { key: keyof Counters; label: string; tone: string }[] = [
+type Card = { label: string; tone: string };
+
+/**
+ * A card per final state, keyed by its counter: a record, so a new final
+ * state fails type-checking here until it has its card.
+ */
+const FINAL_CARDS: Record<keyof FinalCounts, Card> = {
+  completed: { label: "Completed", tone: "ok" },
+  failed: { label: "Failed", tone: "bad" },
+  denied: { label: "Denied", tone: "denied" },
+  timeout: { label: "Timed out", tone: "warn" },
+  cancelled: { label: "Cancelled", tone: "idle" },
+};
+
+const CARDS: ({ key: keyof Counters } & Card)[] = [
   { key: "submitted", label: "Submitted", tone: "neutral" },
-  { key: "completed", label: "Completed", tone: "ok" },
-  { key: "failed", label: "Failed", tone: "bad" },
-  { key: "denied", label: "Denied", tone: "denied" },
-  { key: "timeout", label: "Timed out", tone: "warn" },
+  ...Object.entries(FINAL_CARDS).map(([key, card]) => ({
+    key: key as keyof FinalCounts,
+    ...card,
+  })),
 ];
 
 /** A line of the last minute's per-second counts, scaled to its own peak. */

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { ECHO_TOPIC } from "../bus/subjects.ts";
 import {
+  FINAL_STATES,
   JOB_PRIORITIES,
   JobState,
   Priority,
@@ -18,7 +19,7 @@ const PRIORITY_HELP = `${
   PRIORITY_CHOICES.join(" | ")
 } (default ${Priority.UNSPECIFIED.toLowerCase()})`;
 const EXIT_HELP = `0 all ${JobState.COMPLETED}, 1 some ${
-  [JobState.FAILED, JobState.DENIED, JobState.TIMEOUT].join("/")
+  FINAL_STATES.filter((s) => s !== JobState.COMPLETED).join("/")
 }`;
 
 /** The submit CLI's `--help` text. */
@@ -47,8 +48,8 @@ usage: deno task submit [options]
 environment: NATS_URL (default nats://127.0.0.1:4222), CORTEX_DURABILITY
 (auto, the default: durable when the server offers JetStream; durable, or
 jetstream: each job is acknowledged once stored; none: core NATS)
-exit code: ${EXIT_HELP}, 2 a result never
-arrived, NATS unreachable, or bad arguments`;
+exit code: ${EXIT_HELP},
+2 a result never arrived, NATS unreachable, or bad arguments`;
 
 /** A command line the CLI cannot run: the message says what to fix. */
 export class UsageError extends Error {}

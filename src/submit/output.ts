@@ -4,7 +4,11 @@
  *
  * @module
  */
-import { type FinalState, JobState } from "../contract/mod.ts";
+import {
+  FINAL_STATES,
+  finalCountKey,
+  type FinalState,
+} from "../contract/mod.ts";
 import { summarize } from "../latency.ts";
 
 /**
@@ -132,10 +136,10 @@ export function summaryLines(
     return [JSON.stringify({
       summary: {
         count,
-        completed: counts[JobState.COMPLETED] ?? 0,
-        failed: counts[JobState.FAILED] ?? 0,
-        denied: counts[JobState.DENIED] ?? 0,
-        timeout: counts[JobState.TIMEOUT] ?? 0,
+        // One key per final state, so a new state is counted here too.
+        ...Object.fromEntries(
+          FINAL_STATES.map((s) => [finalCountKey(s), counts[s] ?? 0]),
+        ),
         missing: counts[MISSING] ?? 0,
         retried: run.retried,
         dead: run.dead,

@@ -91,6 +91,11 @@ for (const durability of ["none", "jetstream"]) {
       const results = submit.lines.filter((l) => l.startsWith(`{"job_id"`));
       assertEquals(results.length, 1, submit.lines.join("\n"));
       assertMatch(results[0], /"status":"CANCELLED"/);
+      // Its summary and the dashboard's counters count it as cancelled.
+      const summary = submit.lines.find((l) => l.startsWith(`{"summary"`));
+      assertMatch(summary ?? "", /"cancelled":1/, submit.lines.join("\n"));
+      await page.locator('[data-counter="cancelled"] .card-value')
+        .getByText("1", { exact: true }).waitFor({ timeout: 10_000 });
 
       // Drain the worker from its row, by keyboard; then resume it.
       const drain = page.locator(

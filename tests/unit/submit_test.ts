@@ -57,4 +57,24 @@ Deno.test("submit output: a result line as text and as JSON", () => {
   ).summary;
   assertEquals([summary.completed, summary.missing, summary.failed], [1, 1, 0]);
   assertEquals([summary.retried, summary.dead], [1, 0]);
+  assertEquals(summary.cancelled, 0);
+});
+
+Deno.test("the summary counts CANCELLED jobs like the other statuses", () => {
+  const run = {
+    count: 3,
+    seconds: 1,
+    counts: { COMPLETED: 1, CANCELLED: 2 },
+    rtts: [1, 2, 3],
+    retried: 0,
+    dead: 0,
+  };
+  const summary = JSON.parse(summaryLines(run, true)[0]).summary;
+  assertEquals([summary.completed, summary.cancelled, summary.failed], [
+    1,
+    2,
+    0,
+  ]);
+  const [text] = summaryLines(run, false);
+  assertEquals(text.endsWith("1 COMPLETED, 2 CANCELLED"), true, text);
 });
