@@ -63,6 +63,13 @@ const workerNames = Array.from(
   { length: config.workers },
   (_, i) => `echo-${i + 1}`,
 );
+/** The worker files of CORTEX_DEV_WORKER_FILES, each named by its file. */
+const workerFiles = config.workerFiles.split(",").map((f) => f.trim())
+  .filter((f) => f !== "")
+  .map((file) => ({
+    file,
+    name: file.replace(/^.*\//, "").replace(/\.[jt]sx?$/, ""),
+  }));
 /**
  * The scheduler replicas: two on a cluster dev started (sharing the
  * durable consumers and the ledger, each with its own dashboard), so a
@@ -73,7 +80,8 @@ const schedulerNames = !config.natsUrl && config.natsCluster > 1
   : ["scheduler"];
 const width = Math.max(
   9,
-  ...[...workerNames, ...schedulerNames].map((n) => n.length),
+  ...[...workerNames, ...schedulerNames, ...workerFiles.map((w) => w.name)]
+    .map((n) => n.length),
 );
 const encoder = new TextEncoder();
 
@@ -205,7 +213,11 @@ const noCredentials = Object.fromEntries(
   [...NATS_AUTH_FILE_SETTINGS.map((s) => s.env), "NATS_USER", "NATS_PASSWORD"]
     .map((name) => [name, ""]),
 );
-const ready = readiness([...schedulerNames, ...workerNames]);
+const ready = readiness([
+  ...schedulerNames,
+  ...workerNames,
+  ...workerFiles.map((w) => w.name),
+]);
 /** Replica `i`'s dashboard port: the configured one, then the next ones (0 stays 0: any free port). */
 const dashboardPort = (i: number) =>
   env.dashboardPort === 0 ? 0 : env.dashboardPort + i;
@@ -282,6 +294,34 @@ schedulerNames.forEach((name, i) =>
 );
 for (const name of workerNames) {
   spawnDeno(name, "worker:echo", "worker", WORKER_READY);
+}
+// A worker file runs through the launcher, exactly as `deno task worker
+// <file>` runs it: the launcher reads the file's declared permissions (dev
+// itself may not read the file) and starts it with those and the bus.
+const workerTask = (denoJson.tasks as Record<string, string>).worker.split(" ")
+  .slice(1).map((arg) =>
+    arg === "scripts/launch.ts" ? `${ROOT}/scripts/launch.ts` : arg
+  );
+for (const { file, name } of workerFiles) {
+  supervise(
+    {
+      name,
+      command: "deno",
+      args: [...workerTask, file],
+      env: {
+        NATS_URL: natsUrl,
+        INIT_CWD: ROOT,
+        ...(!config.natsUrl ? noCredentials : {}),
+        ...(seedFiles ? { NATS_NKEY: seedFiles.worker } : {}),
+        ...(!config.natsUrl && config.natsCluster > 1
+          ? { CORTEX_DURABILITY: "jetstream" }
+          : {}),
+      },
+    },
+    (line) => {
+      if (WORKER_READY.test(line)) ready.seen(name);
+    },
+  );
 }
 
 const readyTimeout = AbortSignal.timeout(60_000);

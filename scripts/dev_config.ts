@@ -40,6 +40,11 @@ export const DEV_SETTINGS = {
     1,
     5,
   ),
+  workerFiles: text(
+    "CORTEX_DEV_WORKER_FILES",
+    "",
+    "worker files (SDK, comma-separated, relative to the project) dev also starts, each as `deno task worker <file>` does: with the permissions its header declares",
+  ),
   auth: flag(
     "CORTEX_DEV_AUTH",
     true,

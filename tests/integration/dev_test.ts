@@ -391,3 +391,39 @@ Deno.test("dev: when deno task (its parent) is killed with SIGKILL, dev stops ev
     what: "dev and its children to exit after deno task was killed",
   });
 });
+
+Deno.test("dev: CORTEX_DEV_WORKER_FILES starts each worker file as deno task worker does, and its jobs complete", async () => {
+  await using dev = startDev(devEnv({
+    CORTEX_DEV_WORKERS: "0",
+    CORTEX_DEV_WORKER_FILES: "examples/sha256.ts",
+  }));
+  const [, natsUrl, nkey] = await dev.waitFor(READY);
+  // Named by its file, taking its topic, with its declared permissions
+  // (the launcher's "permissions held" line).
+  await dev.waitFor(/^sha256\s+\| .*taking job\.sha256/);
+  const submit = await runTask("submit", [
+    "--topic",
+    "job.sha256",
+    "--payload",
+    "hello",
+    "--json",
+    "--timeout",
+    "30s",
+  ], { NATS_URL: natsUrl, NATS_NKEY: nkey ?? "" });
+  assertEquals(submit.code, 0, submit.stdout + submit.stderr);
+  const line = submit.stdout.split("\n").find((l) => l.includes('"job_id"'));
+  assertOk(line, submit.stdout);
+  const outcome = JSON.parse(line);
+  assertEquals(outcome.status, "COMPLETED");
+  assertEquals(
+    outcome.output,
+    "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+  );
+  const all = descendants(dev.child.pid);
+  dev.child.kill("SIGINT");
+  assertEquals((await dev.status).code, 0, dev.lines.join("\n"));
+  await eventually(() => alive(all).length === 0, {
+    timeoutMs: 10_000,
+    what: "no child left",
+  });
+});
