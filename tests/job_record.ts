@@ -1,11 +1,12 @@
 /**
  * A job table record for unit tests of what observes the table (history,
- * queue figures, bulk actions): every field set to a plain default, the
- * test's own on top.
+ * queue figures, bulk actions): COMPLETED on w1 for job.echo, the test's
+ * own fields on top.
  *
  * @module
  */
-import { type JobRecord, NO_ATTEMPTS } from "../src/scheduler/job_table.ts";
+import { blankRecord } from "../src/scheduler/blank_record.ts";
+import type { JobRecord } from "../src/scheduler/job_table.ts";
 import { JobState } from "../src/contract/mod.ts";
 
 /** A record of job `id` (COMPLETED on w1, job.echo) with `extra` over the defaults. */
@@ -13,29 +14,14 @@ export function jobRecord(
   id: string,
   extra: Partial<JobRecord> = {},
 ): JobRecord {
-  return {
-    jobId: id,
+  return blankRecord(id, {
     traceId: "t",
     topic: "job.echo",
-    priority: "unspecified",
     submitter: "s",
-    contextPtr: "",
-    adapterId: "",
-    envVars: {},
-    payloadBytes: 0,
-    payloadPreview: "",
     state: JobState.COMPLETED,
     subject: "job.echo",
-    submittedAt: 0,
     workerId: "w1",
     executionMs: 1,
-    resultPtr: "",
-    outputBytes: 0,
-    outputPreview: "",
-    error: "",
-    attempts: NO_ATTEMPTS,
-    maxAttempts: 0,
-    deadLettered: false,
     ...extra,
-  };
+  });
 }

@@ -15,7 +15,8 @@
 import { parseArgs } from "node:util";
 import { JobHistory } from "../../src/scheduler/job_history.ts";
 import { QueueFigures } from "../../src/scheduler/queue_figures.ts";
-import { type JobRecord, NO_ATTEMPTS } from "../../src/scheduler/job_table.ts";
+import { blankRecord } from "../../src/scheduler/blank_record.ts";
+import type { JobRecord } from "../../src/scheduler/job_table.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
 
 const { values } = parseArgs({
@@ -29,30 +30,14 @@ function feed(name: string, changed: (record: JobRecord) => void): void {
     const start = performance.now();
     for (let i = 0; i < JOBS; i++) {
       const now = Date.now();
-      const r: JobRecord = {
-        jobId: `job-${round}-${i}`,
-        traceId: "",
+      const r = blankRecord(`job-${round}-${i}`, {
         topic: "job.echo",
         priority: "unspecified",
         submitter: "bench",
-        contextPtr: "",
-        adapterId: "",
-        envVars: {},
         payloadBytes: 12,
         payloadPreview: `hello ${i}`,
-        state: "PENDING",
-        subject: "",
         submittedAt: now,
-        workerId: "",
-        executionMs: 0,
-        resultPtr: "",
-        outputBytes: 0,
-        outputPreview: "",
-        error: "",
-        attempts: NO_ATTEMPTS,
-        maxAttempts: 0,
-        deadLettered: false,
-      };
+      });
       changed(r);
       r.state = "DISPATCHED";
       r.subject = "job.echo";

@@ -12,7 +12,7 @@
  * @module
  */
 import { JobHistory } from "../../src/scheduler/job_history.ts";
-import { type JobRecord, NO_ATTEMPTS } from "../../src/scheduler/job_table.ts";
+import { blankRecord } from "../../src/scheduler/blank_record.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -34,30 +34,15 @@ let done = 0;
 for (const mark of [20_000, 100_000, 200_000, 250_000, 300_000]) {
   for (; done < mark; done++) {
     const now = Date.now();
-    const r: JobRecord = {
-      jobId: `job-${crypto.randomUUID().slice(0, 8)}-${done}`,
-      traceId: "",
+    const r = blankRecord(`job-${crypto.randomUUID().slice(0, 8)}-${done}`, {
       topic: "job.echo",
       priority: "unspecified",
       submitter: "cortex-bench",
-      contextPtr: "",
-      adapterId: "",
-      envVars: {},
       payloadBytes: 2,
       payloadPreview: "{}",
-      state: "PENDING",
-      subject: "",
       submittedAt: now,
-      workerId: "",
-      executionMs: 0,
-      resultPtr: "",
-      outputBytes: 0,
-      outputPreview: "",
-      error: "",
-      attempts: NO_ATTEMPTS,
       maxAttempts: 3,
-      deadLettered: false,
-    };
+    });
     history.jobChanged(r);
     r.state = "DISPATCHED";
     r.subject = "cortex.work.job.echo";
