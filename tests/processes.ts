@@ -31,3 +31,17 @@ export function startTask(
     onLine: verbose ? (line) => console.error(`[${task}] ${line}`) : undefined,
   });
 }
+
+/**
+ * The dashboard's base URL (`http://host:port`) from a scheduler's
+ * "dashboard listening on" line: for schedulers started on port 0.
+ */
+export async function dashboardUrl(
+  scheduler: { waitFor(pattern: RegExp, timeoutMs?: number): Promise<string> },
+  timeoutMs?: number,
+): Promise<string> {
+  const line = await scheduler.waitFor(/dashboard listening on/, timeoutMs);
+  const url = line.match(/http:\/\/[\d.:]+/)?.[0];
+  if (!url) throw new Error(`no URL in the dashboard's line: ${line}`);
+  return url;
+}

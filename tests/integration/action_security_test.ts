@@ -5,7 +5,7 @@
  */
 import { assertEquals, assertMatch } from "../assert.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
-import { startTask } from "../processes.ts";
+import { dashboardUrl, startTask } from "../processes.ts";
 
 const TOKEN = "integration-action-token";
 const ROUTES = ["/api/jobs/job-x/cancel", "/api/workers/echo-x/drain"];
@@ -17,8 +17,7 @@ Deno.test("action routes: no token 401, not JSON 415, cross-site or cross-origin
     CORTEX_DASHBOARD_PORT: "0",
     CORTEX_DASHBOARD_TOKEN: TOKEN,
   });
-  const url = (await scheduler.waitFor(/dashboard listening on/))
-    .match(/http:\/\/[\d.:]+/)![0];
+  const url = await dashboardUrl(scheduler);
   const auth = { authorization: `Bearer ${TOKEN}` };
   const json = { "content-type": "application/json" };
   const send = async (

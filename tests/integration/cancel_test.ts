@@ -16,7 +16,7 @@ import {
   type NatsServer,
   startNatsServer,
 } from "../../scripts/support/nats_server.ts";
-import { startTask } from "../processes.ts";
+import { dashboardUrl, startTask } from "../processes.ts";
 import { assertEquals, assertMatch, assertOk, eventually } from "../assert.ts";
 
 const TOPIC = "job.canceltest";
@@ -29,8 +29,7 @@ async function startScheduler(nats: NatsServer, durability: Mode) {
     CORTEX_DURABILITY: durability,
   });
   await scheduler.waitFor(/serving sys\.job\.submit/, 60_000);
-  const url = (await scheduler.waitFor(/dashboard listening on/))
-    .match(/http:\/\/[\d.:]+/)![0];
+  const url = await dashboardUrl(scheduler);
   return { scheduler, url };
 }
 

@@ -14,7 +14,7 @@ import { LEDGER_BUCKET, ledgerKey } from "../../src/bus/durable/layout.ts";
 import { decodeEntry } from "../../src/scheduler/ledger.ts";
 import type { JobDetail } from "../../src/contract/api.ts";
 import { JobState } from "../../src/contract/vocabulary.ts";
-import { startTask, type TaskProcess } from "../processes.ts";
+import { dashboardUrl, startTask, type TaskProcess } from "../processes.ts";
 import { assertEquals, assertOk, eventually } from "../assert.ts";
 
 const JOBS = 500;
@@ -29,8 +29,7 @@ async function startReplica(
     CORTEX_SCHEDULER_ID: id,
   });
   await process.waitFor(/serving sys\.job\.submit/, 60_000);
-  const line = await process.waitFor(/dashboard listening on/, 30_000);
-  return { process, url: line.match(/http:\/\/[\d.:]+/)![0] };
+  return { process, url: await dashboardUrl(process, 30_000) };
 }
 
 Deno.test("a 3-node cluster with two scheduler replicas: a node, then a replica, SIGKILLed under load; every job completed once, both replicas agree", async () => {

@@ -24,7 +24,7 @@ import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import { LedgerStore } from "../../src/scheduler/ledger_store.ts";
 import type { LedgerEntry } from "../../src/scheduler/ledger.ts";
 import { assertEquals, assertOk, eventually } from "../assert.ts";
-import { startTask } from "../processes.ts";
+import { dashboardUrl, startTask } from "../processes.ts";
 import { CANCEL_NOT_AVAILABLE } from "../../src/dashboard/bulk_routes.ts";
 
 const TOKEN = "dead-letters-test-token-0123456789";
@@ -102,12 +102,11 @@ function scheduler(natsUrl: string) {
   });
 }
 
-async function dashboardUrl(
+async function servingUrl(
   process: ReturnType<typeof scheduler>,
 ): Promise<string> {
   await process.waitFor(/serving sys\.job\.submit/, 60_000);
-  return (await process.waitFor(/dashboard listening on/))
-    .match(/http:\/\/[\d.:]+/)![0];
+  return await dashboardUrl(process);
 }
 
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -155,7 +154,7 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
     );
   }
   let sched = scheduler(nats.url);
-  let url = await dashboardUrl(sched);
+  let url = await servingUrl(sched);
   try {
     const failing = echoWorker(nats.url, "1");
     await failing.waitFor(/taking job\.echo from stream/, 60_000);
@@ -262,7 +261,7 @@ Deno.test("dead letters and bulk actions: rules, dry run, stop, discard kept acr
     assertEquals(await status(post(`${url}/api/jobs/dl-0/discard`, {})), 409);
     await sched.stop();
     sched = scheduler(nats.url);
-    url = await dashboardUrl(sched);
+    url = await servingUrl(sched);
     const after = await eventually(async () => {
       const d = await get<DeadLettersResponse>(`${url}/api/dead-letters`);
       return d.total === JOBS - 1 + IDLE ? d : undefined;

@@ -13,7 +13,7 @@ import { RESULT, SUBMIT } from "../../src/bus/subjects.ts";
 import type { JobDetail, JobsResponse } from "../../src/contract/mod.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import { assertEquals, assertOk, eventually } from "../assert.ts";
-import { runTask, startTask } from "../processes.ts";
+import { dashboardUrl, runTask, startTask } from "../processes.ts";
 
 const TOPIC = "job.echo";
 
@@ -63,8 +63,7 @@ Deno.test("durable ops: a dead-lettered job retried by hand completes as new att
     CORTEX_MAX_ATTEMPTS: "2",
   });
   await scheduler.waitFor(/serving sys\.job\.submit/, 60_000);
-  const url = (await scheduler.waitFor(/dashboard listening on/))
-    .match(/http:\/\/[\d.:]+/)![0];
+  const url = await dashboardUrl(scheduler);
   const nc = await connect({ servers: nats.url });
   try {
     const js = jetstream(nc);
@@ -178,8 +177,7 @@ Deno.test("durable ops: the backlog of a pool with no worker shows pending jobs 
     CORTEX_MAX_ATTEMPTS: "1",
   });
   await scheduler.waitFor(/serving sys\.job\.submit/, 60_000);
-  const url = (await scheduler.waitFor(/dashboard listening on/))
-    .match(/http:\/\/[\d.:]+/)![0];
+  const url = await dashboardUrl(scheduler);
   const nc = await connect({ servers: nats.url });
   try {
     const js = jetstream(nc);
@@ -231,8 +229,7 @@ Deno.test("durable ops: a job with a 100 KB id is refused with clipped fields, i
     CORTEX_DASHBOARD_PORT: "0",
   });
   await scheduler.waitFor(/serving sys\.job\.submit/, 60_000);
-  const url = (await scheduler.waitFor(/dashboard listening on/))
-    .match(/http:\/\/[\d.:]+/)![0];
+  const url = await dashboardUrl(scheduler);
   const nc = await connect({ servers: nats.url });
   try {
     const results: { jobId: string; status: number }[] = [];

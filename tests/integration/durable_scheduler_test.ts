@@ -44,7 +44,7 @@ import {
 import { Child } from "../../scripts/support/child.ts";
 import { freePort } from "../../scripts/support/ports.ts";
 import { assertEquals, assertOk, eventually } from "../assert.ts";
-import { startTask, type TaskProcess } from "../processes.ts";
+import { dashboardUrl, startTask, type TaskProcess } from "../processes.ts";
 
 const TOPIC = "job.echo";
 
@@ -60,9 +60,7 @@ async function startScheduler(
     ...env,
   });
   await process.waitFor(/serving sys\.job\.submit/, 60_000);
-  const line = await process.waitFor(/dashboard listening on/);
-  const url = line.match(/http:\/\/[\d.:]+/)![0];
-  return { process, url };
+  return { process, url: await dashboardUrl(process) };
 }
 
 /** The stand-in durable worker: how often each job ran, and a way to stop. */

@@ -7,7 +7,7 @@ import { ensureRoleNkeys, writeServerConfig } from "../../scripts/nkeys.ts";
 import { startNatsServer } from "../../scripts/support/nats_server.ts";
 import type { WorkersResponse } from "../../src/contract/mod.ts";
 import { assertOk, eventually } from "../assert.ts";
-import { startTask } from "../processes.ts";
+import { dashboardUrl, startTask } from "../processes.ts";
 
 for (const secured of [false, true]) {
   Deno.test(
@@ -36,8 +36,7 @@ for (const secured of [false, true]) {
           CORTEX_DASHBOARD_PORT: "0",
           ...(keys ? { NATS_NKEY: keys.seedFiles.scheduler } : {}),
         });
-        const url = (await scheduler.waitFor(/dashboard listening on/, 60_000))
-          .match(/http:\/\/[\d.:]+/)![0];
+        const url = await dashboardUrl(scheduler, 60_000);
         await eventually(async () => {
           const res = await fetch(`${url}/api/workers`);
           const body = await res.json() as WorkersResponse;
