@@ -90,3 +90,16 @@ await cortex.close();
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("deno publish --dry-run passes: slow types, documentation, licence and included files", async () => {
+  // --allow-dirty: a working copy with uncommitted changes is still checked
+  // (CI's fresh clone is clean anyway).
+  const { stdout, stderr, code } = await new Deno.Command("deno", {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: root,
+  }).output();
+  const text = new TextDecoder().decode(stdout) +
+    new TextDecoder().decode(stderr);
+  assertEquals(code, 0, text);
+  assertMatch(text, /Dry run complete/);
+});
