@@ -4,8 +4,10 @@
  * an echo worker failing every job (`CORTEX_ECHO_FAIL_RATE=1`), then a
  * healthy one (`0`); a retry from the dead-letter view completes; a bulk
  * retry by the search's filter counts first, asks for confirmation (by
- * keyboard), shows its progress and completes; axe-core finds no serious
- * or critical violation on the view or the dialog, light or dark.
+ * keyboard), shows its progress, pushed over the event stream (its
+ * `GET /api/bulk/:id` is refused in the page, so only the stream can tell),
+ * and completes; axe-core finds no serious or critical violation on the
+ * view or the dialog, light or dark.
  */
 import type { Page } from "playwright-core";
 import type {
@@ -141,6 +143,12 @@ Deno.test("dead letters: a retry from the view completes; a bulk retry by filter
     JOBS - 1,
     "the dry run counts what the search finds",
   );
+  // The progress must come over /api/events: the page may not read it.
+  const progressReads: string[] = [];
+  await page.route("**/api/bulk/**", (route) => {
+    progressReads.push(route.request().url());
+    return route.abort();
+  });
   await page.click("[data-bulk-start]");
   const dialog = page.locator("dialog[data-confirm]");
   await dialog.waitFor();
@@ -155,6 +163,23 @@ Deno.test("dead letters: a retry from the view completes; a bulk retry by filter
   await page.locator('[data-bulk-state="finished"]').waitFor({
     timeout: 30_000,
   });
+  const shown = await page.locator(".bulk-progress [role=status]").innerText();
+  assertOk(
+    shown.includes(`${JOBS - 1} of ${JOBS - 1} done`),
+    `the pushed figures are shown: ${shown}`,
+  );
+  // At most the one read made before the stream told of it (and its
+  // retries every 2 s): not a poll twice a second.
+  assertOk(
+    progressReads.length <= 3,
+    `progress reads: ${progressReads.join(", ")}`,
+  );
+  assertEquals(
+    await page.locator(".bulk-progress [role=alert]").count(),
+    0,
+    "a refused read is not shown once the stream has told",
+  );
+  await page.unroute("**/api/bulk/**");
   await eventually(async () => {
     const done = await json<JobsResponse>(`${base}/api/jobs?status=COMPLETED`);
     return done.jobs.length === JOBS || undefined;
