@@ -124,12 +124,19 @@ Deno.test("dead letters: a retry from the view completes; a bulk retry by filter
     timeout: 10_000,
   });
 
-  // A bulk retry by the search's filter: status FAILED.
+  // A bulk retry by the search's filter: status FAILED, on the failing
+  // worker (every field of the search is part of a bulk filter).
   await page.focus('[data-view-link="search"]');
   await page.keyboard.press("Enter");
   await page.selectOption('select[name="status"]', "FAILED");
+  await page.fill('input[name="worker"]', "echo-fails");
   await page.click('.search-form button[type="submit"]');
   await page.locator("[data-history-job]").first().waitFor({ timeout: 10_000 });
+  const uses = await page.locator("[data-bulk-panel] p.muted").innerText();
+  assertOk(
+    uses.includes("status FAILED") && uses.includes("worker echo-fails"),
+    `the panel names the filter: ${uses}`,
+  );
   await page.click("[data-bulk-count]");
   const matched = page.locator("[data-bulk-matched]");
   await matched.waitFor({ timeout: 10_000 });
@@ -137,7 +144,9 @@ Deno.test("dead letters: a retry from the view completes; a bulk retry by filter
     await matched.getAttribute("data-bulk-matched"),
     String(JOBS - 1),
   );
-  const failed = await json<JobsResponse>(`${base}/api/jobs?status=FAILED`);
+  const failed = await json<JobsResponse>(
+    `${base}/api/jobs?status=FAILED&worker=echo-fails`,
+  );
   assertEquals(
     failed.jobs.length,
     JOBS - 1,
