@@ -233,14 +233,17 @@ export function discardJob(jobId: string): Promise<DiscardReply> {
   );
 }
 
-/** The bulk filter of a search's filter: status, topic and time range. */
+/** The bulk filter of a search's filter: every field of it, plus error text. */
 export function bulkFilter(
   filter: Partial<SearchFilter>,
   error: string,
 ): BulkFilter {
   const out: BulkFilter = {};
   if (filter.status) out.status = [filter.status as JobState];
-  if (filter.topic?.trim()) out.topic = filter.topic.trim();
+  for (const key of ["topic", "idPrefix", "worker", "text"] as const) {
+    const value = filter[key]?.trim();
+    if (value) out[key] = value;
+  }
   if (filter.since) out.since = new Date(filter.since).getTime();
   if (filter.until) out.until = new Date(filter.until).getTime();
   if (error.trim()) out.error = error.trim();

@@ -14,6 +14,7 @@ import { JobsFeed } from "./jobs_feed.tsx";
 import { QueuesPanels } from "./queues_view.tsx";
 import { SearchView } from "./search_view.tsx";
 import { AuditView } from "./audit_view.tsx";
+import { BulkFeed } from "./bulk_progress.tsx";
 import { DeadLettersView } from "./dead_letters_view.tsx";
 import { WorkerView } from "./worker_view.tsx";
 import { type Route, useRoute } from "./route.ts";
@@ -148,12 +149,16 @@ export function App() {
       )}
       {route.view === "search" && (
         <main data-view="search">
-          <SearchView onSelect={setSelected} />
+          <BulkFeed.Provider value={store.bulk}>
+            <SearchView onSelect={setSelected} />
+          </BulkFeed.Provider>
         </main>
       )}
       {route.view === "dead-letters" && (
         <main data-view="dead-letters">
-          <DeadLettersView />
+          <BulkFeed.Provider value={store.bulk}>
+            <DeadLettersView />
+          </BulkFeed.Provider>
         </main>
       )}
       {route.view === "audit" && (

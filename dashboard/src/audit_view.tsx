@@ -80,7 +80,7 @@ export function AuditView() {
                     {e.filter ? JSON.stringify(e.filter) : "—"}
                   </td>
                   <td class="num">{count(e.count)}</td>
-                  <td>
+                  <td class="wrap">
                     <span
                       class={`badge ${
                         e.status < 300 ? "badge-completed" : "badge-failed"
@@ -90,9 +90,11 @@ export function AuditView() {
                     </span>{" "}
                     {e.outcome}
                   </td>
-                  <td class="mono ellipsis" title={e.from.userAgent}>
-                    {e.from.address || "—"}
-                    {e.from.origin ? ` (${e.from.origin})` : ""}
+                  <td class="mono audit-from" title={e.from.userAgent}>
+                    <span class="ellipsis">{e.from.address || "—"}</span>
+                    {e.from.origin && (
+                      <span class="ellipsis muted">{e.from.origin}</span>
+                    )}
                   </td>
                 </tr>
               ))}

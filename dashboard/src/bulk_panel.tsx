@@ -3,9 +3,8 @@
  * Bulk actions from the search view's filter: pick retry or cancel (and,
  * if wanted, text the error must contain), count the matches first (a dry
  * run), confirm in a dialog, then follow the action's progress and stop it
- * if need be. The filter acts on status, topic and the time range; the
- * search's id, worker and text fields are not part of it, and the panel
- * says so.
+ * if need be. The filter is the search's applied one, every field of it, so
+ * the action acts on what the search found (every page of it).
  *
  * @module
  */
@@ -30,13 +29,18 @@ interface Counted {
 
 function describe(filter: BulkFilter): string {
   const parts: string[] = [];
+  if (filter.idPrefix) parts.push(`id starting with “${filter.idPrefix}”`);
   if (filter.status) parts.push(`status ${filter.status.join(", ")}`);
   if (filter.topic) parts.push(`topic ${filter.topic}`);
+  if (filter.worker) parts.push(`run on worker ${filter.worker}`);
   if (filter.since) {
     parts.push(`from ${new Date(filter.since).toLocaleString()}`);
   }
   if (filter.until) {
     parts.push(`before ${new Date(filter.until).toLocaleString()}`);
+  }
+  if (filter.text) {
+    parts.push(`payload, output or error containing “${filter.text}”`);
   }
   if (filter.error) parts.push(`error containing “${filter.error}”`);
   return parts.length ? parts.join("; ") : "every job in the history";
@@ -53,9 +57,6 @@ export function BulkPanel({ filter }: { filter: SearchFilter }) {
     { handle: BulkHandle; action: BulkActionName } | undefined
   >();
   const [busy, setBusy] = useState(false);
-  const ignored = (["idPrefix", "worker", "text"] as const).filter((k) =>
-    filter[k].trim() !== ""
-  );
 
   const countMatches = () => {
     const f = bulkFilter(filter, error);
@@ -90,12 +91,7 @@ export function BulkPanel({ filter }: { filter: SearchFilter }) {
     <section class="bulk-panel" aria-labelledby="bulk-title" data-bulk-panel>
       <h3 id="bulk-title">Act on every match</h3>
       <p class="muted">
-        Uses the search's status, topic and time range:{" "}
-        {describe(bulkFilter(filter, error))}.
-        {ignored.length > 0 &&
-          ` Not used: ${
-            ignored.join(", ")
-          } (a bulk action matches by status, topic, time and error text).`}
+        Uses the search's filter: {describe(bulkFilter(filter, error))}.
       </p>
       <div class="bulk-controls">
         <label>

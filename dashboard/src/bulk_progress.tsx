@@ -2,17 +2,37 @@
 /**
  * The progress of a bulk action running in the background: a progress bar
  * with its figures in words (announced politely), and a Stop button while
- * it runs. Polled twice a second until it ends.
+ * it runs. The figures come over the event stream (`bulk` events, through
+ * {@linkcode BulkFeed}); the action's progress is read once from
+ * `GET /api/bulk/:id` only while the stream has not told of it (at first,
+ * or after a reconnection that missed its end).
  *
  * @module
  */
-import { useEffect, useState } from "preact/hooks";
+import { createContext } from "preact";
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import type { BulkHandle, BulkProgress } from "../../src/contract/mod.ts";
 import { fetchBulk, stopBulk } from "./api.ts";
 import { count } from "./format.ts";
 
-/** How often a running action's progress is read. */
-const POLL_MS = 500;
+/** How long to wait before reading again after a failed read. */
+const RETRY_MS = 2000;
+
+/** The bulk actions' progress the event stream brought, by id (the store's `bulk`). */
+export const BulkFeed = createContext<ReadonlyMap<string, BulkProgress>>(
+  new Map(),
+);
+
+/** The further along of two readings of one action: an end is final. */
+function latest(
+  a: BulkProgress | undefined,
+  b: BulkProgress | undefined,
+): BulkProgress | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.state !== "running") return a;
+  if (b.state !== "running") return b;
+  return a.done >= b.done ? a : b;
+}
 
 /** One bulk action's progress. */
 export function BulkProgressView(
@@ -24,37 +44,48 @@ export function BulkProgressView(
     onEnd?: (progress: BulkProgress) => void;
   },
 ) {
-  const [progress, setProgress] = useState<BulkProgress | undefined>();
+  const streamed = useContext(BulkFeed).get(handle.id);
+  const [read, setRead] = useState<BulkProgress | undefined>();
   const [error, setError] = useState("");
   const [stopping, setStopping] = useState(false);
+  const progress = latest(streamed, read);
+  const heard = streamed !== undefined;
   useEffect(() => {
+    if (heard) {
+      setError(""); // a failed read no longer matters: the stream tells
+      return;
+    }
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = () =>
+    const once = () =>
       fetchBulk(handle.href, controller.signal).then(
         (p) => {
-          setProgress(p);
+          setRead(p);
           setError("");
-          if (p.state === "running") timer = setTimeout(read, POLL_MS);
-          else onEnd?.(p);
         },
         (e: Error) => {
           if (controller.signal.aborted) return;
           setError(e.message);
-          timer = setTimeout(read, POLL_MS * 4);
+          timer = setTimeout(once, RETRY_MS);
         },
       );
-    read();
+    once();
     return () => {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [handle.href]);
+  }, [handle.href, heard]);
+  const ended = useRef(false);
+  useEffect(() => {
+    if (!progress || progress.state === "running" || ended.current) return;
+    ended.current = true;
+    onEnd?.(progress);
+  }, [progress?.state]);
 
   const stop = () => {
     setStopping(true);
     stopBulk(handle.href).then(
-      (p) => setProgress(p),
+      (p) => setRead(p),
       (e: Error) => setError(e.message),
     );
   };

@@ -226,7 +226,9 @@ export function DeadLettersView() {
           </button>
         </div>
       </header>
-      <p class="muted" role="status" aria-live="polite">{message}</p>
+      <p class="muted status-line" role="status" aria-live="polite">
+        {message}
+      </p>
       {error && <p class="error" role="alert">{error}</p>}
       {running && (
         <BulkProgressView

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { JOB_PRIORITIES, Priority } from "../../src/contract/mod.ts";
 
 /**
  * How long ago `ms` milliseconds is, in words: "just now", "3 s ago", "4 min ago".
@@ -47,4 +48,23 @@ export function clock(epochMs: number): string {
 /** A count with thousands separators: "12,345". */
 export function count(n: number): string {
   return n.toLocaleString("en-US");
+}
+
+/**
+ * A job's priority in words: the name the submitter chose, lower case as
+ * they type it; "none given" for `UNSPECIFIED`, which is what the job
+ * carries when none was given (the scheduler applies no default); a wire
+ * number this version does not know, as such.
+ *
+ * @example
+ * ```ts
+ * priorityLabel("UNSPECIFIED"); // "none given"
+ * priorityLabel("BATCH"); // "batch"
+ * ```
+ */
+export function priorityLabel(priority: string): string {
+  if (priority === Priority.UNSPECIFIED) return "none given";
+  return (JOB_PRIORITIES as readonly string[]).includes(priority)
+    ? priority.toLowerCase()
+    : `${priority} (a number this version does not know)`;
 }

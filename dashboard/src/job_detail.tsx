@@ -10,7 +10,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { JobDetail, JobSummary } from "../../src/contract/mod.ts";
 import { fetchJob, retryJob } from "./api.ts";
 import { CancelButton } from "./action_buttons.tsx";
-import { clock, duration } from "./format.ts";
+import { clock, duration, priorityLabel } from "./format.ts";
 import { StatusBadge } from "./jobs_feed.tsx";
 
 function Field(
@@ -159,7 +159,14 @@ export function JobDetailPanel(
           <h3>Request</h3>
           <dl>
             <Field label="Topic">{d.request.topic}</Field>
-            <Field label="Priority">{d.request.priority}</Field>
+            <Field label="Priority">
+              <span data-priority={d.request.priority}>
+                {priorityLabel(d.request.priority)}
+              </span>{" "}
+              <span class="muted">
+                (not used for order: jobs are dispatched as they arrive)
+              </span>
+            </Field>
             <Field label="Submitter">{d.request.submitter || "—"}</Field>
             <Field label="Trace id">
               <span class="mono">{d.traceId || "—"}</span>

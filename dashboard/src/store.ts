@@ -1,12 +1,13 @@
 /// <reference lib="dom" />
 /**
  * The browser's copy of the scheduler's state, kept current by the event
- * stream: workers by id, a bounded window of the most recent jobs, counters
- * and throughput.
+ * stream: workers by id, a bounded window of the most recent jobs, counters,
+ * throughput, the queues and the progress of bulk actions.
  *
  * @module
  */
 import type {
+  BulkProgress,
   Counters,
   DashboardEvent,
   JobSummary,
@@ -17,6 +18,8 @@ import type {
 
 /** Jobs kept in memory; the feed renders fewer. Bounded so a flood cannot grow the tab. */
 export const KEEP_JOBS = 1000;
+/** Bulk actions kept, as many as the server keeps (`BULK_KEPT`). */
+const KEEP_BULK = 50;
 
 /** Orders ids within one millisecond: "job-10" after "job-9". */
 const byId = new Intl.Collator("en", { numeric: true });
@@ -49,6 +52,11 @@ export class DashboardStore {
   clockOffset = 0;
   /** Epoch ms of the last delta that left changed jobs out (a flood), or 0. */
   sampledAt = 0;
+  /**
+   * Bulk actions' progress from the stream, by id: a new map at each
+   * change, so a view that reads it sees the change.
+   */
+  bulk: ReadonlyMap<string, BulkProgress> = new Map();
   /** Every topic seen, for the topic filter. */
   readonly topics = new Set<string>();
   readonly #jobs = new Map<string, JobSummary>();
@@ -69,9 +77,20 @@ export class DashboardStore {
   /** Applies one event from `/api/events`. */
   apply(event: DashboardEvent): void {
     this.clockOffset = event.serverTime - Date.now();
+    if (event.type === "bulk") {
+      this.#mergeBulk(event.actions);
+      this.#notify();
+      return;
+    }
     if (event.type === "snapshot") {
       this.#jobs.clear();
       this.#workers.clear();
+      // One that ran and is not running now ended while we were away: it is
+      // dropped, and whoever follows it reads its end (GET /api/bulk/:id).
+      const bulk = new Map(this.bulk);
+      for (const [id, p] of bulk) if (p.state === "running") bulk.delete(id);
+      this.bulk = bulk;
+      this.#mergeBulk(event.bulk);
     } else {
       for (const id of event.forgotten) this.#workers.delete(id);
       if (event.jobsOmitted > 0) this.sampledAt = Date.now();
@@ -103,6 +122,20 @@ export class DashboardStore {
     }
     this.jobs = all;
     if (notify) this.#notify();
+  }
+
+  #mergeBulk(actions: BulkProgress[]): void {
+    if (actions.length === 0) return;
+    const bulk = new Map(this.bulk);
+    for (const progress of actions) {
+      bulk.delete(progress.id); // re-added last: the newest change last
+      bulk.set(progress.id, progress);
+    }
+    for (const id of bulk.keys()) {
+      if (bulk.size <= KEEP_BULK) break;
+      bulk.delete(id);
+    }
+    this.bulk = bulk;
   }
 
   /** One job's latest summary, if it is in the window. */

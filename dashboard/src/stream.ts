@@ -44,6 +44,7 @@ export function connectStream(
     };
     source.addEventListener("snapshot", onEvent);
     source.addEventListener("delta", onEvent);
+    source.addEventListener("bulk", onEvent);
     source.onopen = () => onConnection("live");
     source.onerror = () => {
       onConnection("reconnecting");

@@ -13,7 +13,7 @@ export const HEARTBEAT_ALL = "sys.heartbeat.>";
 /**
  * Retry a job by hand: a request whose body is JSON `{"jobId": "…"}`, which
  * one scheduler replica (queue group {@linkcode SCHEDULER_QUEUE}) answers
- * with a JSON `RetryReply` (src/contract/api.ts). A control request, not a
+ * with a JSON `RetryReply` (src/contract/operator_api.ts). A control request, not a
  * job message, so JSON like the dashboard's API rather than a BusPacket.
  */
 export const RETRY = "sys.job.retry";

@@ -13,6 +13,7 @@ import type {
   WorkerState,
 } from "./vocabulary.ts";
 import type { QueuesView } from "./operator_api.ts";
+import type { BulkProgress } from "./bulk_api.ts";
 
 /** One job as a row of the live feed: small, because thousands stream by. */
 export interface JobSummary {
@@ -227,6 +228,8 @@ export interface SnapshotEvent {
   throughput: Throughput;
   /** The queues at a glance, with their series. */
   queues: QueuesView;
+  /** The bulk actions running now (ended ones: `GET /api/bulk`). */
+  bulk: BulkProgress[];
 }
 
 /** What changed since the previous event. */
@@ -251,8 +254,21 @@ export interface DeltaEvent {
   queues?: QueuesView;
 }
 
+/**
+ * The bulk actions whose progress changed since the previous event (a step
+ * done, started, finished or stopped), sent beside a delta, on its timer.
+ */
+export interface BulkEvent {
+  /** Tells it from a {@linkcode DeltaEvent}. */
+  type: "bulk";
+  /** The server's clock when it was made (epoch ms). */
+  serverTime: number;
+  /** Each changed action's progress now, as `GET /api/bulk/:id` answers. */
+  actions: BulkProgress[];
+}
+
 /** Any event on `GET /api/events`. */
-export type DashboardEvent = SnapshotEvent | DeltaEvent;
+export type DashboardEvent = SnapshotEvent | DeltaEvent | BulkEvent;
 
 /** `GET /api/workers`. */
 export interface WorkersResponse {
@@ -354,44 +370,6 @@ export interface JobsQuery {
   /** Most jobs returned, 1 to 1,000. Default 100. */
   limit?: string;
 }
-
-/**
- * The answer to `POST /api/jobs/:id/retry` (200) and to a `sys.job.retry`
- * request that started the job again.
- */
-export interface RetryResponse {
-  /** Started again. */
-  status: "retried";
-  /** The job's id. */
-  jobId: string;
-  /** The subject it was dispatched to. */
-  subject: string;
-  /** The number of its first new attempt (after every attempt it was allowed before). */
-  firstAttempt: number;
-  /** How many attempts it may take in all now. */
-  maxAttempts: number;
-}
-
-/**
- * Why a retry did not start: `unknown` (no such job: HTTP 404), `conflict`
- * (not in a final failed state, or core mode: 409), `error` (the ledger
- * or the stream could not be reached: 503).
- */
-export type RetryRefusal = "unknown" | "conflict" | "error";
-
-/**
- * The reply to a `sys.job.retry` request (JSON `{"jobId": "…"}`): a
- * {@linkcode RetryResponse}, or why not, in the words
- * `POST /api/jobs/:id/retry` answers with.
- */
-export type RetryReply = RetryResponse | {
-  /** Why not. */
-  status: RetryRefusal;
-  /** The job's id. */
-  jobId: string;
-  /** What was wrong and what to do about it. */
-  error: string;
-};
 
 /** Every error answer of the API. */
 export interface ErrorResponse {

@@ -107,6 +107,12 @@ export interface BulkFilter {
   error?: string;
   /** On the dead-letter list (true) or not (false). */
   deadLettered?: boolean;
+  /** The id starts with this (exact case), as `GET /api/jobs?idPrefix=`. */
+  idPrefix?: string;
+  /** A worker with this id made an attempt at the job or ended it, as `?worker=`. */
+  worker?: string;
+  /** Payload, output or error contains this, any case (their first 256 characters), as `?text=`. */
+  text?: string;
 }
 
 /** The body of `POST /api/jobs/bulk`. */

@@ -1,6 +1,7 @@
 /**
  * The JSON of the operator's views of the dashboard: queues at a glance,
- * search through history, worker detail. Declared apart from `api.ts` only
+ * search through history, worker detail, the audit log, and the answers to
+ * an action on one job or worker (retry, cancel, drain). Declared apart from `api.ts` only
  * to keep each file short; `mod.ts` exports both.
  *
  * @module
@@ -161,3 +162,41 @@ export interface DrainRequest {
   /** Take jobs again after a drain. Default false. */
   resume?: boolean;
 }
+
+/**
+ * The answer to `POST /api/jobs/:id/retry` (200) and to a `sys.job.retry`
+ * request that started the job again.
+ */
+export interface RetryResponse {
+  /** Started again. */
+  status: "retried";
+  /** The job's id. */
+  jobId: string;
+  /** The subject it was dispatched to. */
+  subject: string;
+  /** The number of its first new attempt (after every attempt it was allowed before). */
+  firstAttempt: number;
+  /** How many attempts it may take in all now. */
+  maxAttempts: number;
+}
+
+/**
+ * Why a retry did not start: `unknown` (no such job: HTTP 404), `conflict`
+ * (not in a final failed state, or core mode: 409), `error` (the ledger
+ * or the stream could not be reached: 503).
+ */
+export type RetryRefusal = "unknown" | "conflict" | "error";
+
+/**
+ * The reply to a `sys.job.retry` request (JSON `{"jobId": "…"}`): a
+ * {@linkcode RetryResponse}, or why not, in the words
+ * `POST /api/jobs/:id/retry` answers with.
+ */
+export type RetryReply = RetryResponse | {
+  /** Why not. */
+  status: RetryRefusal;
+  /** The job's id. */
+  jobId: string;
+  /** What was wrong and what to do about it. */
+  error: string;
+};

@@ -172,6 +172,8 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
 
   searchRoutes(app, scheduler, history);
   const bulk = options.bulk ?? new BulkActions();
+  // Their progress goes out on the event stream; GET /api/bulk/:id stays.
+  hub.followBulk(bulk);
   bulkRoutes(app, { scheduler, history, bulk, audit });
   deadLetterRoutes(app, { scheduler, history, bulk, audit });
 

@@ -1,6 +1,7 @@
 /**
  * The body of `POST /api/jobs/bulk`, checked at the edge: the action, the
- * filter (to a history query) and the dry-run flag, or what is wrong with
+ * filter (to a history query: the fields it shares with `GET /api/jobs`
+ * match as the search's do) and the dry-run flag, or what is wrong with
  * them in words a caller can act on.
  *
  * @module
@@ -33,7 +34,13 @@ const FILTER_KEYS = [
   "until",
   "error",
   "deadLettered",
+  "idPrefix",
+  "worker",
+  "text",
 ];
+
+/** The filter's text fields: each matches as the search's field of that name. */
+const TEXT_KEYS = ["topic", "error", "idPrefix", "worker", "text"] as const;
 
 /** A time: epoch ms or ISO 8601; `null` when malformed. */
 function time(raw: unknown): number | undefined | null {
@@ -87,7 +94,7 @@ export function parseBulkRequest(body: unknown): ParsedBulk | string {
     }
     if (states.length > 0) out.status = states;
   }
-  for (const key of ["topic", "error"] as const) {
+  for (const key of TEXT_KEYS) {
     if (f[key] === undefined || f[key] === "") continue;
     if (typeof f[key] !== "string") return `filter.${key} must be a string`;
     out[key] = f[key] as string;
@@ -114,6 +121,9 @@ export function parseBulkRequest(body: unknown): ParsedBulk | string {
       until: out.until,
       error: out.error,
       deadLettered: out.deadLettered,
+      idPrefix: out.idPrefix,
+      worker: out.worker,
+      text: out.text,
     },
     dryRun,
   };

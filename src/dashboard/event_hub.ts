@@ -13,11 +13,18 @@
  * not read is resynced with a snapshot instead of holding memory or the
  * scheduler back. Each event has an id, and the last `history` events are
  * kept, so a client that reconnects with `Last-Event-ID` gets only what it
- * missed. The bytes of each frame come from `sse.ts`.
+ * missed. The bytes of each frame come from `sse.ts`. Bulk actions'
+ * progress goes out the same way, as `bulk` events on the same timer.
  *
  * @module
  */
-import type { DeltaEvent, QueuesView, SnapshotEvent } from "../contract/mod.ts";
+import type {
+  BulkEvent,
+  DeltaEvent,
+  QueuesView,
+  SnapshotEvent,
+} from "../contract/mod.ts";
+import type { BulkFeed } from "../scheduler/bulk.ts";
 import { QueueFigures } from "../scheduler/queue_figures.ts";
 import type {
   JobRecord,
@@ -102,6 +109,9 @@ export class EventHub {
   #dirtyJobs = new Set<JobRecord>();
   #dirtyWorkers = new Map<string, WorkerView>();
   #forgotten = new Set<string>();
+  readonly #bulkFeeds: { feed: BulkFeed; unobserve: () => void }[] = [];
+  /** Bulk actions changed since the last event, and where to read them. */
+  #dirtyBulk = new Map<string, BulkFeed>();
   #counterSum = -1;
   readonly #throughput = new ThroughputMeter();
   readonly #figures: QueueFigures;
@@ -194,10 +204,12 @@ export class EventHub {
 
   /**
    * Publishes one delta with everything that changed since the last one, if
-   * anything did. Runs every `flushMs`; tests call it to step the clock.
+   * anything did (and a `bulk` event, if a bulk action's progress changed).
+   * Runs every `flushMs`; tests call it to step the clock.
    */
   flush(): void {
     const now = this.#clock();
+    this.#flushBulk(now);
     const counters = this.#scheduler.counters;
     const secondClosed = this.#throughput.sample(finishedTotal(counters), now);
     const sum = counterSum(counters);
@@ -252,6 +264,8 @@ export class EventHub {
       counters: countersView(scheduler.counters),
       throughput: this.#throughput.value(),
       queues: this.queues(),
+      bulk: this.#bulkFeeds.flatMap(({ feed }) => feed.list())
+        .filter((p) => p.state === "running"),
     };
     const frame = this.#frame(this.#seq, "snapshot", event);
     this.#snapshot = { seq: this.#seq, second, frame };
@@ -283,9 +297,34 @@ export class EventHub {
     return view;
   }
 
+  /**
+   * Streams the progress of `feed`'s bulk actions: a `bulk` event on the
+   * flush timer whenever one changed, and the running ones in snapshots.
+   */
+  followBulk(feed: BulkFeed): void {
+    // In the action's loop, once a step: note the id and return.
+    const unobserve = feed.observe((id) => this.#dirtyBulk.set(id, feed));
+    this.#bulkFeeds.push({ feed, unobserve });
+  }
+
+  /** One `bulk` event with every action that changed since the last, if any did. */
+  #flushBulk(now: number): void {
+    if (this.#dirtyBulk.size === 0) return;
+    const dirty = this.#dirtyBulk;
+    this.#dirtyBulk = new Map();
+    const actions = [];
+    for (const [id, feed] of dirty) {
+      const progress = feed.get(id);
+      if (progress) actions.push(progress);
+    }
+    if (actions.length === 0) return;
+    this.#publish("bulk", { type: "bulk", serverTime: now, actions });
+  }
+
   /** Ends every stream and stops listening to the scheduler. */
   close(): void {
     this.#unobserve();
+    for (const { unobserve } of this.#bulkFeeds) unobserve();
     clearInterval(this.#flushTimer);
     clearInterval(this.#keepAliveTimer);
     for (const client of [...this.#clients]) client.close();
@@ -316,7 +355,7 @@ export class EventHub {
     return seq;
   }
 
-  #publish(type: "delta", event: DeltaEvent): void {
+  #publish(type: string, event: DeltaEvent | BulkEvent): void {
     const seq = ++this.#seq;
     const frame = this.#frame(seq, type, event);
     this.#history.push({ seq, frame });

@@ -40,6 +40,23 @@ export const BULK_KEPT = 50;
 /** Failures listed in a progress. */
 const ERRORS_KEPT = 20;
 
+/**
+ * What the dashboard's event stream reads of bulk actions: their progress,
+ * and a call when one changes.
+ */
+export interface BulkFeed {
+  /** The progress of action `id` now, or `undefined` when not kept. */
+  get(id: string): BulkProgress | undefined;
+  /** Every kept action, newest first. */
+  list(): BulkProgress[];
+  /**
+   * Calls `changed` with an action's id when it starts, after each step and
+   * when it ends; returns the call that stops it. `changed` runs in the
+   * action's loop: it should note the id and return.
+   */
+  observe(changed: (id: string) => void): () => void;
+}
+
 interface Running {
   progress: BulkProgress;
   stop: AbortController;
@@ -56,8 +73,9 @@ interface Running {
  * bulk.stop(started.id);
  * ```
  */
-export class BulkActions {
+export class BulkActions implements BulkFeed {
   readonly #runs = new Map<string, Running>();
+  readonly #observers = new Set<(id: string) => void>();
   readonly #pacing: Required<BulkPacing>;
   readonly #clock: () => number;
   #next = 1;
@@ -104,11 +122,23 @@ export class BulkActions {
         ? "stopped"
         : "finished";
       progress.finishedAt = this.#clock();
+      this.#changed(id);
       onEnd?.({ ...progress });
     });
     this.#runs.set(id, run);
     this.#forgetOld();
+    this.#changed(id);
     return { ...progress };
+  }
+
+  /** See {@linkcode BulkFeed.observe}. */
+  observe(changed: (id: string) => void): () => void {
+    this.#observers.add(changed);
+    return () => this.#observers.delete(changed);
+  }
+
+  #changed(id: string): void {
+    for (const changed of this.#observers) changed(id);
   }
 
   /** The progress of action `id` now, or `undefined` when not kept. */
@@ -170,6 +200,7 @@ export class BulkActions {
             progress.errors.push({ jobId, error: outcome.error });
           }
         }
+        this.#changed(progress.id);
         if (++sinceYield >= batch) {
           sinceYield = 0;
           // A timer, not a microtask: lets the pulls, results and HTTP

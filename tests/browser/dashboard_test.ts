@@ -90,6 +90,11 @@ Deno.test("the dashboard shows workers and jobs live, safely, in Chromium", asyn
       assertEquals(await payload.innerText(), XSS);
       assertEquals(await page.locator(".detail img").count(), 0);
       assertEquals(await page.locator("img[src=x]").count(), 0);
+      // The form's default priority, as the job carries it.
+      assertEquals(
+        await page.locator(".detail [data-priority]").innerText(),
+        "interactive",
+      );
       await page.click('.detail button[aria-label="close"]');
     },
   );
@@ -103,8 +108,18 @@ Deno.test("the dashboard shows workers and jobs live, safely, in Chromium", asyn
     assertEquals(submit.code, 0, submit.stderr);
     const jobId = JSON.parse(submit.stdout.split("\n")[0]).job_id as string;
     assertOk(jobId, submit.stdout);
-    await page.locator(`tr[data-job-id="${jobId}"][data-state="COMPLETED"]`)
-      .waitFor({ timeout: 10_000 });
+    const row = page.locator(
+      `tr[data-job-id="${jobId}"][data-state="COMPLETED"]`,
+    );
+    await row.waitFor({ timeout: 10_000 });
+    // Submitted without a priority: the job carries none, and the
+    // scheduler applies no default; the detail says so in words.
+    await row.click();
+    const priority = page.locator(".detail [data-priority]");
+    await priority.waitFor({ timeout: 10_000 });
+    assertEquals(await priority.getAttribute("data-priority"), "UNSPECIFIED");
+    assertEquals(await priority.innerText(), "none given");
+    await page.click('.detail button[aria-label="close"]');
   });
 
   await t.step("a flood of jobs renders a bounded window of rows", async () => {

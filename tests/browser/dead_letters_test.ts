@@ -4,8 +4,10 @@
  * an echo worker failing every job (`CORTEX_ECHO_FAIL_RATE=1`), then a
  * healthy one (`0`); a retry from the dead-letter view completes; a bulk
  * retry by the search's filter counts first, asks for confirmation (by
- * keyboard), shows its progress and completes; axe-core finds no serious
- * or critical violation on the view or the dialog, light or dark.
+ * keyboard), shows its progress, pushed over the event stream (its
+ * `GET /api/bulk/:id` is refused in the page, so only the stream can tell),
+ * and completes; axe-core finds no serious or critical violation on the
+ * view or the dialog, light or dark.
  */
 import type { Page } from "playwright-core";
 import type {
@@ -122,12 +124,19 @@ Deno.test("dead letters: a retry from the view completes; a bulk retry by filter
     timeout: 10_000,
   });
 
-  // A bulk retry by the search's filter: status FAILED.
+  // A bulk retry by the search's filter: status FAILED, on the failing
+  // worker (every field of the search is part of a bulk filter).
   await page.focus('[data-view-link="search"]');
   await page.keyboard.press("Enter");
   await page.selectOption('select[name="status"]', "FAILED");
+  await page.fill('input[name="worker"]', "echo-fails");
   await page.click('.search-form button[type="submit"]');
   await page.locator("[data-history-job]").first().waitFor({ timeout: 10_000 });
+  const uses = await page.locator("[data-bulk-panel] p.muted").innerText();
+  assertOk(
+    uses.includes("status FAILED") && uses.includes("worker echo-fails"),
+    `the panel names the filter: ${uses}`,
+  );
   await page.click("[data-bulk-count]");
   const matched = page.locator("[data-bulk-matched]");
   await matched.waitFor({ timeout: 10_000 });
@@ -135,12 +144,20 @@ Deno.test("dead letters: a retry from the view completes; a bulk retry by filter
     await matched.getAttribute("data-bulk-matched"),
     String(JOBS - 1),
   );
-  const failed = await json<JobsResponse>(`${base}/api/jobs?status=FAILED`);
+  const failed = await json<JobsResponse>(
+    `${base}/api/jobs?status=FAILED&worker=echo-fails`,
+  );
   assertEquals(
     failed.jobs.length,
     JOBS - 1,
     "the dry run counts what the search finds",
   );
+  // The progress must come over /api/events: the page may not read it.
+  const progressReads: string[] = [];
+  await page.route("**/api/bulk/**", (route) => {
+    progressReads.push(route.request().url());
+    return route.abort();
+  });
   await page.click("[data-bulk-start]");
   const dialog = page.locator("dialog[data-confirm]");
   await dialog.waitFor();
@@ -155,6 +172,23 @@ Deno.test("dead letters: a retry from the view completes; a bulk retry by filter
   await page.locator('[data-bulk-state="finished"]').waitFor({
     timeout: 30_000,
   });
+  const shown = await page.locator(".bulk-progress [role=status]").innerText();
+  assertOk(
+    shown.includes(`${JOBS - 1} of ${JOBS - 1} done`),
+    `the pushed figures are shown: ${shown}`,
+  );
+  // At most the one read made before the stream told of it (and its
+  // retries every 2 s): not a poll twice a second.
+  assertOk(
+    progressReads.length <= 3,
+    `progress reads: ${progressReads.join(", ")}`,
+  );
+  assertEquals(
+    await page.locator(".bulk-progress [role=alert]").count(),
+    0,
+    "a refused read is not shown once the stream has told",
+  );
+  await page.unroute("**/api/bulk/**");
   await eventually(async () => {
     const done = await json<JobsResponse>(`${base}/api/jobs?status=COMPLETED`);
     return done.jobs.length === JOBS || undefined;
