@@ -21,7 +21,7 @@ import {
 import { nanos } from "@nats-io/nats-core";
 
 /** The shapes, in the order the table shows them. */
-export const SHAPES = ["F", "S5", "S4", "G", "W"] as const;
+export const SHAPES = ["F", "S5", "S4", "R", "G", "W"] as const;
 /** One chain shape. */
 export type Shape = typeof SHAPES[number];
 
@@ -39,9 +39,9 @@ export const submitSubject = (shape: Shape) =>
 export const resultSubject = (shape: Shape) => `ch.${lower(shape)}.result`;
 /** The stream the client stores submissions into. */
 export const submitStream = (shape: Shape) => `CH_${shape}_SUBMIT`;
-/** S5, S4, G: the stream the scheduler dispatches into. */
+/** S5, S4, R, G: the stream the scheduler dispatches into. */
 export const workSubject = (shape: Shape) => `ch.${lower(shape)}.work`;
-/** S5, S4, G. */
+/** S5, S4, R, G. */
 export const workStream = (shape: Shape) => `CH_${shape}_WORK`;
 /** S5: the stream the workers store attempt reports into. */
 export const attemptSubject = (shape: Shape) => `ch.${lower(shape)}.attempt`;
@@ -49,7 +49,7 @@ export const attemptSubject = (shape: Shape) => `ch.${lower(shape)}.attempt`;
 export const attemptStream = (shape: Shape) => `CH_${shape}_ATTEMPTS`;
 /** S4, G, W: the core subject workers send reports to (a request). */
 export const reportSubject = (shape: Shape) => `ch.${lower(shape)}.report`;
-/** S5, S4: the KV-like ledger, one subject per job: `<prefix><job id>`. */
+/** S5, S4, R: the KV-like ledger, one subject per job: `<prefix><job id>`. */
 export const ledgerKeyPrefix = (shape: Shape) => `ch.${lower(shape)}.job.`;
 /** G, W: the one subject of the group-committed ledger. */
 export const ledgerLogSubject = (shape: Shape) => `ch.${lower(shape)}.ledger`;
@@ -60,9 +60,7 @@ export const ledgerStream = (shape: Shape) => `CH_${shape}_LEDGER`;
 export function streamsOf(shape: Shape): string[] {
   const out = [submitStream(shape)];
   if (shape !== "F") out.push(ledgerStream(shape));
-  if (shape === "S5" || shape === "S4" || shape === "G") {
-    out.push(workStream(shape));
-  }
+  if (shape !== "F" && shape !== "W") out.push(workStream(shape));
   if (shape === "S5") out.push(attemptStream(shape));
   return out;
 }
@@ -116,7 +114,7 @@ export async function makeStreams(
     shape === "W" ? submitSubject(shape) : undefined,
   );
   if (shape === "F") return;
-  if (shape === "S5" || shape === "S4") {
+  if (shape === "S5" || shape === "S4" || shape === "R") {
     // A KV bucket's stream as nats.js's Kvm makes it (history 1, rollups,
     // direct gets), its entries written with the same headers as kv.create
     // and kv.update: raw subjects instead of `$KV.<bucket>.`.

@@ -4,7 +4,7 @@
  * process, as CortexOS's are: raw bytes (a job is its id in ASCII), no
  * decoding, no CortexOS code.
  *
- *   chain_roles.ts <nats-url> <S5|S4|G|W> scheduler|worker
+ *   chain_roles.ts <nats-url> <S5|S4|R|G|W> scheduler|worker
  *
  * Every scheduler also watches its ledger stream (an ordered consumer from
  * the first new entry, as each CortexOS replica watches the ledger bucket),
@@ -48,11 +48,11 @@ const BUFFERED = 200;
 const [url, shapeArg, role] = Deno.args;
 const shape = shapeArg as Shape;
 if (
-  !url || !["S5", "S4", "G", "W"].includes(shape) ||
+  !url || !["S5", "S4", "R", "G", "W"].includes(shape) ||
   !["scheduler", "worker"].includes(role)
 ) {
   console.error(
-    "usage: chain_roles.ts <nats-url> <S5|S4|G|W> scheduler|worker",
+    "usage: chain_roles.ts <nats-url> <S5|S4|R|G|W> scheduler|worker",
   );
   Deno.exit(2);
 }
@@ -89,7 +89,25 @@ async function pull(
   await c.consume({ max_messages: BUFFERED, callback: handle });
 }
 
-if (role === "worker") {
+if (role === "worker" && shape === "R") {
+  // The worker records its attempt itself: a compare-and-set on the
+  // revision the dispatch carries (`<job id>@<revision>`), then the result.
+  await pull(workStream(shape), WORKER_CONSUMER, (msg) => {
+    const dispatch = text.decode(msg.data);
+    const at = dispatch.lastIndexOf("@");
+    const id = new TextEncoder().encode(dispatch.slice(0, at));
+    replies.store(
+      ledgerKeyPrefix(shape) + dispatch.slice(0, at),
+      record(FINAL, id),
+      {
+        lastSubjectSeq: Number(dispatch.slice(at + 1)),
+      },
+    ).then(() => {
+      nc.publish(resultSubject(shape), id);
+      msg.ack();
+    }, fail("record"));
+  });
+} else if (role === "worker") {
   // A no-op job: the worker's only work is its report, then its ack.
   const from = shape === "W" ? submitStream(shape) : workStream(shape);
   await pull(from, WORKER_CONSUMER, (msg) => {
@@ -108,13 +126,16 @@ if (role === "worker") {
   });
   // Each replica reads every entry; the bench only receives them.
   await watched.consume({ callback: () => {} });
-  if (shape === "S5" || shape === "S4") await perJobLedger();
+  if (shape === "S5" || shape === "S4" || shape === "R") await perJobLedger();
   else await groupCommit(nc);
 }
 await nc.flush();
 console.log("ready");
 
-/** S5, S4: one KV-like entry per job, created, then compare-and-set. */
+/**
+ * S5, S4, R: one KV-like entry per job, created, then compare-and-set (by
+ * the scheduler, or in R by the worker).
+ */
 async function perJobLedger(): Promise<void> {
   const revisions = new Map<string, number>();
   const key = (id: string) => ledgerKeyPrefix(shape) + id;
@@ -125,8 +146,11 @@ async function perJobLedger(): Promise<void> {
       const revision = await replies.store(key(id), record(QUEUED, msg.data), {
         lastSubjectSeq: 0,
       });
-      revisions.set(id, revision);
-      await replies.store(workSubject(shape), msg.data, { msgID: id });
+      const dispatch = shape === "R"
+        ? new TextEncoder().encode(`${id}@${revision}`)
+        : msg.data;
+      if (shape !== "R") revisions.set(id, revision);
+      await replies.store(workSubject(shape), dispatch, { msgID: id });
       msg.ack();
     } catch (error) {
       fail("admit")(error);
@@ -141,6 +165,7 @@ async function perJobLedger(): Promise<void> {
     revisions.delete(id);
     nc.publish(resultSubject(shape), data);
   };
+  if (shape === "R") return;
   if (shape === "S5") {
     await pull(attemptStream(shape), SCHEDULER_CONSUMER, (msg) => {
       finish(msg.data).then(() => msg.ack(), fail("record"));

@@ -22,6 +22,14 @@
  *   once and exactly one final record; gives up reports kept while no
  *   scheduler is up: the worker's work message is redelivered (the job run
  *   again) when no answer comes within its ack wait.
+ * - **R**: the workers record their attempts in the ledger themselves (the
+ *   first proposal of docs/performance.md's "What would raise durable
+ *   throughput"): the dispatch carries the revision the create returned, the
+ *   worker compare-and-sets on it, publishes the result, acks. 4 writes, 10
+ *   hand-overs. Keeps the KV ledger and admission; gives up the scheduler's
+ *   sole write access to the ledger (workers need write permission on it)
+ *   and "published once" by the scheduler (a worker dying between its
+ *   compare-and-set and the result leaves the redelivery to publish).
  * - **G**, group commit: as S4, but the ledger is one subject of a stream,
  *   written once per turn of the scheduler's event loop with every record
  *   of that turn (admissions and finals), fenced by the stream's expected
@@ -43,7 +51,7 @@
  * Every chain process writes its socket once per turn (as CortexOS's durable
  * processes); the chains' consumers wait 30 s for an ack (the floor's 5 s).
  *
- *   deno task bench:chains [--jobs N] [--inflight N] [--serial N] [--rounds N] [--only F,S5,…]
+ *   deno task bench:chains [--jobs N] [--inflight N] [--serial N] [--rounds N] [--only F,S5,S4,R,G,W]
  *
  * @module
  */
@@ -84,7 +92,7 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   console.log(
-    "usage: chain_shapes.ts [--jobs 20000] [--inflight 100] [--serial 2000] [--rounds 2] [--only F,S5,S4,G,W]",
+    "usage: chain_shapes.ts [--jobs 20000] [--inflight 100] [--serial 2000] [--rounds 2] [--only F,S5,S4,R,G,W]",
   );
   Deno.exit(0);
 }

@@ -28,6 +28,7 @@ export const HAND_OVERS: Record<Shape, number> = {
   F: 4,
   S5: 12,
   S4: 12,
+  R: 10,
   G: 12,
   W: 8,
 };
