@@ -85,14 +85,14 @@ const { values: opts } = parseArgs({
     jobs: { type: "string", default: "20000" },
     inflight: { type: "string", default: "100" },
     serial: { type: "string", default: "2000" },
-    rounds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "3" },
     only: { type: "string", default: SHAPES.join(",") },
     help: { type: "boolean", default: false },
   },
 });
 if (opts.help) {
   console.log(
-    "usage: chain_shapes.ts [--jobs 20000] [--inflight 100] [--serial 2000] [--rounds 2] [--only F,S5,S4,R,G,W]",
+    "usage: chain_shapes.ts [--jobs 20000] [--inflight 100] [--serial 2000] [--rounds 3] [--only F,S5,S4,R,G,W]",
   );
   Deno.exit(0);
 }

@@ -65,6 +65,7 @@ export function chainTable(
     "worker 1 / 2",
     "client",
     "total (no client)",
+    "F's CPU/job ÷ this",
     "stored writes/job",
     "hand-overs",
   ];
@@ -75,6 +76,10 @@ export function chainTable(
     const serial = percentile(m.serial, 0.5);
     const system = Object.keys(m.cpu).filter((k) => k !== "client")
       .reduce((sum, k) => sum + us(k), 0);
+    // Every process's CPU, the client's too: the share of the floor's
+    // jobs/s the shape could reach were both bound by the machine's CPU.
+    const all = (x: Measured) =>
+      Object.values(x.cpu).reduce((a, b) => a + b, 0) / x.completed;
     return [
       shape +
       (m.completed < m.jobs ? ` (${m.jobs - m.completed} missing)` : ""),
@@ -89,6 +94,7 @@ export function chainTable(
       `${us("worker1")} / ${us("worker2")}`,
       `${us("client")}`,
       `${system}`,
+      pct(all(floor) / all(m)),
       (m.stored / m.completed).toFixed(2),
       `${HAND_OVERS[shape]}`,
     ];
