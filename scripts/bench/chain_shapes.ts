@@ -185,7 +185,9 @@ async function drive(
       .catch((error) => {
         // Never stored: it counts as missing, its slot goes on.
         log(`${shape}: job ${i} not stored: ${error}`);
-        if (got[i] === 0) got[i] = 2, end();
+        if (got[i] !== 0) return;
+        got[i] = 2;
+        end();
       });
   };
   const sub = nc.subscribe(resultSubject(shape), {
