@@ -2,14 +2,20 @@
  * The fleet: what the scheduler does with heartbeats and with the passing
  * of time for workers. It records each heartbeat in the
  * {@linkcode WorkerRegistry}, says in the log when a worker joins, comes
- * back, leaves, goes stale or offline, and tells observers; the engine
- * hands it the heartbeats and calls {@linkcode Fleet.tick} once a second.
+ * back, leaves, goes stale or offline (at a bounded rate: see
+ * {@linkcode FleetLog}), and tells observers; the engine hands it the
+ * heartbeats and calls {@linkcode Fleet.tick} once a second.
+ *
+ * A heartbeat the registry has no room for costs a few map operations and
+ * a counter: no log line (one warning when the registry fills), no
+ * observer call, no allocation beyond its decoded packet.
  *
  * @module
  */
 import type { Heartbeat } from "../bus/messages.ts";
 import { BoundedWarnings } from "../bounded_warnings.ts";
 import type { Logger } from "../log.ts";
+import { FleetLog } from "./fleet_log.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SchedulerCounters, SchedulerObserver } from "./service.ts";
 import { clipped, heartbeatProblem } from "./validation.ts";
@@ -31,6 +37,10 @@ export class Fleet {
   readonly #log: Logger;
   /** Bad heartbeats logged five per 10 s, then summarised: a flood cannot flood the log. */
   readonly #badBeats: BoundedWarnings;
+  /** Joins, departures and liveness changes, at most 50 lines per 10 s. */
+  readonly #lines: FleetLog;
+  /** Durable workers joining a core-mode scheduler, five per 10 s. */
+  readonly #modeMismatch: BoundedWarnings;
   /** Whether the last heartbeat of a new worker found the registry full: warn once, not per beat. */
   #registryFull = false;
   /** This scheduler dispatches on core NATS only: a durable worker gets nothing from it. */
@@ -60,6 +70,11 @@ export class Fleet {
     this.#observers = observers;
     this.#log = log;
     this.#badBeats = new BoundedWarnings(log, "bad heartbeats");
+    this.#lines = new FleetLog(log);
+    this.#modeMismatch = new BoundedWarnings(
+      log,
+      "durable workers joining a core-mode scheduler",
+    );
   }
 
   /** Records one heartbeat that arrived on `subject`. */
@@ -95,16 +110,13 @@ export class Fleet {
     }
     const { worker, was } = sighting;
     if (was !== worker.state) {
-      this.#log.info(
-        worker.left
-          ? "worker {worker_id} ({pool}) left"
-          : was === undefined
-          ? "worker {worker_id} ({pool}) joined"
-          : "worker {worker_id} ({pool}) is back online",
-        { worker_id: worker.workerId, pool: worker.pool },
+      this.#lines.change(
+        worker.left ? "left" : was === undefined ? "joined" : "back",
+        worker.workerId,
+        worker.pool,
       );
       if (this.#coreOnly && heartbeat.durable && !worker.left) {
-        this.#log.warn(
+        this.#modeMismatch.warn(
           "worker {worker_id} ({pool}) takes jobs from JetStream, but this scheduler runs in core mode: no job reaches it. Run every process with the same CORTEX_DURABILITY (auto decides by the server, so leave it unset everywhere, or set none everywhere)",
           { worker_id: worker.workerId, pool: worker.pool },
         );
@@ -129,17 +141,14 @@ export class Fleet {
 
   /** Re-judges every worker's liveness and forgets the long offline. */
   tick(): void {
+    this.#lines.tick();
     const { changed, forgotten } = this.#registry.tick();
     if (forgotten.length > 0) {
       this.#registryFull = false;
       for (const o of this.#observers) o.workersForgotten?.(forgotten);
     }
     for (const worker of changed) {
-      this.#log.warn("worker {worker_id} ({pool}) is {state}", {
-        worker_id: worker.workerId,
-        pool: worker.pool,
-        state: worker.state,
-      });
+      this.#lines.change(worker.state, worker.workerId, worker.pool);
       for (const o of this.#observers) o.workerChanged?.(worker);
     }
   }
