@@ -18,7 +18,8 @@ import type { Logger } from "../log.ts";
 import { FleetLog } from "./fleet_log.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import type { SchedulerCounters, SchedulerObserver } from "./service.ts";
-import { clipped, heartbeatProblem } from "./validation.ts";
+import { heartbeatWorkerId } from "../bus/wire/packet_reader.ts";
+import { clipped, HEARTBEAT_LIMITS, heartbeatProblem } from "./validation.ts";
 
 /**
  * Keeps the registry current and reports its changes.
@@ -77,6 +78,20 @@ export class Fleet {
     );
   }
 
+  /**
+   * Looks at a heartbeat's bytes before they are decoded (the bus's
+   * `screen`): one from a worker id the registry has no room for is
+   * refused here, at the cost of reading that id (see
+   * {@linkcode WorkerRegistry.refuses}); returns whether the packet is to be
+   * decoded and handed to {@linkcode Fleet.heartbeat}.
+   */
+  screen(raw: Uint8Array): boolean {
+    const id = heartbeatWorkerId(raw, HEARTBEAT_LIMITS.fieldBytes);
+    if (id === undefined || !this.#registry.refuses(id)) return true;
+    this.#refused();
+    return false;
+  }
+
   /** Records one heartbeat that arrived on `subject`. */
   heartbeat(heartbeat: Heartbeat, subject: string): void {
     const problem = heartbeatProblem(heartbeat);
@@ -87,14 +102,7 @@ export class Fleet {
     }
     const sighting = this.#registry.observe(heartbeat);
     if (!sighting) {
-      this.#counters.badHeartbeats++;
-      if (!this.#registryFull) {
-        this.#log.warn(
-          "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): a new worker gets in on its second heartbeat in place of one that beat only once, or once offline ones are forgotten",
-          { size: this.#registry.size },
-        );
-      }
-      this.#registryFull = true;
+      this.#refused();
       return;
     }
     if (sighting.impostor) {
@@ -123,6 +131,17 @@ export class Fleet {
       }
     }
     for (const o of this.#observers) o.workerChanged?.(worker);
+  }
+
+  /** Counts a heartbeat the registry had no room for; warns once. */
+  #refused(): void {
+    this.#counters.badHeartbeats++;
+    if (this.#registryFull) return;
+    this.#registryFull = true;
+    this.#log.warn(
+      "the worker registry is full ({size} workers, CORTEX_REGISTRY_SIZE): a new worker gets in on its second heartbeat in place of one that beat only once, or once offline ones are forgotten",
+      { size: this.#registry.size },
+    );
   }
 
   /**

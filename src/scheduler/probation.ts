@@ -38,6 +38,11 @@ export class Probation {
     this.#slotOf.set(id, slot);
   }
 
+  /** Whether `id` is here. */
+  has(id: string): boolean {
+    return this.#slotOf.has(id);
+  }
+
   /** Removes `id`; whether it was there. */
   delete(id: string): boolean {
     return this.#slotOf.delete(id);

@@ -119,3 +119,17 @@ Deno.test("probation: the last `limit` arrivals, minus those let in; O(1) and no
     false,
   );
 });
+
+Deno.test("registry.refuses: only a new id, while full, not on probation; it goes on probation", () => {
+  const registry = new WorkerRegistry({ capacity: 1 });
+  const beat = (workerId: string) =>
+    registry.observe(create(HeartbeatSchema, { workerId, pool: "echo" }));
+  assertEquals(registry.refuses("a"), false, "room left");
+  beat("a");
+  assertEquals(registry.refuses("a"), false, "known");
+  assertEquals(registry.refuses("b"), true, "new, and full");
+  assertEquals(registry.refuses("b"), false, "on probation: observe decides");
+  // Its next beat takes the place of a, which beat only once.
+  assertEquals(beat("b")?.was, undefined);
+  assertEquals(registry.list().map((w) => w.workerId), ["b"]);
+});

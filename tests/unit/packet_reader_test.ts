@@ -7,6 +7,7 @@ import {
 import { decodePacket } from "../../src/bus/codec.ts";
 import type { JobRequest } from "../../src/bus/messages.ts";
 import {
+  heartbeatWorkerId,
   MAX_WIRE_CAPABILITIES,
   MAX_WIRE_JOB_ID_BYTES,
   readPacket,
@@ -192,4 +193,40 @@ Deno.test("bounds: a heartbeat listing more than 1024 capabilities is not read",
   assertOk(refused instanceof WireLimitError);
   assertMatch(refused.message, /more than 1024 capabilities/);
   assertOk(!decodePacket(caps(500_000)).ok);
+});
+
+Deno.test("heartbeatWorkerId reads the id a decoded heartbeat has, or leaves the packet to be decoded", () => {
+  const random = prng(23);
+  let read = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const bytes = toBinary(BusPacketSchema, packetFor(random));
+    const peeked = heartbeatWorkerId(bytes, 256);
+    const packet = readPacket(bytes)!;
+    if (packet.payload.case !== "heartbeat") {
+      assertEquals(peeked, undefined, `case ${i}`);
+      continue;
+    }
+    const id = packet.payload.value.workerId;
+    const fits = id !== "" && new TextEncoder().encode(id).length <= 256;
+    assertEquals(peeked, fits ? id : undefined, `case ${i}`);
+    if (fits) read++;
+  }
+  assertOk(read > 0);
+  // Damaged bytes: the id a decoded heartbeat would have, or undefined. (A
+  // packet whose other fields do not decode may still show an id: refused
+  // by it, it is refused all the same.)
+  let compared = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const bytes = toBinary(BusPacketSchema, packetFor(random)).slice();
+    if (bytes.length === 0) continue;
+    bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    const peeked = heartbeatWorkerId(bytes, 256);
+    const decoded = decodePacket(bytes);
+    if (peeked === undefined || !decoded.ok) continue;
+    assertEquals(decoded.packet.payload.case, "heartbeat", `case ${i}`);
+    const value = decoded.packet.payload.value as { workerId: string };
+    assertEquals(value.workerId, peeked, `case ${i}`);
+    compared++;
+  }
+  assertOk(compared > 0);
 });

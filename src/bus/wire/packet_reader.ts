@@ -570,6 +570,89 @@ function busPacket(): BusPacket {
 }
 
 /**
+ * The worker id of the heartbeat in `bytes`, read without decoding the
+ * rest: what the scheduler needs to refuse a heartbeat from an id its
+ * registry has no room for, at the cost of one short string. `undefined`
+ * when the bytes are not a heartbeat in the canonical encoding, or its id
+ * is empty or longer than `maxBytes`: the whole packet is then decoded and
+ * judged as usual. As in a decoded packet, the last `worker_id` wins.
+ *
+ * @example
+ * ```ts
+ * heartbeatWorkerId(encodePacket(beat), 256); // "echo-1"
+ * ```
+ */
+export function heartbeatWorkerId(
+  bytes: Uint8Array,
+  maxBytes: number,
+): string | undefined {
+  buf = bytes;
+  pos = 0;
+  try {
+    let found: number | undefined;
+    let start = 0;
+    let end = 0;
+    while (pos < buf.length) {
+      const tag = varint();
+      if (tag !== ((12 << 3) | 2)) {
+        if (tag >>> 3 >= 10) return undefined; // another payload
+        skip(tag);
+        continue;
+      }
+      if (found !== undefined) return undefined; // merged payloads
+      const bodyLength = length(); // before `pos` is read: it moves it
+      end = pos + bodyLength;
+      found = -1;
+      while (pos < end) {
+        const field = varint();
+        if (field !== ((1 << 3) | 2)) {
+          skip(field);
+          continue;
+        }
+        const len = length();
+        found = len;
+        start = pos;
+        pos += len;
+      }
+      if (pos !== end) return undefined;
+    }
+    if (found === undefined || found <= 0 || found > maxBytes) {
+      return undefined;
+    }
+    pos = start;
+    return stringOf(found);
+  } catch (error) {
+    if (error === FALLBACK) return undefined;
+    throw error;
+  } finally {
+    buf = EMPTY;
+  }
+}
+
+/** Skips the value of a field with `tag`, whatever its wire type. */
+function skip(tag: number): void {
+  switch (tag & 7) {
+    case 0:
+      varint32(); // up to 10 bytes, as a negative int32 is
+      return;
+    case 1:
+      pos += 8;
+      break;
+    case 2: {
+      const len = varint(); // before `pos` is read: it moves it
+      pos += len;
+      break;
+    }
+    case 5:
+      pos += 4;
+      break;
+    default:
+      throw FALLBACK;
+  }
+  if (pos > buf.length) throw FALLBACK;
+}
+
+/**
  * Which fields of which message hold a message, by field number: the
  * messages {@linkcode fieldsWithin} looks into. BusPacket's timestamp and
  * payloads, a JobRequest's `env_vars` entries.
