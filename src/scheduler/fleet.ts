@@ -6,9 +6,10 @@
  * {@linkcode FleetLog}), and tells observers; the engine hands it the
  * heartbeats and calls {@linkcode Fleet.tick} once a second.
  *
- * A heartbeat the registry has no room for costs a few map operations and
- * a counter: no log line (one warning when the registry fills), no
- * observer call, no allocation beyond its decoded packet.
+ * A heartbeat from an id the registry has no room for is refused before it
+ * is decoded ({@linkcode Fleet.screen}): reading its worker id, a few map
+ * look-ups and a counter; no log line (one warning when the registry
+ * fills), no observer call.
  *
  * @module
  */
