@@ -14,6 +14,7 @@ interface Sub {
   subject: string;
   handler: PacketHandler;
   queue?: string;
+  screen?: (raw: Uint8Array) => boolean;
 }
 
 /** A published message, as the bus saw it. */
@@ -47,6 +48,7 @@ export class MemoryBus implements Bus {
         if (groups.has(sub.queue)) continue;
         groups.add(sub.queue);
       }
+      if (sub.screen !== undefined && !sub.screen(bytes)) continue;
       if (!decoded.ok) {
         this.#undecodable++;
         continue;
@@ -60,7 +62,12 @@ export class MemoryBus implements Bus {
     handler: PacketHandler,
     options: SubscribeOptions = {},
   ): { unsubscribe(): void } {
-    const sub = { subject, handler, queue: options.queue };
+    const sub = {
+      subject,
+      handler,
+      queue: options.queue,
+      screen: options.screen,
+    };
     this.#subs.push(sub);
     return {
       unsubscribe: () => this.#subs = this.#subs.filter((s) => s !== sub),

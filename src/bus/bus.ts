@@ -23,6 +23,13 @@ export type PacketHandler = (
 export interface SubscribeOptions {
   /** A queue group: each message goes to one member of the group. */
   queue?: string;
+  /**
+   * Looks at each packet's bytes before they are decoded; `false` drops the
+   * packet undecoded (the screen has counted or logged it as it sees fit).
+   * For packets refused by a field or two, e.g. heartbeats from worker ids
+   * the registry has no room for, which a peer can send by the thousand.
+   */
+  screen?: (raw: Uint8Array) => boolean;
 }
 
 /** A message bus carrying BusPackets. */
@@ -104,6 +111,7 @@ export class NatsBus implements Bus {
     const fixedSubject = subject.includes("*") || subject.includes(">")
       ? undefined
       : subject;
+    const screen = options.screen;
     const sub = this.#nc.subscribe(subject, {
       queue: options.queue,
       callback: (error, msg) => {
@@ -115,6 +123,15 @@ export class NatsBus implements Bus {
           return;
         }
         const data = msg.data;
+        try {
+          if (screen !== undefined && !screen(data)) return;
+        } catch (error) {
+          // A broken screen lets the packet through to be judged whole.
+          this.#log.error("screening a packet on {subject} failed: {error}", {
+            subject,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
         const decoded = decodePacket(data);
         if (!decoded.ok) {
           this.#rejected(msg.subject, data.length, decoded.reason);

@@ -167,7 +167,7 @@ export class DurableScheduler implements SchedulerService {
       bus.subscribe(HEARTBEAT_ALL, (message, _raw, subject) => {
         if (message.payload.case !== "heartbeat") return;
         this.#fleet.heartbeat(message.payload.value, subject);
-      }),
+      }, { screen: (raw) => this.#fleet.screen(raw) }),
       this.#control.listen(),
     ];
     await bus.flush();

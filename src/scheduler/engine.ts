@@ -173,6 +173,7 @@ export class Scheduler implements SchedulerService {
           if (message.payload.case !== "heartbeat") return;
           this.#fleet.heartbeat(message.payload.value, subject);
         },
+        { screen: (raw) => this.#fleet.screen(raw) },
       ),
       this.#control.listen(),
     ];

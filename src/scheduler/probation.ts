@@ -5,50 +5,51 @@
  *
  * @module
  */
-import { Ring } from "./ring.ts";
 
 /**
- * A set of at most `limit` ids that forgets its oldest when full, each step
- * O(1) amortised. The order is kept in a ring of tickets; a ticket whose id
- * was deleted (or added again since) is skipped when it is reached.
+ * The ids among the last `limit` added, minus those deleted since: a set
+ * that forgets its oldest arrival when a new one comes, each step O(1) and
+ * allocation-free (a flood of new worker ids goes through here, one per
+ * heartbeat). Arrivals take the slots of a fixed ring in turn; the map says
+ * which slot holds each id, so an id deleted (or added again) leaves a slot
+ * behind that the ring simply overwrites when it comes round.
  */
 export class Probation {
-  readonly #limit: number;
-  readonly #tickets = new Map<string, object>();
-  #order = new Ring<[string, object]>();
+  readonly #slots: (string | undefined)[];
+  readonly #slotOf = new Map<string, number>();
+  #next = 0;
 
   /** A probation of at most `limit` ids (0: none is kept). */
   constructor(limit: number) {
-    this.#limit = Math.max(0, limit);
+    this.#slots = new Array(Math.max(0, limit)).fill(undefined);
   }
 
-  /** Adds `id` as the newest, forgetting the oldest if full. */
+  /** Adds `id` as the newest arrival, forgetting the oldest if that is still here. */
   add(id: string): void {
-    if (this.#limit === 0) return;
-    while (this.#tickets.size >= this.#limit) {
-      const [oldest, ticket] = this.#order.shift()!;
-      if (this.#tickets.get(oldest) === ticket) this.#tickets.delete(oldest);
+    const slots = this.#slots;
+    if (slots.length === 0) return;
+    const slot = this.#next;
+    this.#next = slot + 1 === slots.length ? 0 : slot + 1;
+    const oldest = slots[slot];
+    if (oldest !== undefined && this.#slotOf.get(oldest) === slot) {
+      this.#slotOf.delete(oldest);
     }
-    const ticket = {};
-    this.#tickets.set(id, ticket);
-    this.#order.push([id, ticket]);
-    // Deleted ids leave their tickets behind: compact before they outnumber
-    // the live ones twice, which costs O(1) per add amortised.
-    if (this.#order.size > 2 * this.#limit) {
-      const order = new Ring<[string, object]>();
-      for (
-        let t = this.#order.shift();
-        t !== undefined;
-        t = this.#order.shift()
-      ) {
-        if (this.#tickets.get(t[0]) === t[1]) order.push(t);
-      }
-      this.#order = order;
-    }
+    slots[slot] = id;
+    this.#slotOf.set(id, slot);
+  }
+
+  /** Whether `id` is here. */
+  has(id: string): boolean {
+    return this.#slotOf.has(id);
   }
 
   /** Removes `id`; whether it was there. */
   delete(id: string): boolean {
-    return this.#tickets.delete(id);
+    return this.#slotOf.delete(id);
+  }
+
+  /** Ids held now. */
+  get size(): number {
+    return this.#slotOf.size;
   }
 }

@@ -52,6 +52,18 @@ async function rssKiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]);
 }
 
+/**
+ * The CPU time `pid` has used, in ms: user and system time in
+ * /proc/<pid>/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+ */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await output("cat", [`/proc/${pid}/stat`]);
+  // Fields after the command name, which is in parentheses: utime and
+  // stime are the 12th and 13th of them.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const MiB = 1024;
 
 Deno.test("40 jobs with 100 KB ids: FAILED with clipped ids, a few MB of RSS at most, and the dashboard stays small and serving", async () => {
@@ -156,7 +168,7 @@ Deno.test("40 jobs with 100 KB ids: FAILED with clipped ids, a few MB of RSS at 
   }
 });
 
-Deno.test("50,000 heartbeats from new ids: a real worker that starts after still gets listed, and the scheduler keeps serving", async () => {
+Deno.test("50,000 heartbeats from new ids: bounded CPU time and log lines, and a real worker that starts after still gets listed", async () => {
   await using nats = await startNatsServer();
   const port = freePort();
   const env = { NATS_URL: nats.url, CORTEX_HEARTBEAT_MS: "300" };
@@ -168,6 +180,8 @@ Deno.test("50,000 heartbeats from new ids: a real worker that starts after still
   const base = `http://127.0.0.1:${port}/`;
   const pid = await denoRunPid(scheduler.process.pid, "src/bin/scheduler.ts");
   const before = await rssKiB(pid);
+  const linesBefore = scheduler.lines.length;
+  const cpuBefore = await cpuMs(pid);
 
   const nc = await connect({ servers: nats.url });
   try {
@@ -194,6 +208,9 @@ Deno.test("50,000 heartbeats from new ids: a real worker that starts after still
   assertEquals(health.status, 200);
   const counts = (await health.json()).workers;
   assertEquals(counts.online + counts.stale + counts.offline, 10_000);
+  // /healthz answers once the scheduler has read the flood: its CPU time
+  // until then is what the 50,000 heartbeats cost.
+  const cpuFlood = await cpuMs(pid) - cpuBefore;
 
   await using worker = startTask("worker:echo", [], {
     ...env,
@@ -208,12 +225,37 @@ Deno.test("50,000 heartbeats from new ids: a real worker that starts after still
     return workers.some((w) => w.workerId === "echo-real");
   }, { what: "the real worker listed after the flood" });
   const after = await rssKiB(pid);
+  const cpuAll = await cpuMs(pid) - cpuBefore;
+  // The 10,000 ids that got in have gone stale and offline by now: the
+  // log says so in a bounded number of lines, as it said their joins.
+  const logged = scheduler.lines.length - linesBefore;
   console.log(
     `scheduler RSS: ${(before / MiB).toFixed(1)} MiB before, ${
       (after / MiB).toFixed(1)
-    } MiB after 50,000 heartbeats from new ids; /healthz answered in ${
+    } MiB after 50,000 heartbeats from new ids (+${
+      ((after - before) / MiB).toFixed(1)
+    } MiB); ${cpuFlood} ms of scheduler CPU until /healthz answered, in ${
       healthMs.toFixed(0)
-    } ms right after`,
+    } ms right after; ${cpuAll} ms of CPU until the real worker was listed; ${logged} log lines`,
+  );
+  // Before these bounds the flood wrote a line per join, then one per
+  // worker gone stale or offline: 20,440 to 21,407 lines in three runs.
+  // Now at most 50 lines per 10 s, and summaries: 51 to 53.
+  assertOk(logged < 500, `the flood wrote ${logged} log lines`);
+  // CPU time, not wall-clock time: waiting for a core does not count. In
+  // three runs on a shared 2-core machine (load 15 to 26), before: 1,330 to
+  // 1,620 ms; after: 710 to 780 ms. Generous for a busier machine, it still
+  // failed the old code in those runs; the log bound above always does.
+  assertOk(
+    cpuAll < 1_200,
+    `50,000 heartbeats took ${cpuAll} ms of scheduler CPU`,
+  );
+  // What the burst leaves is mostly V8's grown heap, not kept state (see
+  // docs/running.md): +57 to +105 MiB in six runs after, +65 to +80 MiB
+  // in six before; a bound against runaway growth, not a tight one.
+  assertOk(
+    after - before < 160 * MiB,
+    `RSS grew by ${((after - before) / MiB).toFixed(1)} MiB`,
   );
   const { code } = await runTask("submit", ["--count", "3"], env);
   assertEquals(code, 0, "jobs still run");

@@ -1,16 +1,26 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   BusPacketSchema,
+  HeartbeatSchema,
   JobRequestSchema,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
+import { decodePacket } from "../../src/bus/codec.ts";
 import type { JobRequest } from "../../src/bus/messages.ts";
 import {
+  heartbeatWorkerId,
+  MAX_WIRE_CAPABILITIES,
   MAX_WIRE_JOB_ID_BYTES,
   readPacket,
+  WireLimitError,
   wireSize,
 } from "../../src/bus/wire/packet_reader.ts";
 import { clipped, validateJob } from "../../src/scheduler/validation.ts";
-import { assertEquals, assertOk } from "../assert.ts";
+import {
+  assertEquals,
+  assertMatch,
+  assertOk,
+  assertThrows,
+} from "../assert.ts";
 import { packetFor, prng } from "../random_packets.ts";
 
 const show = (value: unknown) =>
@@ -97,4 +107,126 @@ Deno.test("readPacket clips a job id or topic longer than any scheduler accepts,
   ))?.payload.value as JobRequest;
   assertEquals(fits.jobId, whole);
   assertEquals(wireSize(fits, "jobId"), undefined);
+});
+
+/** `field` (length-delimited) holding `body`, as protobuf writes it. */
+function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
+  const head: number[] = [];
+  for (let v = (field << 3) | 2;; v >>>= 7) {
+    if (v < 0x80) {
+      head.push(v);
+      break;
+    }
+    head.push((v & 0x7f) | 0x80);
+  }
+  for (let v = body.length;; v >>>= 7) {
+    if (v < 0x80) {
+      head.push(v);
+      break;
+    }
+    head.push((v & 0x7f) | 0x80);
+  }
+  return new Uint8Array([...head, ...body]);
+}
+
+/** `unit` repeated `times` times. */
+function repeated(unit: number[], times: number): Uint8Array {
+  const out = new Uint8Array(unit.length * times);
+  for (let i = 0; i < times; i++) out.set(unit, i * unit.length);
+  return out;
+}
+
+const heartbeatBody = toBinary(
+  HeartbeatSchema,
+  create(HeartbeatSchema, { workerId: "w", pool: "echo" }),
+);
+
+Deno.test("bounds: a packet left to fromBinary is refused past 1024 fields, never decoded", () => {
+  // 1 MB of three-byte unknown fields (field 99, varint 0): fromBinary took
+  // ~100 ms and ~50 MB of heap for each such packet.
+  const flood = new Uint8Array([
+    ...lengthDelimited(12, heartbeatBody),
+    ...repeated([0x98, 0x06, 0x00], 333_000),
+  ]);
+  assertThrows(() => readPacket(flood), /more than 1024 fields/);
+  const decoded = decodePacket(flood);
+  assertOk(!decoded.ok);
+  assertMatch(decoded.reason, /^not a BusPacket: a packet of more than 1024/);
+  // Inside the payload, and inside a group, they count the same.
+  const inner = lengthDelimited(
+    12,
+    new Uint8Array([...heartbeatBody, ...repeated([0xf0, 0x01, 0x00], 2_000)]),
+  );
+  assertThrows(() => readPacket(inner), /more than 1024 fields/);
+  const group = new Uint8Array([
+    ...lengthDelimited(12, heartbeatBody),
+    0xa3,
+    0x06, // field 100, start group
+    ...repeated([0x08, 0x00], 2_000),
+    0xa4,
+    0x06, // field 100, end group
+  ]);
+  assertThrows(() => readPacket(group), /more than 1024 fields/);
+  // A few unknown fields (a newer peer) are still fromBinary's to decode.
+  const newer = new Uint8Array([
+    ...lengthDelimited(12, heartbeatBody),
+    ...repeated([0x98, 0x06, 0x00], 1_000),
+  ]);
+  assertEquals(readPacket(newer), undefined);
+  assertOk(decodePacket(newer).ok);
+});
+
+Deno.test("bounds: a heartbeat listing more than 1024 capabilities is not read", () => {
+  const caps = (n: number) =>
+    lengthDelimited(
+      12,
+      new Uint8Array([...heartbeatBody, ...repeated([0x3a, 0x00], n)]),
+    );
+  const most = readPacket(caps(MAX_WIRE_CAPABILITIES));
+  assertEquals(show(most), reference(caps(MAX_WIRE_CAPABILITIES)));
+  let refused: unknown;
+  try {
+    readPacket(caps(MAX_WIRE_CAPABILITIES + 1));
+  } catch (error) {
+    refused = error;
+  }
+  assertOk(refused instanceof WireLimitError);
+  assertMatch(refused.message, /more than 1024 capabilities/);
+  assertOk(!decodePacket(caps(500_000)).ok);
+});
+
+Deno.test("heartbeatWorkerId reads the id a decoded heartbeat has, or leaves the packet to be decoded", () => {
+  const random = prng(23);
+  let read = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const bytes = toBinary(BusPacketSchema, packetFor(random));
+    const peeked = heartbeatWorkerId(bytes, 256);
+    const packet = readPacket(bytes)!;
+    if (packet.payload.case !== "heartbeat") {
+      assertEquals(peeked, undefined, `case ${i}`);
+      continue;
+    }
+    const id = packet.payload.value.workerId;
+    const fits = id !== "" && new TextEncoder().encode(id).length <= 256;
+    assertEquals(peeked, fits ? id : undefined, `case ${i}`);
+    if (fits) read++;
+  }
+  assertOk(read > 0);
+  // Damaged bytes: the id a decoded heartbeat would have, or undefined. (A
+  // packet whose other fields do not decode may still show an id: refused
+  // by it, it is refused all the same.)
+  let compared = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const bytes = toBinary(BusPacketSchema, packetFor(random)).slice();
+    if (bytes.length === 0) continue;
+    bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    const peeked = heartbeatWorkerId(bytes, 256);
+    const decoded = decodePacket(bytes);
+    if (peeked === undefined || !decoded.ok) continue;
+    assertEquals(decoded.packet.payload.case, "heartbeat", `case ${i}`);
+    const value = decoded.packet.payload.value as { workerId: string };
+    assertEquals(value.workerId, peeked, `case ${i}`);
+    compared++;
+  }
+  assertOk(compared > 0);
 });
