@@ -13,9 +13,9 @@
  * bucket is made with `allow_direct`, as nats.js makes buckets) is
  * answered by any replica of the bucket from its own store (NATS ADR-31,
  * "JetStream Direct Get"), which may not have applied the latest writes:
- * on a loopback cluster under load, 6 to 24 of 4,000 direct gets right
+ * on a loopback cluster under load, 6 to 52 of 4,000 direct gets right
  * after a write missed it, and no leader read did
- * (`tests/integration/cluster_ledger_test.ts`, two runs). A leader
+ * (`tests/integration/cluster_ledger_test.ts`, three runs). A leader
  * read works on a bucket made with or without `allow_direct`.
  *
  * @module

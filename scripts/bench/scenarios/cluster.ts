@@ -155,8 +155,9 @@ export async function cluster(sizes: Sizes): Promise<ClusterScenario> {
       `c3 cluster: node ${
         victim + 1
       } killed after ${killAfter} jobs; reconnected ${
-        Object.entries(reconnects).map(([p, s]) => `${p} ${s ?? "never"} s`)
-          .join(", ") || "(none was on it)"
+        Object.entries(reconnects).map(([p, s]) =>
+          `${p} ${s === null ? "never" : `${s} s`}`
+        ).join(", ") || "(none was on it)"
       }; longest gap ${gapS.toFixed(2)} s; ${recovery.missing} missing, ${
         run.lookedUp ?? 0
       } found in the ledger`,
