@@ -15,8 +15,10 @@
  * "JetStream Direct Get"), which may not have applied the latest writes:
  * on a loopback cluster under load, 6 to 52 of 4,000 direct gets right
  * after a write missed it, and no leader read did
- * (`tests/integration/cluster_ledger_test.ts`, three runs). A leader
- * read works on a bucket made with or without `allow_direct`.
+ * (`tests/integration/cluster_ledger_test.ts`, three runs). Not measured:
+ * a leader elected a moment ago, which may still be applying its
+ * predecessor's last writes. A leader read works on a bucket made with or
+ * without `allow_direct`.
  *
  * @module
  */
