@@ -17,6 +17,10 @@ import { denoArgs, ROOT } from "../permissions.ts";
 import { Child, type ChildOptions } from "../support/child.ts";
 import type { NatsServer } from "../support/nats_server.ts";
 import { freePort } from "../support/ports.ts";
+import {
+  type ConnectionEvent,
+  watchConnection,
+} from "../support/connections.ts";
 
 /** Echo workers (and responders in each baseline): as many as cores. */
 export const WORKERS = 2;
@@ -79,6 +83,8 @@ export class Cortex {
   readonly dashboardUrl: string;
   /** How long each process may take to exit after SIGTERM before SIGKILL. */
   readonly graceMs: number;
+  /** Every process's connection lines so far, in order. */
+  readonly connections: ConnectionEvent[];
 
   private constructor(
     scheduler: Child,
@@ -86,12 +92,14 @@ export class Cortex {
     workers: Child[],
     url: string,
     graceMs: number,
+    connections: ConnectionEvent[],
   ) {
     this.scheduler = scheduler;
     this.replicas = replicas;
     this.workers = workers;
     this.dashboardUrl = url;
     this.graceMs = graceMs;
+    this.connections = connections;
   }
 
   static async start(
@@ -132,10 +140,12 @@ export class Cortex {
       ...(options.denoFlags ?? []),
     ];
     const prof = (args: string[]) => [args[0], ...extra, ...args.slice(1)];
+    const connections: ConnectionEvent[] = [];
     const scheduler = denoChild(
       "scheduler",
       prof(denoArgs("scheduler", launch)),
       {
+        onLine: watchConnection("scheduler", connections),
         env: {
           ...common,
           CORTEX_SCHEDULER_ID: SCHEDULER_ID,
@@ -156,6 +166,7 @@ export class Cortex {
             denoArgs("scheduler", { ...launch, dashboardPort: replicaPort }),
           ),
           {
+            onLine: watchConnection(`scheduler${i + 2}`, connections),
             env: {
               ...common,
               CORTEX_SCHEDULER_ID: `${SCHEDULER_ID}-${i + 2}`,
@@ -175,6 +186,7 @@ export class Cortex {
           `worker-${i + 1}`,
           prof(denoArgs("worker:echo", { ...launch, dashboard: false })),
           {
+            onLine: watchConnection(`worker${i + 1}`, connections),
             env: {
               ...common,
               CORTEX_WORKER_ID: `bench-echo-${i + 1}`,
@@ -193,6 +205,7 @@ export class Cortex {
       workers,
       `http://127.0.0.1:${port}`,
       options.profile ? 120_000 : 10_000,
+      connections,
     );
     try {
       await scheduler.waitFor(

@@ -145,10 +145,21 @@ export interface ClusterScenario {
   /** c3: the round with a node SIGKILLed once `killed_after` jobs were done. */
   recovery: {
     killed_after: number;
+    /** Which node was killed, from 1 (the driver is on node 1). */
+    killed_node: number;
     /** How long the node stayed down before it was started again. */
     down_ms: number;
+    /**
+     * Each process that was connected to the killed node: seconds from the
+     * kill to its "reconnected" log line (`null`: it did not reconnect).
+     */
+    reconnect_s: Record<string, number | null>;
+    /** The longest of {@linkcode reconnect_s}; `null` when none was on the node. */
+    reconnect_max_s: number | null;
     /** The longest wait between two results (or the kill and the first) after the kill. */
     longest_gap_s: number;
+    /** Of the jobs completed, those whose outcome the driver found in the ledger. */
+    looked_up: number;
     run: RunFigures;
   };
 }

@@ -166,6 +166,16 @@ function coreNotes(s: CoreScenarios): string[] {
   ];
 }
 
+/** How long each process on the killed node took to reconnect elsewhere. */
+function reconnects(times: Record<string, number | null>): string {
+  const all = Object.entries(times);
+  if (all.length === 0) return "no process was connected to it";
+  return `reconnected to another node after the kill: ${
+    all.map(([p, s]) => `${p} ${s === null ? "never" : `${fixed(s, 3)} s`}`)
+      .join(", ")
+  }`;
+}
+
 function durableNotes(s: DurableScenarios): string[] {
   return [
     `durable d1: CPU in cores: CortexOS run: ${
@@ -186,7 +196,10 @@ function durableNotes(s: DurableScenarios): string[] {
       fixed(s.cluster.recovery.longest_gap_s)
     } s (the node back after ${
       s.cluster.recovery.down_ms / 1000
-    } s; nats-server 2.9 elects new leaders 4-9 s after a leader's node dies), ${s.cluster.recovery.run.missing} jobs missing`,
+    } s; nats-server 2.9 elects new leaders 4-9 s after a leader's node dies), ${s.cluster.recovery.run.missing} jobs missing (${s.cluster.recovery.looked_up} found in the ledger)`,
+    `cluster c3: node ${s.cluster.recovery.killed_node} killed; ${
+      reconnects(s.cluster.recovery.reconnect_s)
+    }`,
   ];
 }
 

@@ -212,12 +212,13 @@ export class DurableIntake {
       (entry) => recordAttempt(entry, report, now),
     );
     if (!outcome) {
-      // On a cluster, a ledger read may be answered by a replica of the
-      // bucket that has not yet applied the job's creation (reads are
-      // served by any current replica): the report comes back a few times
-      // before the job is believed gone. A `deno task bench` cluster run
-      // without this left 26 of 60,000 jobs unfinished (likely this; the
-      // runs since left none).
+      // The report comes back a few times before the job is believed
+      // gone. Ledger reads were direct gets then, answered by any replica
+      // of the bucket, one that had not yet applied the job's creation
+      // among them: a `deno task bench` cluster run without this left 26
+      // of 60,000 jobs unfinished (likely that; the runs since left none).
+      // Reads ask the stream leader now (ledger_store.ts); this stays for
+      // a read that still misses the creation.
       if (m.info.deliveryCount < UNKNOWN_JOB_DELIVERIES) {
         m.nak(UNKNOWN_JOB_RETRY_MS);
         return;

@@ -4,6 +4,22 @@
  * again and retry when another replica wrote in between), and watch every
  * entry. The changes themselves are the pure functions of `ledger.ts`.
  *
+ * Every read asks the bucket's stream leader (`$JS.API.STREAM.MSG.GET`),
+ * which answers with every write acknowledged before it: each read here
+ * decides something (the read before or after a lost compare-and-set, the
+ * checks of a retry, cancel or discard by hand, a create over a deleted
+ * key) or is shown as the job's state now (the dashboard's look-up of a
+ * job its table no longer holds). A direct get (`$JS.API.DIRECT.GET`; the
+ * bucket is made with `allow_direct`, as nats.js makes buckets) is
+ * answered by any replica of the bucket from its own store (NATS ADR-31,
+ * "JetStream Direct Get"), which may not have applied the latest writes:
+ * on a loopback cluster under load, 6 to 52 of 4,000 direct gets right
+ * after a write missed it, and no leader read did
+ * (`tests/integration/cluster_ledger_test.ts`, three runs). Not measured:
+ * a leader elected a moment ago, which may still be applying its
+ * predecessor's last writes. A leader read works on a bucket made with or
+ * without `allow_direct`.
+ *
  * @module
  */
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
@@ -65,7 +81,10 @@ function isWrongSequence(error: unknown): boolean {
  * ```
  */
 export class LedgerStore {
-  /** The bucket. */
+  /**
+   * The bucket, read from its stream leader: every read through it sees
+   * each write acknowledged before it.
+   */
   readonly kv: KV;
 
   /**
@@ -84,7 +103,11 @@ export class LedgerStore {
    */
   readonly #stored?: StoredPublisher;
 
-  /** A store over an open bucket, writing through `stored` when given. */
+  /**
+   * A store over an open bucket, writing through `stored` when given.
+   * `kv` must read from the stream leader: opened with `allow_direct:
+   * false`, as {@linkcode LedgerStore.open} does.
+   */
   constructor(kv: KV, stored?: StoredPublisher) {
     this.kv = kv;
     this.#stored = stored;
@@ -135,18 +158,28 @@ export class LedgerStore {
     this.#written.set(entry.jobId, { entry, revision });
   }
 
-  /** Opens the bucket, making it (history 1, entries kept `historyMs`) when missing. */
+  /**
+   * Opens the bucket, making it (history 1, entries kept `historyMs`,
+   * direct gets allowed where the server has them) when missing. A bucket
+   * made before, with or without direct gets, is opened as it is.
+   */
   static async open(
     js: JetStreamClient,
     settings: LedgerSettings,
     stored?: StoredPublisher,
   ): Promise<LedgerStore> {
-    const kv = await new Kvm(js).create(LEDGER_BUCKET, {
+    const kvm = new Kvm(js);
+    // Made as before (with direct gets where the server has them), so a
+    // bucket made by an earlier version and a new one are alike.
+    await kvm.create(LEDGER_BUCKET, {
       history: 1,
       ttl: settings.historyMs,
       replicas: settings.replicas,
     });
-    return new LedgerStore(kv, stored);
+    // Then bound without direct gets: its `get` is a `STREAM.MSG.GET`,
+    // which only the stream leader answers.
+    const leader = await kvm.open(LEDGER_BUCKET, { allow_direct: false });
+    return new LedgerStore(leader, stored);
   }
 
   /** Writes a new entry; false when its job id has one already. */
@@ -173,7 +206,10 @@ export class LedgerStore {
     }
   }
 
-  /** The entry of `jobId` with its revision, or `undefined`. */
+  /**
+   * The entry of `jobId` with its revision, or `undefined`, as the stream
+   * leader holds it: every write acknowledged before the call is in it.
+   */
   async get(jobId: string): Promise<Revised | undefined> {
     const got = await this.kv.get(ledgerKey(jobId));
     if (!got || got.operation !== "PUT") return undefined;
@@ -192,6 +228,13 @@ export class LedgerStore {
    * since (so it was the entry as it is). When that fails, or when the
    * change is fenced on it (the ledger may hold a newer entry that is
    * not), the entry is read and the change applied as usual.
+   *
+   * Those reads ask the stream leader ({@linkcode LedgerStore.get}): a
+   * fenced change writes nothing, so nothing else would catch a read that
+   * missed the latest write. With direct gets, a replica's result
+   * published on core NATS right after its final write reached the other
+   * replica, whose read still showed the job running: it was fenced as
+   * "dispatched to the durable work stream" and counted misrouted.
    */
   async change(
     jobId: string,

@@ -135,6 +135,9 @@ export async function lookUpMissed(
   found: (result: JobResult) => void,
   signal: AbortSignal,
 ): Promise<void> {
+  // `open` binds without direct gets: each read asks the stream leader.
+  // A read that missed the latest write would do no harm here anyway: a
+  // job not yet final is looked up again in the next round.
   const kv = await new Kvm(nc).open(LEDGER_BUCKET).catch(() => undefined);
   if (!kv) return;
   // After a reconnect every job sent before it is looked up at once: the

@@ -129,6 +129,12 @@ Deno.test({
     const recovery = cl.recovery as Doc;
     run(recovery.run, "cluster.recovery.run");
     numeric(recovery.longest_gap_s, "cluster.recovery.longest_gap_s");
+    numeric(recovery.looked_up, "cluster.recovery.looked_up");
+    numeric(recovery.killed_node, "cluster.recovery.killed_node");
+    // Each process on the killed node: its reconnection time, or null.
+    for (const [who, t] of Object.entries(recovery.reconnect_s as Doc)) {
+      assertOk(t === null || typeof t === "number", `reconnect_s.${who}`);
+    }
     assertOk(
       cl.nodes === 3 && cl.stream_replicas === 3 && cl.schedulers === 2,
       "three nodes, three replicas, two schedulers",

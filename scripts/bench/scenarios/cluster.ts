@@ -7,11 +7,16 @@
  * - c1 throughput: jobs with `inflight` in flight, in rounds;
  * - c2 latency: jobs one at a time;
  * - c3 recovery: a round during which one node is SIGKILLed (and restarted
- *   1 s later) once a quarter of its jobs are done; the longest wait
- *   between two results after the kill, and any job missing.
+ *   1 s later) once a quarter of its jobs are done; how long each process
+ *   on it took to reconnect to another node, the longest wait between two
+ *   results after the kill, and any job missing.
  *
- * The load driver connects to the first node only and the second is
- * killed, so the driver measures and is never itself cut off.
+ * The load driver connects to the first node only and another is killed
+ * (of the other two, the one more processes are connected to), so the
+ * driver measures and is never itself cut off. In c3 it looks up in the
+ * ledger the jobs it has waited 2 s for, as the SDK and the submit CLI do
+ * (`lookUpMissed`): a result published on core NATS by a process whose
+ * connection died with the node is found there, not counted missing.
  *
  * @module
  */
@@ -23,7 +28,9 @@ import {
   startNatsCluster,
 } from "../../support/nats_server.ts";
 import type { Sizes } from "../args.ts";
+import { lookUpMissed } from "../../../src/sdk/wire.ts";
 import { Cortex } from "../cluster.ts";
+import { connectedTo, reconnectsAfter } from "../../support/connections.ts";
 import { figures, type Load, type Run } from "../load.ts";
 import type { ClusterScenario } from "../document.ts";
 import { loadOf, log, ping, rawDurable } from "../runs.ts";
@@ -52,6 +59,21 @@ export function longestGapAfter(
     previous = t;
   }
   return longest;
+}
+
+/**
+ * The index of the node c3 kills: of all but the first (the driver's),
+ * the one most of `cortex`'s processes are connected to, so that some
+ * process must move (ties: the second node).
+ */
+function busier(cortex: Cortex, nodes: NatsCluster): number {
+  const on = connectedTo(cortex.connections);
+  let best = 1;
+  for (let i = 2; i < nodes.nodes.length; i++) {
+    const count = on.get(nodes.nodes[i].port)?.length ?? 0;
+    if (count > (on.get(nodes.nodes[best].port)?.length ?? 0)) best = i;
+  }
+  return best;
 }
 
 /** Runs c1–c3 on a cluster of their own. */
@@ -106,24 +128,39 @@ export async function cluster(sizes: Sizes): Promise<ClusterScenario> {
     const killAfter = Math.floor(jobs / 4);
     let killedAt = 0;
     let restart: Promise<void> | undefined;
-    const victim = nodes.nodes[1];
+    const victim = busier(cortex, nodes);
     const run = await runDurable(loadOf(jobs, sizes.inflight, {
       arrivals,
       checkpoints: [killAfter],
       onCheckpoint: () => {
         killedAt = Date.now();
-        restart = victim.restart("SIGKILL", DOWN_MS);
+        restart = nodes!.nodes[victim].restart("SIGKILL", DOWN_MS);
       },
       // Room for leader elections (4-9 s) and redeliveries after the kill.
       deadlineMs: slow(jobs) + 60_000,
+      lookUp: (inflight, found, signal) =>
+        lookUpMissed(c, inflight, (result) => found(result.jobId), signal),
     }));
     await restart;
     const recovery = figures(run);
     const gapS = killedAt > 0 ? longestGapAfter(arrivals, killedAt) / 1000 : 0;
+    const reconnects: Record<string, number | null> = {};
+    for (
+      const [process, ms] of reconnectsAfter(cortex.connections, killedAt)
+    ) {
+      reconnects[process] = ms === undefined ? null : Math.round(ms) / 1000;
+    }
+    const moved = Object.values(reconnects).filter((s) => s !== null);
     log(
-      `c3 cluster: node killed after ${killAfter} jobs; longest gap ${
-        gapS.toFixed(2)
-      } s; ${recovery.missing} missing`,
+      `c3 cluster: node ${
+        victim + 1
+      } killed after ${killAfter} jobs; reconnected ${
+        Object.entries(reconnects).map(([p, s]) =>
+          `${p} ${s === null ? "never" : `${s} s`}`
+        ).join(", ") || "(none was on it)"
+      }; longest gap ${gapS.toFixed(2)} s; ${recovery.missing} missing, ${
+        run.lookedUp ?? 0
+      } found in the ledger`,
     );
     return {
       nodes: NODES,
@@ -137,8 +174,12 @@ export async function cluster(sizes: Sizes): Promise<ClusterScenario> {
       latency,
       recovery: {
         killed_after: killAfter,
+        killed_node: victim + 1,
         down_ms: DOWN_MS,
+        reconnect_s: reconnects,
+        reconnect_max_s: moved.length > 0 ? Math.max(...moved) : null,
         longest_gap_s: Math.round(gapS * 100) / 100,
+        looked_up: run.lookedUp ?? 0,
         run: recovery,
       },
     };
