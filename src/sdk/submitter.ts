@@ -9,9 +9,7 @@
  *
  * @module
  */
-import { create } from "npm:@bufbuild/protobuf@^2.17.0";
 import { jetstream } from "npm:@nats-io/jetstream@^3.4.0";
-import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
 import {
   decodePacket,
   encodePacket,
@@ -91,6 +89,9 @@ export class Submitter {
   #lookUp?: Promise<void>;
   #schedulerSeen = false;
   #listening = false;
+  /** Trace ids: a random 80-bit prefix and a 48-bit count, 32 hex digits. */
+  readonly #traceBase = newTraceId().slice(0, 20);
+  #traces = 0;
 
   constructor(nc: NatsConnection, durability: Durability, senderId: string) {
     this.#nc = nc;
@@ -105,10 +106,25 @@ export class Submitter {
    * @throws {Error} when it is larger than the server's `max_payload`.
    */
   encode(job: JobSpec): Uint8Array {
+    // A literal rather than `create()`, and a counted trace id rather than a
+    // random one: a job each, this is the hot path of `submitMany`.
+    const traceId = this.#traceBase +
+      (this.#traces++).toString(16).padStart(12, "0");
     const bytes = encodePacket(packet({
       case: "jobRequest",
-      value: create(JobRequestSchema, job),
-    }, { senderId: this.#senderId, traceId: newTraceId() }));
+      value: {
+        $typeName: "cortex.v1.JobRequest",
+        jobId: job.jobId,
+        topic: job.topic,
+        priority: job.priority,
+        contextPtr: "",
+        adapterId: "",
+        envVars: {},
+        payload: job.payload,
+        maxAttempts: job.maxAttempts,
+        attemptBase: 0,
+      },
+    }, { senderId: this.#senderId, traceId }));
     const tooLarge = oversizeProblem(
       bytes.length,
       this.#nc.info?.max_payload,
