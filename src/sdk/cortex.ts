@@ -11,7 +11,7 @@ import type { Logger } from "../log.ts";
 import { NatsBus } from "../bus/bus.ts";
 import { DEFAULT_TIMEOUT_MS, outcomeOf, submitMany, timedOut } from "./many.ts";
 import { encodePayload } from "./payload.ts";
-import { type JobSpec, Submitter } from "./submitter.ts";
+import { Submitter } from "./submitter.ts";
 import type {
   Handler,
   JobOutcome,
@@ -82,9 +82,7 @@ export class Cortex {
       if (this.#submitter.awaits(jobId)) {
         throw new Error(`job ${jobId} is already awaited by this Cortex`);
       }
-      const bytes = this.#submitter.encode(
-        this.#spec(topic, options)(jobId, payload),
-      );
+      const bytes = this.#requests(topic, options)(jobId, payload);
       const signal = options.signal;
       signal?.throwIfAborted();
 
@@ -150,7 +148,7 @@ export class Cortex {
     if (this.#closed) throw new Error("this Cortex is closed");
     return submitMany(
       this.#submitter,
-      this.#spec(topic, options),
+      this.#requests(topic, options),
       topic,
       payloads,
       options,
@@ -158,14 +156,15 @@ export class Cortex {
   }
 
   /**
-   * Each job's spec from the options all of a call's jobs share.
+   * The packet writer of a call's jobs, from the options they share.
    *
-   * @throws {TypeError} for an unknown priority.
+   * @throws {TypeError} for an unknown priority (and, from the writer, a
+   * payload with no JSON form).
    */
-  #spec(
+  #requests(
     topic: string,
     options: { priority?: JobPriority; maxAttempts?: number },
-  ): (jobId: string, payload: unknown) => JobSpec {
+  ): (jobId: string, payload: unknown) => Uint8Array {
     let priority = 0;
     if (options.priority !== undefined) {
       const number = priorityNumber(options.priority);
@@ -178,14 +177,12 @@ export class Cortex {
       }
       priority = number;
     }
-    const maxAttempts = options.maxAttempts ?? 0;
-    return (jobId, payload) => ({
-      jobId,
+    const write = this.#submitter.requests({
       topic,
-      payload: encodePayload(payload),
       priority,
-      maxAttempts,
+      maxAttempts: options.maxAttempts ?? 0,
     });
+    return (jobId, payload) => write(jobId, encodePayload(payload));
   }
 
   /**

@@ -8,12 +8,7 @@
 import type { JobResult } from "../bus/messages.ts";
 import { finalState } from "../contract/mod.ts";
 import { decodeJson, decodeText, plainBytes } from "./payload.ts";
-import {
-  type JobSpec,
-  NoOutcomeError,
-  type Receiver,
-  type Submitter,
-} from "./submitter.ts";
+import { NoOutcomeError, type Receiver, type Submitter } from "./submitter.ts";
 import type { JobOutcome, SubmitManyOptions } from "./types.ts";
 
 /** The default wait for a job's outcome: past the scheduler's 60 s job timeout. */
@@ -49,8 +44,8 @@ export function outcomeOf(result: JobResult, roundTripMs: number): JobOutcome {
   };
 }
 
-/** A job's spec from the options shared by every job of a call. */
-export type Spec = (jobId: string, payload: unknown) => JobSpec;
+/** Writes the packet of one job of a call: its id and payload. */
+export type Requests = (jobId: string, payload: unknown) => Uint8Array;
 
 /**
  * Submits one job per payload through `submitter` (see
@@ -60,7 +55,7 @@ export type Spec = (jobId: string, payload: unknown) => JobSpec;
  */
 export async function* submitMany(
   submitter: Submitter,
-  spec: Spec,
+  requests: Requests,
   topic: string,
   payloads: Iterable<unknown> | AsyncIterable<unknown>,
   options: SubmitManyOptions,
@@ -127,13 +122,15 @@ export async function* submitMany(
     if (inflight.has(jobId) || submitter.awaits(jobId)) {
       throw new Error(`job ${jobId} is already awaited by this Cortex`);
     }
-    const bytes = submitter.encode(spec(jobId, payload));
-    inflight.set(jobId, performance.now());
+    const bytes = requests(jobId, payload);
+    const now = performance.now();
+    inflight.set(jobId, now);
     const sending = submitter.send(
       jobId,
       bytes,
       wait ? receiver : undefined,
       wait ? 1_000 : 200,
+      now,
     );
     if (sending) sending.then((problem) => sent(jobId, problem), end);
     else if (!wait) inflight.delete(jobId);

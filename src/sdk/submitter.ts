@@ -10,16 +10,12 @@
  * @module
  */
 import { jetstream } from "npm:@nats-io/jetstream@^3.4.0";
-import {
-  decodePacket,
-  encodePacket,
-  newTraceId,
-  packet,
-} from "../bus/codec.ts";
+import { decodePacket, newTraceId } from "../bus/codec.ts";
 import type { NatsConnection } from "../bus/connect.ts";
 import type { Durability } from "../bus/durable/mode.ts";
 import type { JobResult } from "../bus/messages.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
+import { RequestEncoder, type RequestShape } from "./request.ts";
 import {
   firstJob,
   JobStore,
@@ -62,20 +58,6 @@ interface Awaited {
   to: Receiver;
 }
 
-/** What one job is: its id, topic, payload bytes and options as wire numbers. */
-export interface JobSpec {
-  /** The job's id. */
-  jobId: string;
-  /** Its topic. */
-  topic: string;
-  /** Its payload bytes. */
-  payload: Uint8Array;
-  /** Its priority's wire number, 0 for none. */
-  priority: number;
-  /** Attempts in durable mode, 0 for the scheduler's default. */
-  maxAttempts: number;
-}
-
 /** Sends jobs over one connection and routes their results. One per `Cortex`. */
 export class Submitter {
   /** The mode jobs go in. */
@@ -101,37 +83,29 @@ export class Submitter {
   }
 
   /**
-   * The packet of one job.
+   * The packet writer of jobs to `topic` with `priority` and `maxAttempts`
+   * (wire numbers; 0 for none): each call writes one job's packet.
    *
-   * @throws {Error} when it is larger than the server's `max_payload`.
+   * @throws {Error} (each call) when a packet is larger than the server's
+   * `max_payload`.
    */
-  encode(job: JobSpec): Uint8Array {
-    // A literal rather than `create()`, and a counted trace id rather than a
-    // random one: a job each, this is the hot path of `submitMany`.
-    const traceId = this.#traceBase +
-      (this.#traces++).toString(16).padStart(12, "0");
-    const bytes = encodePacket(packet({
-      case: "jobRequest",
-      value: {
-        $typeName: "cortex.v1.JobRequest",
-        jobId: job.jobId,
-        topic: job.topic,
-        priority: job.priority,
-        contextPtr: "",
-        adapterId: "",
-        envVars: {},
-        payload: job.payload,
-        maxAttempts: job.maxAttempts,
-        attemptBase: 0,
-      },
-    }, { senderId: this.#senderId, traceId }));
-    const tooLarge = oversizeProblem(
-      bytes.length,
-      this.#nc.info?.max_payload,
-      this.#nc.getServer(),
-    );
-    if (tooLarge) throw new Error(tooLarge);
-    return bytes;
+  requests(
+    shape: Omit<RequestShape, "senderId">,
+  ): (jobId: string, payload: Uint8Array) => Uint8Array {
+    const encoder = new RequestEncoder({ ...shape, senderId: this.#senderId });
+    return (jobId, payload) => {
+      // A counted trace id rather than a random one: this is the hot path.
+      const traceId = this.#traceBase +
+        (this.#traces++).toString(16).padStart(12, "0");
+      const bytes = encoder.encode(jobId, traceId, payload);
+      const tooLarge = oversizeProblem(
+        bytes.length,
+        this.#nc.info?.max_payload,
+        this.#nc.getServer(),
+      );
+      if (tooLarge) throw new Error(tooLarge);
+      return bytes;
+    };
   }
 
   /** Whether job `jobId`'s result is awaited here. */
@@ -145,17 +119,19 @@ export class Submitter {
    * scheduler was seen), else a promise of why it cannot arrive, or
    * `undefined`: a {@linkcode NoOutcomeError} when only this job is lost
    * (not stored), another `Error` when no job can arrive (no scheduler, no
-   * stream). `probeMs` bounds the request that looks for a scheduler.
+   * stream). `probeMs` bounds the request that looks for a scheduler;
+   * `sentAt` is now, from `performance.now()`.
    */
   send(
     jobId: string,
     bytes: Uint8Array,
     to?: Receiver,
     probeMs = 1_000,
+    sentAt = performance.now(),
   ): Promise<Error | undefined> | undefined {
     if (to) {
       this.#listen();
-      this.#awaited.set(jobId, { sentAt: performance.now(), to });
+      this.#awaited.set(jobId, { sentAt, to });
     }
     if (this.#js) return this.#store(jobId, bytes);
     if (this.#schedulerSeen) {
