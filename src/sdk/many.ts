@@ -89,8 +89,12 @@ export async function* submitMany(
   const lost = (jobId: string, error: Error) => {
     if (!inflight.delete(jobId)) return;
     submitter.forget(jobId);
-    if (onMissing && error instanceof NoOutcomeError) onMissing(error);
-    else end(error);
+    if (!onMissing || !(error instanceof NoOutcomeError)) return end(error);
+    try {
+      onMissing(error);
+    } catch (thrown) {
+      end(thrown); // from a timer or a result: the run is where it surfaces
+    }
     rouse();
   };
   const receiver: Receiver = {
