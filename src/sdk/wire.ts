@@ -45,7 +45,7 @@ export async function firstJob(
   return true;
 }
 
-/** Attempts at storing one job before the CLI gives up on it. */
+/** Attempts at storing one job before a client gives up on it. */
 export const STORE_TRIES = 4;
 
 /**
