@@ -20,6 +20,7 @@
  */
 export { connect } from "./src/sdk/connect.ts";
 export { Cortex, DEFAULT_TIMEOUT_MS } from "./src/sdk/cortex.ts";
+export { NoOutcomeError } from "./src/sdk/submitter.ts";
 export { CortexWorker } from "./src/sdk/worker.ts";
 export { decodeJson, decodeText, encodePayload } from "./src/sdk/payload.ts";
 export { NatsAuthError, NatsUnreachable } from "./src/bus/connect.ts";

@@ -135,7 +135,7 @@ try {
   const measure = async (runs: number): Promise<Run[]> => {
     const out: Run[] = [];
     for (let i = 0; i < runs; i++) {
-      out.push(await rawDurable(nc, js, load(RUN)));
+      out.push(await rawDurable(nc, load(RUN)));
     }
     return out;
   };
@@ -154,7 +154,7 @@ try {
   // Bounded by the bulk action, which ends: at most 10 minutes of runs.
   const stopAt = Date.now() + 600_000;
   while (state.state === "running" && Date.now() < stopAt) {
-    during.push(await rawDurable(nc, js, load(RUN)));
+    during.push(await rawDurable(nc, load(RUN)));
     state = await progress();
   }
   const meanwhile = figures(during);

@@ -1,8 +1,11 @@
 /**
  * The benchmark's load driver: a closed loop keeping `inflight` jobs
  * outstanding until `count` have come back, over one NATS connection, timing
- * every round trip. The same driver (and the same per-message client work)
- * measures CortexOS and the baselines.
+ * every round trip. CortexOS is driven through the SDK's
+ * `Cortex.submitMany` ({@linkcode runSubmitMany}), the client code users
+ * and the submit CLI run; the baselines (relay, request/reply, the
+ * JetStream floor) are not CortexOS and keep a raw driver with the least
+ * client work per message ({@linkcode runPubSub}, {@linkcode runRequestReply}).
  *
  * @module
  */
@@ -12,6 +15,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { encodePacket, packet } from "../../src/bus/codec.ts";
 import { summarize } from "../../src/latency.ts";
+import type { Cortex } from "../../src/sdk/cortex.ts";
 import { fieldRange, INDEX_DIGITS, readIndex, writeIndex } from "./wire.ts";
 
 /** How much load, and for how long at most. */
@@ -337,5 +341,64 @@ export async function runRequestReply(
   await Promise.all(
     Array.from({ length: Math.min(inflight, count) }, lane),
   );
+  return run(load, rtts, done, ((lastAt || started) - started) / 1000);
+}
+
+const EMPTY = new Uint8Array(0);
+
+function* repeat(payload: Uint8Array, count: number): Generator<Uint8Array> {
+  for (let i = 0; i < count; i++) yield payload;
+}
+
+/**
+ * Runs `load` against CortexOS through `cortex.submitMany`: `inflight` as
+ * its concurrency, empty payloads to `topic`, the job ids of `requests`
+ * (so a late result of one run is never counted in the next, and the SSE
+ * probes of scenario 5 know them). Each round trip is the outcome's
+ * `roundTripMs` (from its send to its result's arrival); throughput is jobs
+ * answered over first send to last answer, as for the baselines. A job
+ * whose result never comes counts as missing; so do the jobs still out
+ * when the deadline stops the run.
+ */
+export async function runSubmitMany(
+  cortex: Cortex,
+  topic: string,
+  requests: Requests,
+  load: Load,
+): Promise<Run> {
+  const { count, inflight } = load;
+  const rtts = new Float64Array(count);
+  const checkpoints = new Set(load.checkpoints ?? []);
+  const stop = new AbortController();
+  const deadline = setTimeout(() => stop.abort(), load.deadlineMs);
+  let done = 0;
+  let lastAt = 0;
+  const started = performance.now();
+  try {
+    const outcomes = cortex.submitMany(topic, repeat(EMPTY, count), {
+      concurrency: inflight,
+      jobId: (i) => requests.id(i),
+      timeoutMs: load.deadlineMs,
+      signal: stop.signal,
+      onMissing: () => {},
+    });
+    for await (const outcome of outcomes) {
+      const now = performance.now();
+      rtts[done++] = outcome.roundTripMs;
+      lastAt = now;
+      if (load.arrivals) {
+        const i = Number(outcome.jobId.slice(-INDEX_DIGITS));
+        load.arrivals[i] = performance.timeOrigin + now;
+      }
+      if (checkpoints.has(done)) load.onCheckpoint?.(done);
+    }
+  } catch (error) {
+    // The deadline, or no scheduler yet (a warm-up ping): jobs missing.
+    if (!stop.signal.aborted) {
+      console.error(`bench: submitMany ended early: ${String(error)}`);
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
   return run(load, rtts, done, ((lastAt || started) - started) / 1000);
 }

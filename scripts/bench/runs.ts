@@ -7,7 +7,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { ECHO_TOPIC, RESULT, SUBMIT } from "../../src/bus/subjects.ts";
+import { ECHO_TOPIC } from "../../src/bus/subjects.ts";
 import {
   FLOOR_IN,
   FLOOR_OUT,
@@ -23,8 +23,11 @@ import {
   type RunFigures,
   runPubSub,
   runRequestReply,
+  runSubmitMany,
 } from "./load.ts";
 import { CpuWindow } from "./proc.ts";
+import { Cortex as Client } from "../../src/sdk/cortex.ts";
+import { logger } from "../../src/log.ts";
 
 /** Writes a progress line to standard error. */
 export const log = (line: string) => console.error(`bench: ${line}`);
@@ -44,12 +47,6 @@ export function requests(): Requests {
   );
 }
 
-/** Where CortexOS takes jobs and answers, and where a result holds the job id. */
-export const CORTEX_TARGET = {
-  submitSubject: SUBMIT,
-  resultSubject: RESULT,
-  idPath: [11, 1],
-};
 /** The same for the relay baseline. */
 const RELAY_TARGET = {
   submitSubject: RELAY_IN,
@@ -66,19 +63,40 @@ export function loadOf(
   return { count, inflight, deadlineMs: deadline(count), ...extra };
 }
 
+// One SDK client per connection and mode: each holds one subscription to
+// every result, so a new one per run would decode each result once more.
+const clients = new WeakMap<NatsConnection, Map<string, Client>>();
+function clientOf(nc: NatsConnection, mode: "core" | "jetstream"): Client {
+  let byMode = clients.get(nc);
+  if (!byMode) clients.set(nc, byMode = new Map());
+  let client = byMode.get(mode);
+  if (!client) {
+    client = new Client(nc, mode, logger("bench"), "bench-client");
+    byMode.set(mode, client);
+  }
+  return client;
+}
+
+/**
+ * One run against CortexOS through the SDK's `submitMany`, with the job
+ * ids of `reqs` (default: fresh ones).
+ */
+export const cortexRun = (
+  nc: NatsConnection,
+  load: Load,
+  reqs: Requests = requests(),
+) => runSubmitMany(clientOf(nc, "core"), ECHO_TOPIC, reqs, load);
+
 // Each system's raw runs (for interleaved rounds), and their figures.
-/** One run against CortexOS. */
+/** One run against CortexOS (through the SDK). */
 export const rawCortex = (nc: NatsConnection, load: Load) =>
-  runPubSub(nc, CORTEX_TARGET, requests(), load);
+  cortexRun(nc, load);
 /** One run against the relay. */
 export const rawRelay = (nc: NatsConnection, load: Load) =>
   runPubSub(nc, RELAY_TARGET, requests(), load);
-/** One run against durable CortexOS: submitted through JetStream, as the submit CLI does. */
-export const rawDurable = (
-  nc: NatsConnection,
-  js: JetStreamClient,
-  load: Load,
-) => runPubSub(nc, { ...CORTEX_TARGET, jetstream: js }, requests(), load);
+/** One run against durable CortexOS through the SDK (stored by JetStream, as the submit CLI does). */
+export const rawDurable = (nc: NatsConnection, load: Load) =>
+  runSubmitMany(clientOf(nc, "jetstream"), ECHO_TOPIC, requests(), load);
 /** One run against the JetStream floor (stored hop, pull consumer, core reply). */
 export const rawFloor = (
   nc: NatsConnection,

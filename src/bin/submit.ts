@@ -15,6 +15,7 @@ import {
 } from "../bus/durable/mode.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { logger, setupLogging } from "../log.ts";
+import { Cortex } from "../sdk/cortex.ts";
 import { SUBMIT_SETTINGS } from "../submit/config.ts";
 import {
   parseSubmitArgs,
@@ -83,11 +84,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const out = new Output();
+  const senderId = `submit-${crypto.randomUUID().slice(0, 8)}`;
+  const cortex = new Cortex(nc, durability, log, senderId);
   try {
-    return await submitJobs(nc, options, out, durability);
+    return await submitJobs(cortex, options, out);
   } finally {
     out.flush();
-    await nc.close();
+    await cortex.close();
   }
 }
 

@@ -1,55 +1,28 @@
-// deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
  * The {@linkcode Cortex} that `connect()` returns: submit jobs and await
  * their outcomes, and serve topics with handlers.
  *
  * @module
  */
-import { create } from "npm:@bufbuild/protobuf@^2.17.0";
-import { jetstream } from "npm:@nats-io/jetstream@^3.4.0";
-import { JobRequestSchema } from "../gen/cortex/v1/cortex_pb.ts";
-import { NatsBus } from "../bus/bus.ts";
-import {
-  decodePacket,
-  encodePacket,
-  newTraceId,
-  packet,
-} from "../bus/codec.ts";
 import type { NatsConnection } from "../bus/connect.ts";
 import type { Durability } from "../bus/durable/mode.ts";
-import type { JobResult } from "../bus/messages.ts";
-import { RESULT, SUBMIT } from "../bus/subjects.ts";
-import { finalState, priorityNumber } from "../contract/mod.ts";
+import { priorityNumber } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
-import {
-  decodeJson,
-  decodeText,
-  encodePayload,
-  plainBytes,
-} from "./payload.ts";
+import { NatsBus } from "../bus/bus.ts";
+import { DEFAULT_TIMEOUT_MS, outcomeOf, submitMany, timedOut } from "./many.ts";
+import { encodePayload } from "./payload.ts";
+import { Submitter } from "./submitter.ts";
 import type {
   Handler,
   JobOutcome,
+  JobPriority,
   SubmitManyOptions,
   SubmitOptions,
   WorkerOptions,
 } from "./types.ts";
 import { CortexWorker } from "./worker.ts";
-import {
-  firstJob,
-  JobStore,
-  lookUpMissed,
-  NO_STREAM,
-  oversizeProblem,
-} from "./wire.ts";
 
-/** The default wait for a job's outcome: past the scheduler's 60 s job timeout. */
-export const DEFAULT_TIMEOUT_MS = 65_000;
-
-interface Pending {
-  resolve(outcome: JobOutcome): void;
-  reject(error: Error): void;
-}
+export { DEFAULT_TIMEOUT_MS };
 
 /** A connection to CortexOS: submits jobs and serves topics. Made by `connect()`. */
 export class Cortex {
@@ -59,20 +32,16 @@ export class Cortex {
   readonly ready: Promise<void>;
   readonly #nc: NatsConnection;
   readonly #log: Logger;
-  readonly #senderId: string;
-  readonly #js?: JobStore;
-  readonly #pending = new Map<string, Pending>();
-  /** Job id → sent at (ms), oldest first: what the ledger look-up walks. */
-  readonly #sentAt = new Map<string, number>();
+  readonly #submitter: Submitter;
   readonly #workers = new Set<CortexWorker>();
-  readonly #stopLookUps = new AbortController();
-  #lookUp?: Promise<void>;
   #bus?: NatsBus;
-  #schedulerSeen = false;
-  #listening = false;
   #closed?: Promise<void>;
 
-  /** Use `connect()`. */
+  /**
+   * Use `connect()`; or wrap a connection of your own, already resolved to
+   * a mode, as the submit CLI and the bench do. `senderId` names the
+   * client in the jobs' packets.
+   */
   constructor(
     nc: NatsConnection,
     durability: Durability,
@@ -82,8 +51,7 @@ export class Cortex {
     this.#nc = nc;
     this.durability = durability;
     this.#log = log;
-    this.#senderId = senderId;
-    if (durability === "jetstream") this.#js = new JobStore(jetstream(nc));
+    this.#submitter = new Submitter(nc, durability, senderId);
     this.ready = nc.flush();
   }
 
@@ -97,9 +65,11 @@ export class Cortex {
    * while reconnecting) is found in the ledger.
    *
    * @throws {TypeError} (rejects) for a payload with no JSON form or an unknown priority.
-   * @throws {Error} (rejects) when no outcome can arrive: no scheduler
-   * listens (core), no stream stores jobs (durable), the job is too large,
-   * none arrived within `timeoutMs`, `signal` aborted, or the Cortex closed.
+   * @throws {NoOutcomeError} (rejects) when the job was not stored, or no
+   * outcome arrived within `timeoutMs`.
+   * @throws {Error} (rejects) when no job can arrive: no scheduler listens
+   * (core), no stream stores jobs (durable), the job is too large,
+   * `signal` aborted, or the Cortex closed.
    */
   submit(
     topic: string,
@@ -108,75 +78,40 @@ export class Cortex {
   ): Promise<JobOutcome> {
     return new Promise<JobOutcome>((resolve, reject) => {
       if (this.#closed) throw new Error("this Cortex is closed");
-      this.#listen();
       const jobId = options.jobId ?? `job-${crypto.randomUUID()}`;
-      if (this.#pending.has(jobId)) {
+      if (this.#submitter.awaits(jobId)) {
         throw new Error(`job ${jobId} is already awaited by this Cortex`);
       }
-      let priority = 0;
-      if (options.priority !== undefined) {
-        const number = priorityNumber(options.priority);
-        if (number === undefined || number === 0) {
-          throw new TypeError(
-            `priority ${
-              JSON.stringify(options.priority)
-            }: expected "batch", "interactive" or "critical"`,
-          );
-        }
-        priority = number;
-      }
-      const bytes = encodePacket(packet({
-        case: "jobRequest",
-        value: create(JobRequestSchema, {
-          jobId,
-          topic,
-          priority,
-          payload: encodePayload(payload),
-          maxAttempts: options.maxAttempts ?? 0,
-        }),
-      }, { senderId: this.#senderId, traceId: newTraceId() }));
-      const tooLarge = oversizeProblem(
-        bytes.length,
-        this.#nc.info?.max_payload,
-        this.#nc.getServer(),
-      );
-      if (tooLarge) throw new Error(tooLarge);
+      const bytes = this.#requests(topic, options)(jobId, payload);
       const signal = options.signal;
       signal?.throwIfAborted();
 
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const timer = setTimeout(
-        () =>
-          fail(
-            new Error(
-              `no outcome for job ${jobId} on ${topic} within ${timeoutMs} ms: is a worker serving ${topic}, and a scheduler running?`,
-            ),
-          ),
+        () => fail(timedOut(jobId, topic, timeoutMs)),
         timeoutMs,
       );
       const onAbort = () => fail(signal!.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
-      const forget = () => {
+      let settled = false;
+      const settle = () => {
+        if (settled) return false;
+        settled = true;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        this.#pending.delete(jobId);
-        this.#sentAt.delete(jobId);
+        this.#submitter.forget(jobId);
+        return true;
       };
       const fail = (error: Error) => {
-        if (!this.#pending.has(jobId)) return;
-        forget();
-        reject(error);
+        if (settle()) reject(error);
       };
-      this.#pending.set(jobId, {
-        resolve: (outcome) => {
-          forget();
-          resolve(outcome);
+      this.#submitter.send(jobId, bytes, {
+        result: (result, roundTripMs) => {
+          if (settle()) resolve(outcomeOf(result, roundTripMs));
         },
-        reject: fail,
-      });
-      this.#sentAt.set(jobId, performance.now());
-      this.#send(jobId, bytes).then((problem) => {
-        if (problem) fail(new Error(problem));
+        fail: (_jobId, error) => fail(error),
+      })?.then((problem) => {
+        if (problem) fail(problem);
       }, fail);
     });
   }
@@ -184,10 +119,20 @@ export class Cortex {
   /**
    * Submits one job per payload, at most `concurrency` (default 100)
    * awaiting their outcomes at once, and yields the outcomes as they arrive
-   * (not in payload order). Each job takes the other options as `submit`
-   * does, with its own id. The first job that rejects (see `submit`) ends
-   * the iteration with its error; jobs already sent still run.
+   * (not in payload order). `payloads` is read only as room frees up. Each
+   * job takes the other options as `submit` does; its id is
+   * `jobId(index)` (default `job-<uuid>`).
    *
+   * A job whose outcome cannot arrive ({@linkcode NoOutcomeError}: not
+   * stored, or none within `timeoutMs`) goes to `onMissing` when given,
+   * and the others go on; without it, it ends the iteration with that
+   * error. An error that concerns every job (no scheduler, no stream, too
+   * large, `signal` aborted, the Cortex closed) ends it always; jobs
+   * already sent still run. With `wait: false` it yields nothing: it
+   * returns once every job is sent (core: flushed to the server; durable:
+   * stored).
+   *
+   * @throws {TypeError} for a payload with no JSON form or an unknown priority.
    * @example
    * ```ts
    * for await (const outcome of cortex.submitMany("job.echo", ["a", "b"])) {
@@ -195,99 +140,49 @@ export class Cortex {
    * }
    * ```
    */
-  async *submitMany(
+  submitMany(
     topic: string,
     payloads: Iterable<unknown> | AsyncIterable<unknown>,
     options: SubmitManyOptions = {},
   ): AsyncGenerator<JobOutcome, void, undefined> {
-    const { concurrency = 100, ...each } = options;
-    const limit = Math.max(1, Math.floor(concurrency));
-    const done: ({ outcome: JobOutcome } | { error: unknown })[] = [];
-    let inflight = 0;
-    let wake: (() => void) | undefined;
-    const settle = (entry: { outcome: JobOutcome } | { error: unknown }) => {
-      done.push(entry);
-      inflight--;
-      const waiting = wake;
-      wake = undefined;
-      waiting?.();
-    };
-    const arrival = () => new Promise<void>((resolve) => wake = resolve);
-    function* ready(): Generator<JobOutcome> {
-      while (done.length > 0) {
-        const entry = done.shift()!;
-        if ("error" in entry) throw entry.error;
-        yield entry.outcome;
-      }
-    }
-    for await (const payload of payloads) {
-      while (inflight >= limit && done.length === 0) await arrival();
-      yield* ready();
-      inflight++;
-      this.submit(topic, payload, each).then(
-        (outcome) => settle({ outcome }),
-        (error) => settle({ error }),
-      );
-    }
-    while (inflight > 0 || done.length > 0) {
-      if (done.length === 0) await arrival();
-      yield* ready();
-    }
-  }
-
-  /** Sends one job; resolves why it cannot arrive, or `undefined`. */
-  async #send(jobId: string, bytes: Uint8Array): Promise<string | undefined> {
-    const server = this.#nc.getServer();
-    if (this.#js) {
-      const failed = await this.#js.store(jobId, bytes);
-      if (failed === NO_STREAM) {
-        return `${NO_STREAM} at ${server}: start the scheduler on this server once in durable mode (CORTEX_DURABILITY=auto or jetstream: it makes the streams), or connect with durability "none"`;
-      }
-      return failed && `job ${jobId} ${failed}`;
-    }
-    if (this.#schedulerSeen) {
-      this.#nc.publish(SUBMIT, bytes);
-      return undefined;
-    }
-    // Until a scheduler is seen, each job is a request, so the server says
-    // at once when nothing listens on sys.job.submit.
-    if (await firstJob(this.#nc, bytes, 1_000)) {
-      this.#schedulerSeen = true;
-      return undefined;
-    }
-    return `no scheduler is listening on ${SUBMIT} at ${server}: start one with \`deno task scheduler\``;
+    if (this.#closed) throw new Error("this Cortex is closed");
+    return submitMany(
+      this.#submitter,
+      this.#requests(topic, options),
+      topic,
+      payloads,
+      options,
+    );
   }
 
   /**
-   * Subscribes to every job's outcome, once, on the first submission (and
-   * in durable mode starts looking missed ones up in the ledger): a Cortex
-   * that only serves topics (a worker process) is not sent every result in
-   * the system, and needs no access to the ledger. No wait for the server
-   * is needed: it takes a connection's subscription before the jobs
-   * published after it.
+   * The packet writer of a call's jobs, from the options they share.
+   *
+   * @throws {TypeError} for an unknown priority (and, from the writer, a
+   * payload with no JSON form).
    */
-  #listen(): void {
-    if (this.#listening) return;
-    this.#listening = true;
-    this.#nc.subscribe(RESULT, {
-      callback: (_error, msg) => {
-        const decoded = decodePacket(msg.data);
-        if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
-        this.#settle(decoded.packet.payload.value);
-      },
-    });
-    if (this.#js) {
-      this.#lookUp = lookUpMissed(
-        this.#nc,
-        this.#sentAt,
-        (result) => this.#settle(result),
-        this.#stopLookUps.signal,
-      );
+  #requests(
+    topic: string,
+    options: { priority?: JobPriority; maxAttempts?: number },
+  ): (jobId: string, payload: unknown) => Uint8Array {
+    let priority = 0;
+    if (options.priority !== undefined) {
+      const number = priorityNumber(options.priority);
+      if (number === undefined || number === 0) {
+        throw new TypeError(
+          `priority ${
+            JSON.stringify(options.priority)
+          }: expected "batch", "interactive" or "critical"`,
+        );
+      }
+      priority = number;
     }
-  }
-
-  #settle(result: JobResult): void {
-    this.#pending.get(result.jobId)?.resolve(outcomeOf(result));
+    const write = this.#submitter.requests({
+      topic,
+      priority,
+      maxAttempts: options.maxAttempts ?? 0,
+    });
+    return (jobId, payload) => write(jobId, encodePayload(payload));
   }
 
   /**
@@ -330,13 +225,7 @@ export class Cortex {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await Promise.all([...this.#workers].map((w) => w.stop()));
-      this.#stopLookUps.abort();
-      await this.#lookUp;
-      for (const [jobId, pending] of this.#pending) {
-        pending.reject(
-          new Error(`this Cortex closed before job ${jobId}'s outcome arrived`),
-        );
-      }
+      await this.#submitter.close();
       await this.#nc.drain();
     })();
     return this.#closed;
@@ -346,20 +235,4 @@ export class Cortex {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** The public outcome of a `JobResult`. */
-function outcomeOf(result: JobResult): JobOutcome {
-  const output = plainBytes(result.output);
-  return {
-    jobId: result.jobId,
-    status: finalState(result.status) as JobOutcome["status"],
-    output,
-    error: result.error,
-    workerId: result.workerId,
-    executionMs: Number(result.executionMs),
-    attempts: result.attempts,
-    text: () => decodeText(output),
-    json: <T>() => decodeJson<T>(output),
-  };
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger, LogLevel } from "../log.ts";
 import type { Durability } from "../bus/durable/mode.ts";
+import type { NoOutcomeError } from "./submitter.ts";
 
 export type { Durability, Logger, LogLevel };
 
@@ -76,10 +77,28 @@ export interface SubmitOptions {
   signal?: AbortSignal;
 }
 
-/** Options of `Cortex.submitMany`: those of `submit` but the id, and a bound. */
+/** Options of `Cortex.submitMany`: those of `submit`, and how to run many. */
 export interface SubmitManyOptions extends Omit<SubmitOptions, "jobId"> {
-  /** Jobs awaiting their outcomes at once, at most. Default 100. */
+  /** Jobs awaiting their outcomes at once (or being sent, with `wait: false`), at most. Default 100. */
   concurrency?: number;
+  /**
+   * The id of the job made of the payload at `index` (from 0), e.g.
+   * numbered ids. Default `job-<uuid>`. An id already awaited by this
+   * Cortex is an error.
+   */
+  jobId?: (index: number) => string;
+  /**
+   * Takes each job whose outcome cannot arrive (not stored, or none within
+   * `timeoutMs`), and the iteration goes on. Default: none, and such a job
+   * ends the iteration with its error.
+   */
+  onMissing?: (error: NoOutcomeError) => void;
+  /**
+   * `false`: send the jobs without awaiting their outcomes; the iteration
+   * yields nothing and ends once every job is sent (core: flushed to the
+   * server; durable: stored by the stream). Default `true`.
+   */
+  wait?: boolean;
 }
 
 /** The outcome of one job: every final status resolves, FAILED included. */
@@ -98,6 +117,8 @@ export interface JobOutcome {
   executionMs: number;
   /** Attempts made (1 in core mode). */
   attempts: number;
+  /** From sending the job to its outcome's arrival at this client, in ms. */
+  roundTripMs: number;
   /** {@linkcode JobOutcome.output} read as UTF-8. */
   text(): string;
   /**

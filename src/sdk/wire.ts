@@ -1,8 +1,8 @@
 // deno-lint-ignore-file no-import-prefix -- part of mod.ts, imported by path without our import map (tests/integration/sdk_package_test.ts)
 /**
- * The client's wire work, shared by the SDK ({@linkcode ./cortex.ts}) and
- * the submit CLI (src/submit/run.ts), so there is one client
- * implementation: the core-mode probe for a scheduler, the durable publish
+ * The client's wire work, under the SDK's {@linkcode ./submitter.ts} (and
+ * so the submit CLI and the bench's load driver): the core-mode probe for a
+ * scheduler, the durable publish
  * that waits for `CORTEX_SUBMIT` to store a job, the ledger look-up of
  * outcomes a client missed, and the size check.
  *
@@ -45,7 +45,7 @@ export async function firstJob(
   return true;
 }
 
-/** Attempts at storing one job before the CLI gives up on it. */
+/** Attempts at storing one job before a client gives up on it. */
 export const STORE_TRIES = 4;
 
 /**
@@ -131,7 +131,7 @@ export const LOOK_UPS_PER_ROUND = 100;
  */
 export async function lookUpMissed(
   nc: NatsConnection,
-  inflight: Map<string, number>,
+  inflight: Map<string, { sentAt: number }>,
   found: (result: JobResult) => void,
   signal: AbortSignal,
 ): Promise<void> {
@@ -165,7 +165,7 @@ export async function lookUpMissed(
       reconnectedAt,
     );
     const ids: string[] = [];
-    for (const [id, sentAt] of inflight) {
+    for (const [id, { sentAt }] of inflight) {
       if (sentAt > due || ids.length >= LOOK_UPS_PER_ROUND) break;
       ids.push(id);
     }

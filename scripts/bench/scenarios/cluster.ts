@@ -20,7 +20,6 @@
  *
  * @module
  */
-import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import {
@@ -88,7 +87,6 @@ export async function cluster(sizes: Sizes): Promise<ClusterScenario> {
       name: "bench-cluster-client",
       noAsyncTraces: true,
     });
-    const js = jetstream(nc);
     log(`cluster: ${NODES} nats-server nodes on ${nodes.url}`);
     cortex = await Cortex.start({ url: nodes.url }, {
       durable: true,
@@ -96,7 +94,7 @@ export async function cluster(sizes: Sizes): Promise<ClusterScenario> {
       streamReplicas: NODES,
     });
     const c = nc;
-    const runDurable = (load: Load) => rawDurable(c, js, load);
+    const runDurable = (load: Load) => rawDurable(c, load);
     await ping("cluster CortexOS", async (l) => figures(await runDurable(l)));
     log(`cluster: warming up (${sizes.warmup} jobs)`);
     await runDurable(loadOf(sizes.warmup, sizes.inflight));

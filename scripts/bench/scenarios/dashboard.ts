@@ -9,11 +9,11 @@ import { summarize } from "../../../src/latency.ts";
 import { ROOT } from "../../permissions.ts";
 import type { Sizes } from "../args.ts";
 import { type Cortex, denoChild } from "../cluster.ts";
-import { figures, runPubSub } from "../load.ts";
+import { figures } from "../load.ts";
 import { cpuSeconds } from "../proc.ts";
 import type { DashboardScenario } from "../report.ts";
 import {
-  CORTEX_TARGET,
+  cortexRun,
   describe,
   loadOf,
   ratio,
@@ -95,11 +95,10 @@ export async function dashboard(
     const arrivals = new Float64Array(sizes.sseJobs);
     mark = await cpu();
     const withClients = figures(
-      await runPubSub(
+      await cortexRun(
         nc,
-        CORTEX_TARGET,
-        reqs,
         loadOf(sizes.sseJobs, sizes.inflight, { arrivals }),
+        reqs,
       ),
     );
     const withCpu = (await cpu()) - mark;

@@ -9,13 +9,14 @@
  * - d2 latency: jobs one at a time, the same two;
  * - d3 history: a fresh durable scheduler's memory after many durable jobs.
  *
- * Jobs are submitted as the submit CLI does in durable mode: a JetStream
- * publish with message id = job id, its PubAck awaited; the result is
- * awaited on `sys.job.result` (the floor's answer on its core subject).
+ * Jobs are submitted through the SDK's `submitMany` in durable mode, as the
+ * submit CLI does: a JetStream publish with message id = job id, its
+ * PubAck awaited; the result is awaited on `sys.job.result`. The floor's
+ * jobs go through the raw driver, its answer on its core subject.
  *
  * @module
  */
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { type NatsServer, startNatsServer } from "../../support/nats_server.ts";
@@ -83,7 +84,7 @@ async function speed(
     ]);
     const c = nc;
     const runFloor = (load: Load) => rawFloor(c, js, load);
-    const runDurable = (load: Load) => rawDurable(c, js, load);
+    const runDurable = (load: Load) => rawDurable(c, load);
     await ping("JetStream floor", async (l) => figures(await runFloor(l)));
     await ping("durable CortexOS", async (l) => figures(await runDurable(l)));
     log(`durable: warming up (${sizes.warmup} jobs each)`);
@@ -159,13 +160,12 @@ async function durableHistory(sizes: Sizes): Promise<HistoryScenario> {
   try {
     nc = await client(nats, "bench-durable-history");
     const c = nc;
-    const js: JetStreamClient = jetstream(c);
     return await memoryRun("d3", nats, {
       checkpoints: sizes.durableHistoryCheckpoints,
       inflight: sizes.inflight,
       tableSize: sizes.historyTableSize,
       durable: true,
-      run: (load) => rawDurable(c, js, load),
+      run: (load) => rawDurable(c, load),
     });
   } finally {
     await nc?.close();
