@@ -31,19 +31,6 @@ export interface Load {
   onCheckpoint?: (done: number) => void;
   /** When given, receives each job's result arrival time (epoch ms) by index. */
   arrivals?: Float64Array;
-  /**
-   * Looks up results the run may have missed (published while a
-   * process's connection was down), as the SDK and the submit CLI do:
-   * called once with the jobs sent and not back yet (job id to
-   * `performance.now()` when sent, in the order sent, kept current) and
-   * `found`, to call with a job id whose outcome it found; it runs until
-   * `signal` aborts, at the end of the run.
-   */
-  lookUp?: (
-    inflight: Map<string, number>,
-    found: (jobId: string) => void,
-    signal: AbortSignal,
-  ) => Promise<void>;
 }
 
 /** What one run measured. Latencies in ms. */
@@ -93,13 +80,6 @@ export class Requests {
     return `${this.tag}-${String(index).padStart(INDEX_DIGITS, "0")}`;
   }
 
-  /** The index of job id `id`, or -1 when it is not one of ours. */
-  indexOf(id: string): number {
-    const digits = id.slice(this.tag.length + 1);
-    if (!id.startsWith(`${this.tag}-`) || !/^\d+$/.test(digits)) return -1;
-    return Number(digits);
-  }
-
   /** The packet of job `index`. */
   make(index: number): Uint8Array {
     const bytes = this.#template.slice();
@@ -132,7 +112,7 @@ export interface Run {
   seconds: number;
   /** Round-trip times of the completed jobs, ms. */
   rtts: Float64Array;
-  /** Of the completed jobs, those whose outcome `Load.lookUp` found. */
+  /** Of the completed jobs, those whose outcome the SDK found in the ledger (`Cortex.lookedUp`). */
   lookedUp?: number;
 }
 
@@ -242,68 +222,46 @@ export async function runPubSub(
   let done = 0;
   let lastAt = 0;
   let unstored = 0;
-  let lookedUp = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => finish = resolve);
-  // Jobs sent and not back, by id, only for a run that looks results up.
-  const pending = load.lookUp ? new Map<string, number>() : undefined;
 
   const js = target.jetstream;
   const send = () => {
     const i = next++;
     const bytes = requests.make(i);
     sentAt[i] = performance.now();
-    pending?.set(requests.id(i), sentAt[i]);
     if (!js) return nc.publish(target.submitSubject, bytes);
     store(js, target.submitSubject, bytes, requests.id(i)).then((stored) => {
       if (stored || got[i] === 1) return;
       // Never stored: its slot goes to the next job (it counts as missing).
       got[i] = 1;
-      pending?.delete(requests.id(i));
       unstored++;
       if (next < count) send();
       else if (done + unstored === count) finish();
     });
   };
-  let over = false;
-  const arrived = (i: number): boolean => {
-    const now = performance.now();
-    if (over || i < 0 || i >= count || got[i] === 1 || sentAt[i] === 0) {
-      return false;
-    }
-    got[i] = 1;
-    pending?.delete(requests.id(i));
-    rtts[done++] = now - sentAt[i];
-    lastAt = now;
-    if (load.arrivals) load.arrivals[i] = performance.timeOrigin + now;
-    if (checkpoints.has(done)) load.onCheckpoint?.(done);
-    if (next < count) send();
-    if (done + unstored === count) finish();
-    return true;
-  };
   const sub = nc.subscribe(target.resultSubject, {
     callback: (_error, msg) => {
-      arrived(requests.indexAt(msg.data, target.idPath));
+      const now = performance.now();
+      const i = requests.indexAt(msg.data, target.idPath);
+      if (i < 0 || i >= count || got[i] === 1 || sentAt[i] === 0) return;
+      got[i] = 1;
+      rtts[done++] = now - sentAt[i];
+      lastAt = now;
+      if (load.arrivals) load.arrivals[i] = performance.timeOrigin + now;
+      if (checkpoints.has(done)) load.onCheckpoint?.(done);
+      if (next < count) send();
+      if (done + unstored === count) finish();
     },
   });
   await nc.flush();
   const started = performance.now();
   const deadline = setTimeout(finish, load.deadlineMs);
-  const stopLookUps = new AbortController();
-  const lookingUp = pending && load.lookUp?.(pending, (id) => {
-    if (arrived(requests.indexOf(id))) lookedUp++;
-  }, stopLookUps.signal).catch(() => {});
   for (let k = 0; k < Math.min(inflight, count); k++) send();
   await finished;
-  over = true;
   clearTimeout(deadline);
   sub.unsubscribe();
-  stopLookUps.abort();
-  await lookingUp;
-  return {
-    ...run(load, rtts, done, ((lastAt || started) - started) / 1000),
-    ...(pending ? { lookedUp } : {}),
-  };
+  return run(load, rtts, done, ((lastAt || started) - started) / 1000);
 }
 
 /**
@@ -373,6 +331,7 @@ export async function runSubmitMany(
   const deadline = setTimeout(() => stop.abort(), load.deadlineMs);
   let done = 0;
   let lastAt = 0;
+  const lookedUpBefore = cortex.lookedUp;
   const started = performance.now();
   try {
     const outcomes = cortex.submitMany(topic, repeat(EMPTY, count), {
@@ -400,5 +359,8 @@ export async function runSubmitMany(
   } finally {
     clearTimeout(deadline);
   }
-  return run(load, rtts, done, ((lastAt || started) - started) / 1000);
+  return {
+    ...run(load, rtts, done, ((lastAt || started) - started) / 1000),
+    lookedUp: cortex.lookedUp - lookedUpBefore,
+  };
 }

@@ -38,6 +38,14 @@ export class Cortex {
   #closed?: Promise<void>;
 
   /**
+   * How many outcomes this client found in the ledger (durable mode) rather
+   * than on `sys.job.result`: published while its connection was down.
+   */
+  get lookedUp(): number {
+    return this.#submitter.lookedUp;
+  }
+
+  /**
    * Use `connect()`; or wrap a connection of your own, already resolved to
    * a mode, as the submit CLI and the bench do. `senderId` names the
    * client in the jobs' packets.

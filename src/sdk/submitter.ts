@@ -67,6 +67,8 @@ export class Submitter {
   readonly #js?: JobStore;
   /** Job id → who awaits it, oldest first: what the ledger look-up walks. */
   readonly #awaited = new Map<string, Awaited>();
+  /** Outcomes found in the ledger after a reconnect, not on `sys.job.result`. */
+  lookedUp = 0;
   readonly #stopLookUps = new AbortController();
   #lookUp?: Promise<void>;
   #schedulerSeen = false;
@@ -193,19 +195,22 @@ export class Submitter {
       this.#lookUp = lookUpMissed(
         this.#nc,
         this.#awaited,
-        (result) => this.#arrived(result),
+        (result) => {
+          if (this.#arrived(result)) this.lookedUp++;
+        },
         this.#stopLookUps.signal,
       );
     }
   }
 
-  #arrived(result: JobResult): void {
+  #arrived(result: JobResult): boolean {
     const awaited = this.#awaited.get(result.jobId);
-    if (!awaited) return;
+    if (!awaited) return false;
     this.#awaited.delete(result.jobId);
     // A result means a scheduler: later jobs need no probe.
     this.#schedulerSeen = true;
     awaited.to.result(result, performance.now() - awaited.sentAt);
+    return true;
   }
 
   /** Stops the look-ups and fails every job still awaited. */

@@ -10,10 +10,6 @@ Deno.test("the bench's requests carry their index in the job id, found again in 
   assertOk(requests.indexAt(bytes, [10, 1]) === 1234567);
   assertOk(requests.indexAt(bytes, [11, 1]) === -1); // not a result
   assertOk(new Requests("other", "job.echo").indexAt(bytes, [10, 1]) === -1);
-  // And in a job id (a result found in the ledger).
-  assertOk(requests.indexOf("btest-1234567") === 1234567);
-  assertOk(requests.indexOf("other-1234567") === -1);
-  assertOk(requests.indexOf("btest-12x") === -1);
   const range = fieldRange(bytes, 10, 1)!;
   assertOk(
     new TextDecoder().decode(bytes.subarray(...range)) === "btest-1234567",

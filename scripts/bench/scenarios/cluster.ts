@@ -13,10 +13,11 @@
  *
  * The load driver connects to the first node only and another is killed
  * (of the other two, the one more processes are connected to), so the
- * driver measures and is never itself cut off. In c3 it looks up in the
- * ledger the jobs it has waited 2 s for, as the SDK and the submit CLI do
- * (`lookUpMissed`): a result published on core NATS by a process whose
- * connection died with the node is found there, not counted missing.
+ * driver measures and is never itself cut off. It submits through the
+ * SDK's `submitMany`, which looks up in the ledger the jobs it has waited
+ * for (`lookUpMissed`), as the submit CLI does: a result published on core
+ * NATS by a process whose connection died with the node is found there, not
+ * counted missing (c3 reports how many, `Cortex.lookedUp`).
  *
  * @module
  */
@@ -27,7 +28,6 @@ import {
   startNatsCluster,
 } from "../../support/nats_server.ts";
 import type { Sizes } from "../args.ts";
-import { lookUpMissed } from "../../../src/sdk/wire.ts";
 import { Cortex } from "../cluster.ts";
 import { connectedTo, reconnectsAfter } from "../../support/connections.ts";
 import { figures, type Load, type Run } from "../load.ts";
@@ -136,8 +136,6 @@ export async function cluster(sizes: Sizes): Promise<ClusterScenario> {
       },
       // Room for leader elections (4-9 s) and redeliveries after the kill.
       deadlineMs: slow(jobs) + 60_000,
-      lookUp: (inflight, found, signal) =>
-        lookUpMissed(c, inflight, (result) => found(result.jobId), signal),
     }));
     await restart;
     const recovery = figures(run);
