@@ -2,25 +2,33 @@
  * What the dashboard's history and queue figures cost the scheduler per
  * job: each is fed `--jobs` jobs (default 200,000), three changes each
  * (pending, dispatched, completed), as the scheduler's observer calls do,
- * and the time per job is printed. In-process, no NATS:
+ * and the time per job is printed. In-process, no NATS. The history
+ * writes its file in `--dir` (default: a new temporary folder), as the
+ * scheduler does in `CORTEX_HISTORY_DIR`; `--dir :memory:` keeps it in
+ * memory instead:
  *
  * ```sh
- * deno run scripts/bench/history_cost.ts
+ * deno run --allow-read --allow-write scripts/bench/history_cost.ts
  * # and the heap each job held costs (the collector run before measuring):
- * deno run --v8-flags=--expose-gc scripts/bench/history_cost.ts
+ * deno run --allow-read --allow-write --v8-flags=--expose-gc scripts/bench/history_cost.ts
  * ```
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { JobHistory } from "../../src/scheduler/job_history.ts";
+import { HistoryStore } from "../../src/scheduler/history_store.ts";
+import { openHistoryStore } from "../../src/scheduler/history_file.ts";
 import { QueueFigures } from "../../src/scheduler/queue_figures.ts";
 import { blankRecord } from "../../src/scheduler/blank_record.ts";
 import type { JobRecord } from "../../src/scheduler/job_table.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
 
 const { values } = parseArgs({
-  options: { jobs: { type: "string", default: "200000" } },
+  options: {
+    jobs: { type: "string", default: "200000" },
+    dir: { type: "string" },
+  },
 });
 const JOBS = Number(values.jobs);
 
@@ -70,7 +78,11 @@ function heap(): number | undefined {
 
 feed("nothing (the loop itself)", () => {});
 const empty = heap();
-const history = new JobHistory(jobSummary);
+const store = values.dir === ":memory:"
+  ? new HistoryStore()
+  : openHistoryStore(values.dir ?? Deno.makeTempDirSync(), "history-cost");
+console.log(`history kept in ${store.path}`);
+const history = new JobHistory(jobSummary, { store });
 feed("job history", (r) => history.jobChanged(r));
 const full = heap();
 if (empty !== undefined && full !== undefined) {
@@ -82,3 +94,4 @@ if (empty !== undefined && full !== undefined) {
 }
 const figures = new QueueFigures();
 feed("queue figures", (r) => figures.jobChanged(r));
+history.close();
