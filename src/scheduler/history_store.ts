@@ -62,10 +62,12 @@ export interface HistoryRow {
 
 /**
  * SQLite's page cache, in KiB: what the store holds in the process at
- * most. 8 MiB covers the id index of 250,000 jobs (about 10 MB of file in
- * all at 20,000 jobs), so an update finds its row without a read.
+ * most (SQLite's default). Already full at 20,000 jobs (a 3 MB file), so
+ * the process does not grow with the history: 8 MiB (room for the id
+ * index of 250,000 jobs) made scripts/bench/history_memory.ts's process 5
+ * MB larger at 200,000 jobs, for pages the operating system caches anyway.
  */
-export const CACHE_KIB = 8192;
+export const CACHE_KIB = 2048;
 
 /** The store's file is open in another process (or another store). */
 export class HistoryFileInUse extends Error {
@@ -183,7 +185,7 @@ export class HistoryStore {
       // close. Not synced, no journal on disk: the file is a cache that
       // is emptied at every start; the journal in memory still lets a
       // failed batch roll back.
-      db.exec(`PRAGMA page_size = 16384;
+      db.exec(`PRAGMA page_size = 8192;
         PRAGMA locking_mode = EXCLUSIVE;
         PRAGMA journal_mode = MEMORY;
         PRAGMA synchronous = OFF;
