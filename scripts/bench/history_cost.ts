@@ -9,6 +9,8 @@
  *
  * ```sh
  * deno run --allow-read --allow-write scripts/bench/history_cost.ts
+ * # with the SDK's job ids (a random UUID each) instead of the submit CLI's:
+ * deno run --allow-read --allow-write scripts/bench/history_cost.ts --ids uuid
  * # and the heap each job held costs (the collector run before measuring):
  * deno run --allow-read --allow-write --v8-flags=--expose-gc scripts/bench/history_cost.ts
  * ```
@@ -16,6 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { JobHistory } from "../../src/scheduler/job_history.ts";
 import { HistoryStore } from "../../src/scheduler/history_store.ts";
 import { openHistoryStore } from "../../src/scheduler/history_file.ts";
@@ -28,17 +31,28 @@ const { values } = parseArgs({
   options: {
     jobs: { type: "string", default: "200000" },
     dir: { type: "string" },
+    ids: { type: "string", default: "counted" },
   },
 });
 const JOBS = Number(values.jobs);
+if (values.ids !== "counted" && values.ids !== "uuid") {
+  console.error("--ids is counted (the submit CLI's) or uuid (the SDK's)");
+  Deno.exit(2);
+}
+/** The submit CLI's ids (a prefix and a count), or the SDK's (a random UUID each). */
+const idOf = values.ids === "uuid"
+  ? () => `job-${crypto.randomUUID()}`
+  : (round: number, i: number) => `job-${round}-${i}`;
 
 function feed(name: string, changed: (record: JobRecord) => void): void {
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let round = 0; round < 3; round++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     for (let i = 0; i < JOBS; i++) {
       const now = Date.now();
-      const r = blankRecord(`job-${round}-${i}`, {
+      const r = blankRecord(idOf(round, i), {
         topic: "job.echo",
         priority: "unspecified",
         submitter: "bench",
@@ -59,11 +73,15 @@ function feed(name: string, changed: (record: JobRecord) => void): void {
       changed(r);
     }
     times.push((performance.now() - start) * 1000 / JOBS);
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / JOBS);
   }
+  // CPU time as well as wall time: on a shared machine, the wall clock
+  // also counts the turns other processes took.
   console.log(
-    `${name}: ${
-      times.map((t) => t.toFixed(2)).join(", ")
-    } µs per job (3 rounds of ${JOBS})`,
+    `${name}: ${times.map((t) => t.toFixed(2)).join(", ")} µs per job, CPU ${
+      cpu.map((t) => t.toFixed(2)).join(", ")
+    } µs (3 rounds of ${JOBS})`,
   );
 }
 

@@ -86,6 +86,9 @@ Deno.test("history store: filters as the API means them (any case, literal wildc
   assertEquals(find({ since: 200, until: 300 }), ["Inv-2"]);
   assertEquals(ids(store.search({}, 10, [300, "x_3"])), ["Inv-2", "inv-1"]);
   assertEquals(store.errorsAt("w2", 10).map((e) => e.error), ["b"]);
+  // A list cut short by its limit leaves the statement ready for the next.
+  assertEquals(store.errorsAt("w1", 1).map((e) => e.error), ["a"]);
+  assertEquals(store.errorsAt("w1", 1).map((e) => e.error), ["a"]);
   assertEquals(store.attemptErrors("Inv-2").map((e) => e.workerId), [
     "w1",
     "w2",
