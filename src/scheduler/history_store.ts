@@ -20,7 +20,9 @@ import {
   CONTAINS_FUNCTION,
   type HistoryQuery,
   historyWhere,
+  HISTORY_TEXT_CHARS,
   type Position,
+  TEXT_SEPARATOR,
   WORKER_SEPARATOR,
 } from "./history_query.ts";
 
@@ -83,8 +85,7 @@ const COLUMNS =
 /** Written, in the order of the statements' parameters: the id last. */
 const WRITTEN = [
   ...COLUMNS.split(", ").slice(1),
-  "payload",
-  "output",
+  "text",
   "workers",
   "errors",
 ];
@@ -104,8 +105,7 @@ const SCHEMA = `
     error TEXT NOT NULL,
     dead INTEGER NOT NULL,
     discarded INTEGER NOT NULL,
-    payload TEXT NOT NULL,
-    output TEXT NOT NULL,
+    text TEXT NOT NULL,
     workers TEXT,
     errors TEXT,
     PRIMARY KEY (submitted_at, job_id)
@@ -135,6 +135,24 @@ function summaryOf(r: Row): JobSummary {
   if (r.dead === 1) row.deadLettered = true;
   if (r.discarded === 1) row.discarded = true;
   return row;
+}
+
+/**
+ * What a text search tests: the payload, the output unless it repeats the
+ * payload (an echo), and the start of the error, apart.
+ */
+function searched(error: string, t: HistoryText): string {
+  let text = t.payload;
+  if (t.output !== "" && t.output !== t.payload) {
+    text += TEXT_SEPARATOR + t.output;
+  }
+  if (error !== "") {
+    text += TEXT_SEPARATOR +
+      (error.length > HISTORY_TEXT_CHARS
+        ? error.slice(0, HISTORY_TEXT_CHARS)
+        : error);
+  }
+  return text;
 }
 
 /** Errors as stored: `[workerId, state, error, at]` each, as JSON. */
@@ -253,8 +271,7 @@ export class HistoryStore {
           s.error,
           s.deadLettered === true ? 1 : 0,
           s.discarded === true ? 1 : 0,
-          t.payload,
-          t.output,
+          searched(s.error, t),
           t.workers === null
             ? null
             : `${WORKER_SEPARATOR}${
