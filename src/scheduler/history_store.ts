@@ -18,9 +18,9 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobState, JobSummary } from "../contract/mod.ts";
 import {
   CONTAINS_FUNCTION,
+  HISTORY_TEXT_CHARS,
   type HistoryQuery,
   historyWhere,
-  HISTORY_TEXT_CHARS,
   type Position,
   TEXT_SEPARATOR,
   WORKER_SEPARATOR,
