@@ -1,7 +1,7 @@
 /**
- * The history's files, no NATS (here rather than in tests/unit for the
- * file system): one per scheduler name, never shared, emptied when opened
- * and deleted when closed.
+ * The history's files (here rather than in tests/unit for the file
+ * system): one per scheduler name, never shared, emptied when opened and
+ * deleted when closed; the last test with real schedulers.
  */
 import { DatabaseSync } from "node:sqlite";
 import { assertEquals, assertOk, assertStrictEquals } from "../assert.ts";
@@ -12,6 +12,8 @@ import {
   openHistoryStore,
 } from "../../src/scheduler/history_file.ts";
 import type { HistoryStore } from "../../src/scheduler/history_store.ts";
+import { startNatsServer } from "../../scripts/support/nats_server.ts";
+import { dashboardUrl, runTask, startTask } from "../processes.ts";
 
 const row = (jobId: string, at: number) => ({
   summary: {
@@ -102,6 +104,53 @@ Deno.test("history files: a file left by a killed scheduler is emptied; one that
   replaced.write([row("a", 1)]);
   assertStrictEquals(replaced.size, 1);
   replaced.close();
+});
+
+Deno.test("history files: two real schedulers in one history folder each keep their own, search their own jobs, and leave none behind", async () => {
+  await using nats = await startNatsServer();
+  const dir = Deno.makeTempDirSync({ prefix: "cortex-history-" });
+  const env = {
+    NATS_URL: nats.url,
+    CORTEX_DURABILITY: "none",
+    CORTEX_DASHBOARD_PORT: "0",
+    CORTEX_HISTORY_DIR: dir,
+  };
+  const kept = /dashboard history kept in (\S+)/;
+  {
+    await using first = startTask("scheduler", [], env);
+    const firstFile = kept.exec(await first.waitFor(kept, 60_000))![1];
+    await first.waitFor(/serving sys\.job\.submit/, 60_000);
+    await using second = startTask("scheduler", [], env);
+    const secondFile = kept.exec(await second.waitFor(kept, 60_000))![1];
+    assertEquals([firstFile, secondFile], [
+      `${dir}/scheduler.sqlite`,
+      `${dir}/scheduler-2.sqlite`,
+    ]);
+    await using worker = startTask("worker:echo", [], {
+      ...env,
+      CORTEX_ECHO_MIN_MS: "0",
+      CORTEX_ECHO_MAX_MS: "0",
+    });
+    await worker.waitFor(/taking job\.echo/, 60_000);
+    const submit = await runTask(
+      "submit",
+      ["--count", "3", "--timeout", "30s"],
+      { NATS_URL: nats.url },
+    );
+    assertEquals(submit.code, 0, submit.stdout + submit.stderr);
+    // Core mode: each took some of the submissions (one queue group);
+    // each searches its own file, and between them they hold all three.
+    const seen = new Set<string>();
+    for (const scheduler of [first, second]) {
+      const url = await dashboardUrl(scheduler);
+      const page = await (await fetch(`${url}/api/jobs?status=completed`))
+        .json() as { jobs: { jobId: string }[] };
+      for (const job of page.jobs) seen.add(job.jobId);
+    }
+    assertStrictEquals(seen.size, 3);
+  }
+  // Stopped: their files are gone with them.
+  assertEquals([...Deno.readDirSync(dir)], []);
 });
 
 function existsSync(path: string): boolean {
