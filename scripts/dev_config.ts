@@ -63,6 +63,7 @@ export const DEV_ENV_NAMES: readonly string[] = [
   "CORTEX_DASHBOARD",
   "CORTEX_DASHBOARD_HOST",
   "CORTEX_DASHBOARD_PORT",
+  "CORTEX_HISTORY_DIR",
   ...NATS_AUTH_FILE_SETTINGS.map((s) => s.env),
 ];
 

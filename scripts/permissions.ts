@@ -58,7 +58,7 @@ export const V8_FLAGS: Record<ProcessName, string[]> = {
 /** The project root, as an absolute path. */
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
-/** The folder of the dashboard's built assets, the one thing the scheduler reads. */
+/** The folder of the dashboard's built assets, which the scheduler reads (besides its history folder). */
 export const DASHBOARD_DIST: string = DEFAULT_DIST_DIR;
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -87,6 +87,7 @@ export const LAUNCH_ENV_NAMES: readonly string[] = [
   SCHEDULER_SETTINGS.dashboard.env,
   SCHEDULER_SETTINGS.dashboardHost.env,
   SCHEDULER_SETTINGS.dashboardPort.env,
+  SCHEDULER_SETTINGS.historyDir.env,
   ...NATS_AUTH_FILE_SETTINGS.map((s) => s.env),
 ];
 
@@ -96,6 +97,12 @@ export interface LaunchEnv {
   dashboard: boolean;
   dashboardHost: string;
   dashboardPort: number;
+  /**
+   * The folder of the dashboard's history (`CORTEX_HISTORY_DIR`): the one
+   * place the scheduler may write, and only with its dashboard on.
+   * Default: the setting's default.
+   */
+  historyDir?: string;
   /**
    * The credential files named by NATS_CREDS, NATS_NKEY, NATS_CA,
    * NATS_CERT and NATS_KEY: the process may read these (and no others
@@ -130,6 +137,7 @@ export function launchEnv(
     dashboard: lenient(SCHEDULER_SETTINGS.dashboard, get),
     dashboardHost: lenient(SCHEDULER_SETTINGS.dashboardHost, get),
     dashboardPort: lenient(SCHEDULER_SETTINGS.dashboardPort, get),
+    historyDir: lenient(SCHEDULER_SETTINGS.historyDir, get),
     credentialFiles: credentialFiles(get),
   };
 }
@@ -279,6 +287,10 @@ export function permissionFlags(
       if (env.dashboard) {
         net.push(hostPort(env.dashboardHost, env.dashboardPort));
         read.push(DASHBOARD_DIST);
+        // The history's SQLite file (SQLite opens it for both).
+        const history = env.historyDir ?? SCHEDULER_SETTINGS.historyDir.default;
+        read.push(history);
+        write.push(history);
       }
       flags.push(`--allow-env=${envNames(SCHEDULER_SETTINGS).join(",")}`);
       break;

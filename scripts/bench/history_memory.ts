@@ -2,16 +2,20 @@
  * What the dashboard's job history holds in memory per job: d3's jobs (ids
  * of the submit CLI's shape, `{}` payload and output, one worker) fed to a
  * {@linkcode JobHistory} as the scheduler's observer calls do, and the live
- * heap measured after a full garbage collection at 20k, 100k, 200k, 250k
- * (its capacity) and 300k jobs. In-process, no NATS:
+ * heap (after a full garbage collection), the process's resident set and
+ * the history file's size measured at 20k, 100k, 200k, 250k (its capacity)
+ * and 300k jobs. In-process, no NATS; the file is made in `--dir` (default:
+ * a new temporary folder):
  *
  * ```sh
- * deno run --v8-flags=--expose-gc scripts/bench/history_memory.ts
+ * deno run --allow-read --allow-write --v8-flags=--expose-gc scripts/bench/history_memory.ts
  * ```
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import { JobHistory } from "../../src/scheduler/job_history.ts";
+import { openHistoryStore } from "../../src/scheduler/history_file.ts";
 import { blankRecord } from "../../src/scheduler/blank_record.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
 
@@ -28,7 +32,12 @@ function liveHeap(): number {
   return Deno.memoryUsage().heapUsed;
 }
 
-const history = new JobHistory(jobSummary);
+const { values } = parseArgs({ options: { dir: { type: "string" } } });
+const store = openHistoryStore(
+  values.dir ?? Deno.makeTempDirSync(),
+  "history-memory",
+);
+const history = new JobHistory(jobSummary, { store });
 const base = liveHeap();
 let done = 0;
 for (const mark of [20_000, 100_000, 200_000, 250_000, 300_000]) {
@@ -60,6 +69,11 @@ for (const mark of [20_000, 100_000, 200_000, 250_000, 300_000]) {
   console.log(
     `${mark} jobs: ${history.size} in the history, ${
       (held / 1e6).toFixed(1)
-    } MB of live heap, ${(held / history.size).toFixed(0)} bytes a job`,
+    } MB of live heap (${(held / history.size).toFixed(0)} bytes a job), ${
+      (Deno.memoryUsage().rss / 1e6).toFixed(1)
+    } MB resident, file ${
+      (Deno.statSync(store.path).size / 1e6).toFixed(1)
+    } MB`,
   );
 }
+history.close();

@@ -121,7 +121,10 @@ try {
     return await res.json();
   };
   for (let i = 0; i < 600; i++) {
-    if ((await get("limit=1")).history >= JOBS) break;
+    // The dashboard listens once the scheduler has started, a moment after
+    // the ledger is loaded: refused until then.
+    const held = await get("limit=1").then((r) => r.history, () => 0);
+    if (held >= JOBS) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   log(

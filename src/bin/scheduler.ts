@@ -44,6 +44,13 @@ import { coalesceWrites } from "../bus/durable/coalesced_writes.ts";
 import { jetstream } from "@nats-io/jetstream";
 import { SCHEDULER_SETTINGS, validationLimits } from "../scheduler/config.ts";
 import { JobTable } from "../scheduler/job_table.ts";
+import { JobHistory } from "../scheduler/job_history.ts";
+import {
+  HistoryFileError,
+  openHistoryStore,
+} from "../scheduler/history_file.ts";
+import { BoundedWarnings } from "../bounded_warnings.ts";
+import { jobSummary } from "../dashboard/views.ts";
 import { WorkerRegistry } from "../scheduler/registry.ts";
 import { SubjectPolicy } from "../scheduler/safety.ts";
 import { NaiveStrategy } from "../scheduler/strategy.ts";
@@ -68,10 +75,38 @@ await logHeldPermissions(log, {
     ...natsHostPorts(config.natsUrl),
     hostPort(config.dashboardHost, config.dashboardPort),
   ],
-  read: [DEFAULT_DIST_DIR],
+  read: config.dashboard ? [DEFAULT_DIST_DIR, config.historyDir] : [],
+  write: config.dashboard ? [config.historyDir] : [],
   env: envNames(SCHEDULER_SETTINGS),
   run: ["deno"],
 });
+
+/**
+ * The dashboard's history, in a fresh file of this scheduler's name (the
+ * configured id, else "scheduler") in CORTEX_HISTORY_DIR; exits 2 when
+ * there is none to be had.
+ */
+function openHistory(): JobHistory {
+  let store;
+  try {
+    store = openHistoryStore(
+      config.historyDir,
+      config.schedulerId || "scheduler",
+    );
+  } catch (error) {
+    exitOnConfigError(error, HistoryFileError);
+  }
+  log.info("dashboard history kept in {path}", { path: store.path });
+  const warnings = new BoundedWarnings(log, "history write failures");
+  return new JobHistory(jobSummary, {
+    store,
+    onError: (error) =>
+      warnings.warn(
+        "the dashboard's history could not write a batch of jobs ({error}); search misses them until they change again",
+        { error: error.message },
+      ),
+  });
+}
 
 /** Exits 2 with `error`'s message when it is one of `kinds`; rethrows otherwise. */
 function exitOnConfigError(
@@ -161,7 +196,9 @@ if (durability.mode === "jetstream") {
 }
 // Before it starts: a durable scheduler reads the whole ledger at start,
 // and the dashboard's history and queue figures are made from it.
-const views = config.dashboard ? observeScheduler(scheduler) : undefined;
+const views = config.dashboard
+  ? observeScheduler(scheduler, { history: openHistory() })
+  : undefined;
 await scheduler.start();
 log.info("scheduler {id} serving sys.job.submit", { id: senderId });
 // Workers already running answer with a heartbeat now, not in up to 5 s.
@@ -221,5 +258,6 @@ onShutdown(log, async () => {
   retries.unsubscribe();
   cancels.unsubscribe();
   scheduler.stop();
+  views?.history.close();
   await bus.drain();
 }, { exitWithParent: config.exitWithParent });

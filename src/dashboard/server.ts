@@ -70,17 +70,21 @@ export interface DashboardViews {
  * Starts keeping the dashboard's history and queue figures of `scheduler`.
  * Call it before the scheduler starts: a durable scheduler then reads the
  * whole ledger into them, so history and the last 15 minutes survive a
- * restart.
+ * restart. `history` is where the jobs go (the scheduler's own, on file);
+ * default: a history in memory, closed with the dashboard.
  *
  * @example
  * ```ts
- * const views = observeScheduler(scheduler);
+ * const views = observeScheduler(scheduler, { history });
  * await scheduler.start();
  * startDashboard({ scheduler, bus, log, views });
  * ```
  */
-export function observeScheduler(scheduler: SchedulerService): DashboardViews {
-  const history = new JobHistory(jobSummary);
+export function observeScheduler(
+  scheduler: SchedulerService,
+  options: { history?: JobHistory } = {},
+): DashboardViews {
+  const history = options.history ?? new JobHistory(jobSummary);
   const figures = new QueueFigures();
   scheduler.observe({
     jobChanged: (record) => {
@@ -119,6 +123,8 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     );
   }
   const startedAt = Date.now();
+  // Views made here are closed here; given ones belong to the caller.
+  const ownViews = options.views === undefined;
   const views = options.views ?? observeScheduler(options.scheduler);
   const hub = new EventHub(options.scheduler, {
     ...options.events,
@@ -156,6 +162,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
   } catch (error) {
     hub.close();
     metrics.close();
+    if (ownViews) views.history.close();
     throw error;
   }
   const port = server.addr.port;
@@ -167,6 +174,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
       metrics.close();
       stop.abort();
       await server.finished;
+      if (ownViews) views.history.close();
     })();
     return closed;
   };

@@ -126,6 +126,11 @@ export const SCHEDULER_SETTINGS = {
     100,
   ),
   exitWithParent: EXIT_WITH_PARENT,
+  historyDir: text(
+    "CORTEX_HISTORY_DIR",
+    ".data/history",
+    "folder of the dashboard's history: one SQLite file per scheduler, emptied at its start (the only place it may write)",
+  ),
   dashboardAllowedHosts: list(
     "CORTEX_DASHBOARD_ALLOWED_HOSTS",
     [],

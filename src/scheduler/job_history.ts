@@ -1,40 +1,48 @@
 /**
- * Search through history: a compact copy of every job the scheduler has
- * heard of (in durable mode, every entry of the ledger, which a starting
- * scheduler reads whole, so history survives a restart), far beyond the
- * job table's most recent few thousand, searchable by id prefix, topic,
- * state, worker, time and text, and paged newest first with a cursor.
+ * Search through history: a copy of every job the scheduler has heard of
+ * since it started (in durable mode, every entry of the ledger, which a
+ * starting scheduler reads whole, so history survives a restart), far
+ * beyond the job table's most recent few thousand, searchable by id
+ * prefix, topic, state, worker, time and text, and paged newest first with
+ * a cursor.
  *
- * Cheap in the scheduler's hot path: a change only marks the job's record
- * (a Set insert); the marked records are copied into the index before every
- * search, or once {@linkcode HISTORY_MARKED} are marked, into columns
- * ({@linkcode HistoryColumns}), not an object per job. No timer. Bounded: at
- * most `capacity` jobs (the earliest submitted are dropped first), and of
- * each only {@linkcode HISTORY_TEXT_CHARS} characters of payload, output
- * and error are searched.
+ * Off the heap: the jobs live in a {@linkcode HistoryStore} (SQLite, in a
+ * file for the scheduler), so the scheduler's memory does not grow with
+ * them. Cheap in the scheduler's hot path: a change only marks the job's
+ * record (a Set insert); the marked records are written, in one
+ * transaction, before every search, or once {@linkcode HISTORY_MARKED} are
+ * marked: what waits in memory is at most that many records the job table
+ * mostly holds anyway. No timer. Bounded: at most `capacity` jobs (the
+ * earliest submitted are dropped first), and of each only
+ * {@linkcode HISTORY_TEXT_CHARS} characters of payload, output and error
+ * are searched.
  *
  * @module
  */
 import { isFinal, JobState, type JobSummary } from "../contract/mod.ts";
 import type { JobRecord } from "./job_table.ts";
 import {
-  HistoryColumns,
   type HistoryError,
-  type HistoryExtra,
-} from "./history_columns.ts";
+  HistoryStore,
+  type HistoryText,
+} from "./history_store.ts";
+import {
+  HISTORY_TEXT_CHARS,
+  type HistoryQuery,
+  type Position,
+} from "./history_query.ts";
 
-export type { HistoryError };
+export type { HistoryError, HistoryQuery, Position };
+export { HISTORY_TEXT_CHARS };
 
-/** Jobs kept by default: 100,000 with room (about 256 bytes of heap each, see docs/performance.md). */
+/** Jobs kept by default: 100,000 with room (on file, see docs/performance.md). */
 export const HISTORY_CAPACITY = 250_000;
 /**
- * Marked changes copied in at once, at the latest: bounds what waits, and
- * the pause of one copy (4 to 8 ms at the 4 to 8 µs per job that
- * scripts/bench/history_cost.ts measured on the shared machine).
+ * Marked changes written at once, at the latest: bounds what waits in
+ * memory, and the pause of one write (see docs/performance.md for what
+ * scripts/bench/history_cost.ts measures a job).
  */
 export const HISTORY_MARKED = 1024;
-/** Characters of the payload, the output and the error that are searched. */
-export const HISTORY_TEXT_CHARS = 256;
 /** Failed attempts of one job remembered for its workers' error lists. */
 const MAX_ERRORS_PER_JOB = 5;
 
@@ -43,44 +51,6 @@ function cut(text: string): string {
   return text.length > HISTORY_TEXT_CHARS
     ? text.slice(0, HISTORY_TEXT_CHARS)
     : text;
-}
-
-/**
- * The payload, output or error of the job in `slot` matches `text`. Three
- * tests a job, not one over a joined copy (which the hot path would have to
- * make): an empty text, or an output that repeats the payload (an echo), is
- * not tested again.
- */
-function matchesText(text: RegExp, c: HistoryColumns, slot: number): boolean {
-  const payload = c.payloads[slot], output = c.outputs[slot];
-  const error = c.errors[slot];
-  return (payload !== "" && text.test(payload)) ||
-    (output !== "" && output !== payload && text.test(output)) ||
-    (error !== "" && text.test(cut(error)));
-}
-
-/** What a search keeps; every filter given must match. */
-export interface HistoryQuery {
-  /** Ids that start with this. */
-  idPrefix?: string;
-  /** Ids that contain this, any case. */
-  idContains?: string;
-  /** This topic exactly. */
-  topic?: string;
-  /** Any of these states. */
-  states?: ReadonlySet<string>;
-  /** Made an attempt at, or ended on, this worker. */
-  worker?: string;
-  /** Submitted at or after (epoch ms). */
-  since?: number;
-  /** Submitted before (epoch ms). */
-  until?: number;
-  /** Payload, output or error contains this, any case. */
-  text?: string;
-  /** On the dead-letter list (true: dead-lettered, not discarded) or not (false). */
-  deadLettered?: boolean;
-  /** The error contains this, any case. */
-  error?: string;
 }
 
 /** A page of a search. */
@@ -92,9 +62,6 @@ export interface HistoryPage {
   /** Jobs the index holds now. */
   held: number;
 }
-
-/** A position in the order (submittedAt, jobId), newest first. */
-export type Position = [number, string];
 
 /** Encodes where a page ended: opaque to clients. */
 export function encodeCursor(at: Position): string {
@@ -117,24 +84,29 @@ export function decodeCursor(cursor: string): Position | undefined {
   return undefined;
 }
 
-/** What only some jobs have: several workers, failed attempts (core mode: a failed final result). */
-function extraOf(record: JobRecord): HistoryExtra | null {
+/** What the store keeps of a job besides its row: its text, its workers and failed attempts (core mode: a failed final result). */
+function textOf(record: JobRecord): HistoryText {
+  const text: HistoryText = {
+    payload: cut(record.payloadPreview),
+    output: cut(record.outputPreview),
+    workers: null,
+    errors: null,
+  };
   if (record.attempts.length === 0) {
     if (
-      record.workerId === "" || !isFinal(record.state) ||
-      record.state === JobState.COMPLETED
-    ) return null;
-    // Core mode keeps no attempts: the final result is the one.
-    return {
-      workers: null,
-      errors: [{
+      record.workerId !== "" && isFinal(record.state) &&
+      record.state !== JobState.COMPLETED
+    ) {
+      // Core mode keeps no attempts: the final result is the one.
+      text.errors = [{
         jobId: record.jobId,
         workerId: record.workerId,
         state: record.state,
         error: cut(record.error),
         at: record.finishedAt ?? record.submittedAt,
-      }],
-    };
+      }];
+    }
+    return text;
   }
   const workers: string[] = [];
   const errors: HistoryError[] = [];
@@ -150,16 +122,26 @@ function extraOf(record: JobRecord): HistoryExtra | null {
       });
     }
   }
-  const others = workers.filter((w) => w !== record.workerId);
-  if (others.length === 0 && errors.length === 0) return null;
-  return {
-    workers: others.length === 0 ? null : workers,
-    errors: errors.length === 0
-      ? null
-      : errors.length > MAX_ERRORS_PER_JOB
+  if (workers.some((w) => w !== record.workerId)) text.workers = workers;
+  if (errors.length > 0) {
+    text.errors = errors.length > MAX_ERRORS_PER_JOB
       ? errors.slice(-MAX_ERRORS_PER_JOB)
-      : errors,
-  };
+      : errors;
+  }
+  return text;
+}
+
+/** Options of {@linkcode JobHistory}. */
+export interface JobHistoryOptions {
+  /** Most jobs held; the earliest submitted are dropped past it. Default {@linkcode HISTORY_CAPACITY}. */
+  capacity?: number;
+  /** Where the jobs are kept. Default: a store in memory (for tests and tools). */
+  store?: HistoryStore;
+  /**
+   * Told when a write fails (the batch is dropped, the scheduler goes on).
+   * Default: rethrown to whoever marked or searched.
+   */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -167,7 +149,7 @@ function extraOf(record: JobRecord): HistoryExtra | null {
  *
  * @example
  * ```ts
- * const history = new JobHistory(jobSummary);
+ * const history = new JobHistory(jobSummary, { store: openHistoryStore(dir, name) });
  * scheduler.observe({ jobChanged: (r) => history.jobChanged(r) });
  * history.search({ text: "invoice" }, 50).jobs;
  * ```
@@ -175,53 +157,71 @@ function extraOf(record: JobRecord): HistoryExtra | null {
 export class JobHistory {
   readonly #summarize: (record: JobRecord) => JobSummary;
   readonly #capacity: number;
-  readonly #columns = new HistoryColumns();
-  /** Job id → its slot in the columns. */
-  readonly #byId = new Map<string, number>();
-  /** Slots in (submittedAt, jobId) order, oldest first; removed ones skipped. */
-  #order: number[] = [];
-  #sorted = true;
-  #removed = 0;
-  /** Slots before it in the order are all removed: where dropping starts. */
-  #head = 0;
+  readonly #store: HistoryStore;
+  readonly #onError?: (error: Error) => void;
   #marked = new Set<JobRecord>();
+  /**
+   * Records written before: written again, they are updates. Weak, so it
+   * holds no record the job table let go of.
+   */
+  #written = new WeakSet<JobRecord>();
+  #closed = false;
 
   /** An empty index; `summarize` makes a job's row (the API's `jobSummary`). */
   constructor(
     summarize: (record: JobRecord) => JobSummary,
-    options: { capacity?: number } = {},
+    options: JobHistoryOptions = {},
   ) {
     this.#summarize = summarize;
     this.#capacity = options.capacity ?? HISTORY_CAPACITY;
+    this.#store = options.store ?? new HistoryStore();
+    this.#onError = options.onError;
   }
 
-  /** Jobs held (after the marked changes are copied in). */
+  /** Where the jobs are kept: a file's path, or `":memory:"`. */
+  get path(): string {
+    return this.#store.path;
+  }
+
+  /** Jobs held (after the marked changes are written). */
   get size(): number {
     this.flush();
-    return this.#byId.size;
+    return this.#store.size;
   }
 
   /** Marks a job changed; called from the scheduler's observer. */
   jobChanged(record: JobRecord): void {
+    if (this.#closed) return;
     this.#marked.add(record);
     if (this.#marked.size >= HISTORY_MARKED) this.flush();
   }
 
-  /** Copies the marked changes in. */
+  /** Writes the marked changes, in one transaction, and drops the oldest past the capacity. */
   flush(): void {
     if (this.#marked.size === 0) return;
     const marked = this.#marked;
     this.#marked = new Set();
-    for (const record of marked) this.#put(record);
-    while (this.#byId.size > this.#capacity) this.#dropOldest();
-    if (this.#removed > this.#order.length / 2) this.#compact();
+    const summarize = this.#summarize, written = this.#written;
+    try {
+      this.#store.write(
+        Array.from(marked, (r) => {
+          const held = written.has(r);
+          if (!held) written.add(r);
+          return { summary: summarize(r), text: textOf(r), held };
+        }),
+      );
+      const over = this.#store.size - this.#capacity;
+      if (over > 0) this.#store.dropOldest(over);
+    } catch (error) {
+      if (!this.#onError) throw error;
+      this.#onError(error as Error);
+    }
   }
 
   /** One job's row, if held. */
   get(jobId: string): JobSummary | undefined {
     this.flush();
-    const slot = this.#byId.get(jobId);
-    return slot === undefined ? undefined : this.#columns.summary(slot);
+    return this.#store.get(jobId);
   }
 
   /**
@@ -230,166 +230,32 @@ export class JobHistory {
    */
   search(query: HistoryQuery, limit: number, cursor?: Position): HistoryPage {
     this.flush();
-    const order = this.#ordered();
-    const c = this.#columns;
-    let i = order.length - 1;
-    if (cursor) i = this.#lastBefore(order, cursor);
-    const text = query.text
-      ? new RegExp(query.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i")
-      : undefined;
-    const contains = query.idContains?.toLowerCase();
-    const error = query.error?.toLowerCase();
-    const slots: number[] = [];
-    for (; i >= 0; i--) {
-      const k = order[i];
-      if (c.removed(k)) continue;
-      const at = c.submittedAt(k);
-      if (query.since !== undefined && at < query.since) break;
-      if (query.until !== undefined && at >= query.until) continue;
-      const id = c.ids[k];
-      if (query.idPrefix && !id.startsWith(query.idPrefix)) continue;
-      if (contains && !id.toLowerCase().includes(contains)) continue;
-      if (query.topic && c.topics[k] !== query.topic) continue;
-      if (
-        query.states && query.states.size > 0 && !query.states.has(c.states[k])
-      ) continue;
-      if (
-        query.deadLettered !== undefined &&
-        (c.deadLettered(k) && !c.discarded(k)) !== query.deadLettered
-      ) continue;
-      if (error && !c.errors[k].toLowerCase().includes(error)) continue;
-      if (query.worker && !c.ranOn(k, query.worker)) continue;
-      if (text && !matchesText(text, c, k)) continue;
-      if (slots.length === limit) {
-        const last = slots[slots.length - 1];
-        return {
-          jobs: slots.map((slot) => c.summary(slot)),
-          nextCursor: encodeCursor([c.submittedAt(last), c.ids[last]]),
-          held: this.#byId.size,
-        };
-      }
-      slots.push(k);
+    const jobs = this.#store.search(query, limit + 1, cursor);
+    let nextCursor: string | null = null;
+    if (jobs.length > limit) {
+      jobs.length = limit;
+      const last = jobs[limit - 1];
+      nextCursor = encodeCursor([last.submittedAt, last.jobId]);
     }
-    return {
-      jobs: slots.map((slot) => c.summary(slot)),
-      nextCursor: null,
-      held: this.#byId.size,
-    };
+    return { jobs, nextCursor, held: this.#store.size };
   }
 
   /** The failed attempts remembered of `jobId` (the newest few), oldest first. */
   attemptErrors(jobId: string): readonly HistoryError[] {
     this.flush();
-    const slot = this.#byId.get(jobId);
-    return (slot === undefined
-      ? undefined
-      : this.#columns.extra(slot)?.errors) ??
-      [];
+    return this.#store.attemptErrors(jobId);
   }
 
   /** The newest `limit` failures at `workerId`, newest first. */
   errorsOf(workerId: string, limit: number): HistoryError[] {
     this.flush();
-    const order = this.#ordered();
-    const c = this.#columns;
-    const out: HistoryError[] = [];
-    for (let i = order.length - 1; i >= 0 && out.length < limit; i--) {
-      const k = order[i];
-      if (c.removed(k)) continue;
-      const errors = c.extra(k)?.errors;
-      if (!errors || !c.ranOn(k, workerId)) continue;
-      for (let j = errors.length - 1; j >= 0; j--) {
-        if (errors[j].workerId === workerId && out.length < limit) {
-          out.push(errors[j]);
-        }
-      }
-    }
-    return out;
+    return this.#store.errorsAt(workerId, limit);
   }
 
-  #put(record: JobRecord): void {
-    const row = this.#summarize(record);
-    const c = this.#columns;
-    const held = this.#byId.get(record.jobId);
-    if (held !== undefined && c.submittedAt(held) === row.submittedAt) {
-      // Same place in the order: update in place.
-      c.write(held, row, record, cut, extraOf(record));
-      return;
-    }
-    if (held !== undefined) {
-      c.remove(held);
-      this.#removed++;
-    }
-    const slot = c.alloc();
-    c.write(slot, row, record, cut, extraOf(record));
-    this.#byId.set(record.jobId, slot);
-    // Jobs come in about the order they were submitted (within a few ms
-    // across replicas): put a late one in its place near the end; only one
-    // far out of order (the ledger read at start) makes a full sort.
-    const order = this.#order;
-    let k = order.length - 1;
-    const stop = Math.max(this.#head, order.length - 64);
-    while (k >= stop && this.#compare(order[k], slot) > 0) k--;
-    if (k === order.length - 1) {
-      order.push(slot);
-    } else if (k >= stop || k < 0 || this.#compare(order[k], slot) <= 0) {
-      order.splice(k + 1, 0, slot);
-    } else {
-      this.#sorted = false;
-      order.push(slot);
-    }
-  }
-
-  #compare(a: number, b: number): number {
-    const c = this.#columns;
-    const x = c.ids[a], y = c.ids[b];
-    return c.submittedAt(a) - c.submittedAt(b) || (x < y ? -1 : x > y ? 1 : 0);
-  }
-
-  #dropOldest(): void {
-    const order = this.#ordered();
-    const c = this.#columns;
-    while (this.#head < order.length) {
-      const k = order[this.#head++];
-      if (c.removed(k)) continue;
-      this.#byId.delete(c.ids[k]);
-      c.remove(k);
-      this.#removed++;
-      return;
-    }
-  }
-
-  /** Drops the removed slots from the order; only then may they be reused. */
-  #compact(): void {
-    const c = this.#columns;
-    this.#order = this.#order.filter((k) => !c.removed(k));
-    this.#removed = 0;
-    this.#head = 0;
-    c.release();
-  }
-
-  #ordered(): number[] {
-    if (!this.#sorted) {
-      // Entries arrive out of order only at start (the ledger is read in
-      // the order of its last writes) or across replicas' clocks.
-      this.#compact();
-      this.#order.sort((a, b) => this.#compare(a, b));
-      this.#sorted = true;
-    }
-    return this.#order;
-  }
-
-  /** The index of the newest slot strictly before `at`, or -1. */
-  #lastBefore(order: number[], at: Position): number {
-    const c = this.#columns;
-    let lo = 0, hi = order.length; // first index not before `at`
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const k = order[mid];
-      const t = c.submittedAt(k);
-      if (t < at[0] || (t === at[0] && c.ids[k] < at[1])) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
+  /** Stops keeping jobs and closes the store (deleting its file). */
+  close(): void {
+    this.#closed = true;
+    this.#marked.clear();
+    this.#store.close();
   }
 }

@@ -70,7 +70,7 @@ Deno.test("permissions: the worker may reach only its NATS server and its own va
   });
 });
 
-Deno.test("permissions: the scheduler may not run a subprocess, read beyond the dashboard's assets, or write", async () => {
+Deno.test("permissions: the scheduler may not run a subprocess, read beyond the dashboard's assets and its history, or write beyond its history", async () => {
   await using nats = await startNatsServer();
   const dashboardPort = freePort();
   const other = freePort();
@@ -82,6 +82,9 @@ Deno.test("permissions: the scheduler may not run a subprocess, read beyond the 
     "read:/etc/hostname",
     `read:${DASHBOARD_DIST}/index.html`,
     `write:${tmp}/x`,
+    `write:${ROOT}/.data/history/scheduler.sqlite`,
+    `read:${ROOT}/.data/history/scheduler.sqlite`,
+    `write:${ROOT}/.data/nkeys/x`,
     `net:127.0.0.1:${nats.port}`,
     `net:127.0.0.1:${dashboardPort}`,
     `net:127.0.0.1:${other}`,
@@ -95,6 +98,9 @@ Deno.test("permissions: the scheduler may not run a subprocess, read beyond the 
     "read:/etc/hostname": "denied",
     [`read:${DASHBOARD_DIST}/index.html`]: "allowed",
     [`write:${tmp}/x`]: "denied",
+    [`write:${ROOT}/.data/history/scheduler.sqlite`]: "allowed",
+    [`read:${ROOT}/.data/history/scheduler.sqlite`]: "allowed",
+    [`write:${ROOT}/.data/nkeys/x`]: "denied",
     [`net:127.0.0.1:${nats.port}`]: "allowed",
     [`net:127.0.0.1:${dashboardPort}`]: "allowed",
     [`net:127.0.0.1:${other}`]: "denied",

@@ -1,8 +1,10 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { DEV_ENV_NAMES, DEV_NKEYS_DIR } from "../../scripts/dev_config.ts";
 import {
+  DASHBOARD_DIST,
   denoArgs,
   LAUNCH_ENV_NAMES,
+  launchEnv,
   parseWorkerDeclaration,
   permissionFlags,
   ROOT,
@@ -54,7 +56,7 @@ Deno.test("permissions: the launcher tasks may read exactly the variables launch
   }
 });
 
-Deno.test("permissions: only the scheduler may read, nobody may write, run, use FFI or sys", () => {
+Deno.test("permissions: only the scheduler may read, and write only its history folder; nobody may run, use FFI or sys", () => {
   const env = {
     natsUrl: "nats://127.0.0.1:4222",
     dashboard: true,
@@ -64,9 +66,38 @@ Deno.test("permissions: only the scheduler may read, nobody may write, run, use 
   for (const process of ["scheduler", "worker:echo", "submit"] as const) {
     const flags = permissionFlags(process, env).join(" ");
     assertOk(flags.includes("--no-prompt"), flags);
-    assertOk(!/--allow-(write|run|ffi|sys|all)/.test(flags), flags);
+    assertOk(!/--allow-(run|ffi|sys|all)/.test(flags), flags);
     assertOk(process === "scheduler" || !flags.includes("--allow-read"), flags);
+    assertOk(
+      process === "scheduler"
+        ? flags.includes("--allow-write=.data/history ")
+        : !flags.includes("--allow-write"),
+      flags,
+    );
   }
+  const scheduler = (extra: Partial<typeof env & { historyDir: string }>) =>
+    permissionFlags("scheduler", { ...env, ...extra });
+  // The history folder is read and written (SQLite opens its file for
+  // both), follows CORTEX_HISTORY_DIR, and goes with the dashboard.
+  assertEquals(
+    scheduler({ historyDir: "/var/lib/cortex/history" }).filter((f) =>
+      /--allow-(read|write)/.test(f)
+    ),
+    [
+      `--allow-read=${DASHBOARD_DIST},/var/lib/cortex/history`,
+      "--allow-write=/var/lib/cortex/history",
+    ],
+  );
+  assertOk(
+    !scheduler({ dashboard: false }).some((f) =>
+      /--allow-(read|write)/.test(f)
+    ),
+  );
+  assertEquals(
+    launchEnv((n) => n === "CORTEX_HISTORY_DIR" ? "/h" : undefined)
+      .historyDir,
+    "/h",
+  );
 });
 
 Deno.test("permissions: a process without permissions holds none", async () => {
