@@ -88,7 +88,7 @@ export interface DashboardScenario {
   delivery_max_ms: number | null;
   /** Job completions the probing clients' counters showed, over jobs × probes. */
   delivered: number | null;
-  /** COMPLETED job rows the probes saw (at most 100 changed jobs a delta: a sample). */
+  /** COMPLETED job rows the probes saw (at most 40 changed jobs a delta: a sample). */
   rows_seen: number | null;
   expected: number | null;
 }

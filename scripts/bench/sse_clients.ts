@@ -10,7 +10,7 @@
  *
  * The probes also note, for every event, when it arrived and the scheduler's
  * `completed` counter it carried, and add up the deltas' `jobsOmitted`: the
- * stream carries at most 100 changed jobs per delta (the newest), so the
+ * stream carries at most 40 changed jobs per delta (the newest), so the
  * rows are a sample at high rates, while the counters account for every job.
  *
  * Prints `ready` once every client has its first event (the snapshot); when

@@ -117,6 +117,9 @@ export class DashboardMetrics {
   readonly #startedAt: number;
   /** Final jobs by topic, then by state index. */
   readonly #finished = new Map<string, Float64Array>();
+  /** The latest topic counted and its counts: jobs come in runs of one topic. */
+  #lastTopic = "";
+  #lastCounts?: Float64Array;
   readonly #dispatch = new Histogram();
   readonly #endToEnd = new Histogram();
   readonly #unobserve: () => void;
@@ -328,7 +331,9 @@ export class DashboardMetrics {
   }
 
   #countFinished(topic: string, state: JobState): void {
-    let counts = this.#finished.get(topic);
+    let counts = topic === this.#lastTopic
+      ? this.#lastCounts
+      : this.#finished.get(topic);
     if (!counts) {
       const key = this.#finished.size < MAX_TOPICS ? topic : OTHER_TOPIC;
       counts = this.#finished.get(key);
@@ -337,6 +342,9 @@ export class DashboardMetrics {
         this.#finished.set(key, counts);
       }
     }
+    // A topic counted under `_other` stays there: topics are never dropped.
+    this.#lastTopic = topic;
+    this.#lastCounts = counts;
     counts[STATE_INDEX.get(state) ?? 0]++;
   }
 }

@@ -96,6 +96,12 @@ export class QueueFigures {
   readonly #counted = new Map<string, number>();
   readonly #countedRing: string[] = [];
   #countedNext = 0;
+  /**
+   * The topic of the latest change, and its name: jobs come in runs of
+   * one topic, and a string compare is cheaper than a map lookup.
+   */
+  #lastName = "";
+  #lastTopic: Topic | undefined;
 
   /** Empty figures. */
   constructor(options: QueueFiguresOptions = {}) {
@@ -125,12 +131,14 @@ export class QueueFigures {
     }
     const now = this.#clock();
     const finishedAt = Math.min(record.finishedAt ?? now, now);
-    const known = this.#topics.get(record.topic);
+    const known = this.#known(record.topic);
     known?.inflight.delete(record.jobId);
-    if (this.#counted.get(record.jobId) === finishedAt) return;
+    // One lookup answers both "counted with this end already?" and "new?".
+    const counted = this.#counted.get(record.jobId);
+    if (counted === finishedAt) return;
     const index = Math.floor(finishedAt / BUCKET_MS);
     if (index <= Math.floor(now / BUCKET_MS) - BUCKETS) return; // too old
-    this.#remember(record.jobId, finishedAt);
+    this.#remember(record.jobId, finishedAt, counted === undefined);
     const topic = known ?? this.#topic(record.topic, now);
     if (!topic) return;
     const bucket = slot(topic, index);
@@ -195,9 +203,12 @@ export class QueueFigures {
     };
   }
 
-  /** Notes that `jobId` was counted as finished at `finishedAt`. */
-  #remember(jobId: string, finishedAt: number): void {
-    if (!this.#counted.has(jobId)) {
+  /**
+   * Notes that `jobId` was counted as finished at `finishedAt`; `fresh`
+   * when it was not among the remembered ones.
+   */
+  #remember(jobId: string, finishedAt: number, fresh: boolean): void {
+    if (fresh) {
       const ring = this.#countedRing;
       if (ring.length < COUNTED_REMEMBERED) {
         ring.push(jobId);
@@ -210,9 +221,20 @@ export class QueueFigures {
     this.#counted.set(jobId, finishedAt);
   }
 
+  /** The topic's figures if tracked, without making them. */
+  #known(name: string): Topic | undefined {
+    if (name === this.#lastName) return this.#lastTopic;
+    const topic = this.#topics.get(name);
+    if (topic) {
+      this.#lastName = name;
+      this.#lastTopic = topic;
+    }
+    return topic;
+  }
+
   /** The topic's figures, made (forgetting the least active) when new. */
   #topic(name: string, now: number): Topic | undefined {
-    let topic = this.#topics.get(name);
+    let topic = this.#known(name);
     if (!topic) {
       if (this.#topics.size >= this.#maxTopics) {
         let idlest: [string, Topic] | undefined;
@@ -225,6 +247,9 @@ export class QueueFigures {
       }
       topic = { slots: [], inflight: new Map(), lastActive: now };
       this.#topics.set(name, topic);
+      // The remembered topic may be the one just forgotten.
+      this.#lastName = name;
+      this.#lastTopic = topic;
     }
     // Dispatch times may come out of order: activity only moves forward.
     if (now > topic.lastActive) topic.lastActive = now;

@@ -11,7 +11,19 @@ import {
   isLoopback,
 } from "../../src/dashboard/security.ts";
 import { parseSubmitForm } from "../../src/dashboard/submit.ts";
-import { Histogram } from "../../src/dashboard/metrics.ts";
+import {
+  DashboardMetrics,
+  Histogram,
+  MAX_TOPICS,
+} from "../../src/dashboard/metrics.ts";
+import type { BusStatus } from "../../src/dashboard/app.ts";
+import {
+  type SchedulerObserver,
+  type SchedulerService,
+  zeroCounters,
+} from "../../src/scheduler/service.ts";
+import { JobState } from "../../src/contract/mod.ts";
+import { jobRecord } from "../job_record.ts";
 import { JobPriority } from "../../src/gen/cortex/v1/cortex_pb.ts";
 
 Deno.test("throughput: per-second counts from a sampled total, zeros for silent seconds", () => {
@@ -95,4 +107,44 @@ Deno.test("histogram: cumulative buckets, sum and count", () => {
     "x_sum 5.55",
     "x_count 3",
   ]);
+});
+
+Deno.test("metrics: finished jobs by topic, past MAX_TOPICS under _other, however they alternate", () => {
+  const observers: SchedulerObserver[] = [];
+  const scheduler = {
+    observe: (o: SchedulerObserver) => {
+      observers.push(o);
+      return () => {};
+    },
+    counters: zeroCounters(),
+    workers: { list: () => [], counts: () => ({}) },
+    jobs: { size: 0, inflight: 0 },
+  } as unknown as SchedulerService;
+  const metrics = new DashboardMetrics({
+    scheduler,
+    bus: { connected: true, undecodable: 0 } as BusStatus,
+    sseClients: () => 0,
+    clock: () => 1_000,
+  });
+  const end = (topic: string, state: JobState) =>
+    observers[0].jobChanged?.(
+      jobRecord(`${topic}-${state}`, { topic, state, finishedAt: 1_000 }),
+    );
+  for (let i = 0; i < MAX_TOPICS; i++) end(`t${i}.x`, JobState.COMPLETED);
+  // Past the limit, alternating with a tracked topic.
+  for (const topic of ["late.x", "t0.x", "late.x", "later.x", "t0.x"]) {
+    end(topic, JobState.FAILED);
+  }
+  const text = metrics.render();
+  const line = (status: string, topic: string) =>
+    text.split("\n").find((l) =>
+      l.startsWith(
+        `cortex_jobs_finished_total{status="${status}",topic="${topic}"}`,
+      )
+    )?.split(" ")[1];
+  assertStrictEquals(line("COMPLETED", "t0.x"), "1");
+  assertStrictEquals(line("FAILED", "t0.x"), "2");
+  assertStrictEquals(line("FAILED", "_other"), "3");
+  assertStrictEquals(line("FAILED", "late.x"), undefined);
+  metrics.close();
 });

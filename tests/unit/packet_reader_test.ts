@@ -46,6 +46,37 @@ Deno.test("readPacket returns exactly what fromBinary returns", () => {
   }
 });
 
+Deno.test("readPacket: strings of every short length, one after another, ASCII or not", () => {
+  // The reader builds short strings in one shared array per length: what
+  // one string leaves there must never show in the next.
+  const texts: string[] = [];
+  for (let len = 0; len <= 70; len++) {
+    const ascii = Array.from({ length: len }, (_, i) => "abcxyz0189-._"[i % 13])
+      .join("");
+    texts.push(ascii, ascii.slice(0, Math.max(0, len - 1)) + "é");
+    if (len > 2) texts.push(`é${ascii.slice(2)}`, `${ascii.slice(1)}\u{1F600}`);
+  }
+  for (let i = 0; i < texts.length; i++) {
+    const job = create(JobRequestSchema, {
+      jobId: texts[i],
+      topic: texts[(i + 7) % texts.length],
+      contextPtr: texts[texts.length - 1 - i],
+      envVars: { [texts[(i + 3) % texts.length]]: texts[i] },
+    });
+    const bytes = toBinary(
+      BusPacketSchema,
+      create(BusPacketSchema, {
+        traceId: texts[(i + 1) % texts.length],
+        senderId: texts[(i * 5) % texts.length],
+        payload: { case: "jobRequest", value: job },
+      }),
+    );
+    const got = readPacket(bytes);
+    assertOk(got, `case ${i}: fell back on canonical bytes`);
+    assertEquals(show(got), reference(bytes), `case ${i}`);
+  }
+});
+
 Deno.test("readPacket on damaged bytes: fromBinary's answer or a fallback", () => {
   const random = prng(11);
   let fellBack = 0;

@@ -3,10 +3,12 @@ import { dashboardFixture } from "../dashboard_fixture.ts";
 import {
   BUCKET_MS,
   BUCKETS,
+  COUNTED_REMEMBERED,
   QueueFigures,
 } from "../../src/scheduler/queue_figures.ts";
 import {
   addDuration,
+  binOf,
   HISTOGRAM_BINS,
   quantile,
 } from "../../src/scheduler/duration_histogram.ts";
@@ -52,6 +54,66 @@ Deno.test("the histogram's quantiles are within a quarter of the value", () => {
   assertOk(p50 >= 375 && p50 <= 625, `p50 ${p50}`);
   assertOk(p95 >= 712 && p95 <= 1188, `p95 ${p95}`);
   assertStrictEquals(quantile([new Uint32Array(HISTOGRAM_BINS)], 0.5), null);
+});
+
+Deno.test("a duration's bin, looked up or computed, is the log-scale bin", () => {
+  // The bins as the histogram first computed them, for every duration.
+  const byLog = (ms: number) =>
+    ms > 1
+      ? Math.min(Math.ceil(Math.log(ms) / Math.log(1.5)), HISTOGRAM_BINS - 1)
+      : 0;
+  for (let ms = -3; ms <= 20_000; ms++) {
+    assertStrictEquals(binOf(ms), byLog(ms), `${ms} ms`);
+  }
+  for (
+    const ms of [0.5, 1.5, 4095.5, 4096, 2 ** 32, 2 ** 32 + 1, 1e20, -0]
+  ) {
+    assertStrictEquals(binOf(ms), byLog(ms), `${ms} ms`);
+  }
+  assertStrictEquals(binOf(NaN), 0);
+  assertStrictEquals(binOf(Infinity), HISTOGRAM_BINS - 1);
+});
+
+Deno.test("a final state seen again is counted once; a new end, or one forgotten, again", () => {
+  let now = 1_000_000;
+  const figures = new QueueFigures({ clock: () => now });
+  const done = () => figures.view([]).panels[0].doneLastMinute;
+  const a = job("a", { state: "COMPLETED", finishedAt: now, workerId: "w" });
+  figures.jobChanged(a);
+  figures.jobChanged(a);
+  figures.jobChanged({ ...a }); // the same end, another record of it
+  assertStrictEquals(done(), 1);
+  now += 1000;
+  figures.jobChanged({ ...a, state: "DISPATCHED", finishedAt: undefined });
+  figures.jobChanged({ ...a, finishedAt: now }); // retried, ended again
+  assertStrictEquals(done(), 2);
+  // Once COUNTED_REMEMBERED other jobs were counted, "a" is forgotten.
+  for (let i = 0; i < COUNTED_REMEMBERED; i++) {
+    figures.jobChanged(job(`b-${i}`, { state: "FAILED", finishedAt: now }));
+  }
+  assertStrictEquals(done(), 2 + COUNTED_REMEMBERED);
+  figures.jobChanged({ ...a, finishedAt: now });
+  assertStrictEquals(done(), 3 + COUNTED_REMEMBERED);
+});
+
+Deno.test("a topic forgotten and seen again starts afresh", () => {
+  let now = 1_000_000;
+  const figures = new QueueFigures({ clock: () => now, maxTopics: 1 });
+  const on = (topic: string, id: string, extra: Partial<JobRecord> = {}) =>
+    job(id, { topic, subject: topic, ...extra });
+  figures.jobChanged(on("a.x", "a-1"));
+  figures.jobChanged(on("b.x", "b-1")); // forgets a.x
+  figures.jobChanged(on("a.x", "a-2")); // forgets b.x
+  now += 10;
+  figures.jobChanged(
+    on("a.x", "a-2", { state: "COMPLETED", finishedAt: now, workerId: "w" }),
+  );
+  const [panel] = figures.view([]).panels;
+  assertEquals([panel.topic, panel.pending, panel.doneLastMinute], [
+    "a.x",
+    0,
+    1,
+  ]);
 });
 
 Deno.test("a topic's panel counts pending, running, done, failures, waits and run times", () => {

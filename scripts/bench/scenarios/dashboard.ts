@@ -103,7 +103,7 @@ export async function dashboard(
     );
     const withCpu = (await cpu()) - mark;
     describe(`5 CortexOS, ${sizes.sseClients} SSE clients`, withClients);
-    // Deltas are coalesced every ~250 ms: give the last ones time to arrive.
+    // Deltas are coalesced every ~100 ms: give the last ones time to arrive.
     await new Promise((r) => setTimeout(r, 1_500));
     await clients.stop();
     mark = await cpu();
@@ -119,7 +119,7 @@ export async function dashboard(
       counts: [number, number][][];
       omitted: number[];
     };
-    // The rows: the stream carries at most 100 changed jobs per delta (the
+    // The rows: the stream carries at most 40 changed jobs per delta (the
     // newest of each), so at these rates they are a sample of the jobs.
     const rows: number[] = [];
     for (const probe of seen.arrivals) {

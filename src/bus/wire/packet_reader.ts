@@ -146,14 +146,29 @@ function string(): string {
   return stringOf(length());
 }
 
+/** Longest string built from character codes rather than decoded. */
+const SHORT_STRING = 64;
+
+/**
+ * One array of character codes per length up to {@linkcode SHORT_STRING},
+ * filled and spent within one call: a fresh array per string (about 350
+ * bytes for a 32-character trace id, with the copy `apply` made of it)
+ * was most of what decoding a packet allocated. An array of the exact
+ * length: changing one array's length was slower than a fresh one.
+ */
+const CODES: number[][] = Array.from(
+  { length: SHORT_STRING + 1 },
+  (_, len) => new Array<number>(len).fill(0),
+);
+
 /** The string of the next `len` bytes, whose length was just read. */
 function stringOf(len: number): string {
   const start = pos;
   pos += len;
-  if (len <= 64) {
+  if (len <= SHORT_STRING) {
     // Build the string in one go: concatenating characters would leave a
     // tree of cons strings behind every id the job table keeps.
-    const codes = new Array<number>(len);
+    const codes = CODES[len];
     for (let i = 0; i < len; i++) {
       const b = buf[start + i];
       if (b > 0x7f) return utf8(start);
