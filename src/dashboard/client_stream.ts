@@ -19,6 +19,12 @@ const STREAM_BUFFER = 8;
 export interface ClientStreamHooks {
   /** Frames queued before the queue is dropped for a snapshot. */
   limit: number;
+  /**
+   * Bytes queued before the queue is dropped for a snapshot (default: no
+   * bound but `limit`): a delta can be megabytes when thousands of workers
+   * change at once, so a frame count alone does not bound the memory.
+   */
+  limitBytes?: number;
   /** The frames to send first. */
   first: Uint8Array[];
   /** The current snapshot, encoded; called when one is owed and the client reads. */
@@ -50,6 +56,7 @@ export interface ClientStreamHooks {
 export class ClientStream {
   readonly #hooks: ClientStreamHooks;
   #queue: Uint8Array[];
+  #queuedBytes = 0;
   #controller?: ReadableStreamDefaultController<Uint8Array>;
   #resync = false;
   #closed = false;
@@ -79,8 +86,13 @@ export class ClientStream {
       return;
     }
     this.#queue.push(frame);
-    if (this.#queue.length > this.#hooks.limit) {
+    this.#queuedBytes += frame.byteLength;
+    if (
+      this.#queue.length > this.#hooks.limit ||
+      this.#queuedBytes > (this.#hooks.limitBytes ?? Infinity)
+    ) {
       this.#queue = [];
+      this.#queuedBytes = 0;
       this.#resync = true;
       this.#hooks.resynced();
     }
@@ -92,6 +104,7 @@ export class ClientStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#queuedBytes = 0;
     this.#hooks.closed(this);
     try {
       this.#controller?.close();
@@ -108,10 +121,13 @@ export class ClientStream {
       if ((controller.desiredSize ?? 0) <= 0) return;
       this.#resync = false;
       this.#queue = [];
+      this.#queuedBytes = 0;
       controller.enqueue(this.#hooks.snapshot());
     }
     while (this.#queue.length > 0 && (controller.desiredSize ?? 0) > 0) {
-      controller.enqueue(this.#queue.shift()!);
+      const frame = this.#queue.shift()!;
+      this.#queuedBytes -= frame.byteLength;
+      controller.enqueue(frame);
     }
   }
 }

@@ -51,6 +51,13 @@ export interface EventHubOptions {
   history?: number;
   /** Frames queued for one client before it is resynced. Default 320 (32 s at 100 ms). */
   clientQueue?: number;
+  /**
+   * Bytes of frames kept for resumption, and queued for one client before
+   * it is resynced; each default 8 MiB. A delta listing thousands of changed
+   * workers is megabytes, so frame counts alone would let a fleet that
+   * keeps changing hold hundreds of MB.
+   */
+  maxBytes?: number;
   /** Most changed jobs in one delta; the rest are counted as omitted. Default 40: ten deltas a second refill the 200-row feed twice, as many rows a second as four deltas of 100 did. */
   maxJobsPerEvent?: number;
   /** Jobs in a snapshot, newest first. Default 200. */
@@ -103,6 +110,8 @@ export class EventHub {
   readonly #clock: () => number;
   readonly #history: { seq: number; frame: Uint8Array }[] = [];
   readonly #historySize: number;
+  #historyBytes = 0;
+  readonly #maxBytes: number;
   readonly #clientQueue: number;
   readonly #maxJobs: number;
   readonly #snapshotJobs: number;
@@ -135,6 +144,7 @@ export class EventHub {
     this.#clock = options.clock ?? Date.now;
     this.#historySize = options.history ?? 300;
     this.#clientQueue = options.clientQueue ?? 320;
+    this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
     this.#maxJobs = options.maxJobsPerEvent ?? 40;
     this.#snapshotJobs = options.snapshotJobs ?? 200;
     const ownFigures = options.figures === undefined;
@@ -196,6 +206,7 @@ export class EventHub {
   ): Response {
     const client = new ClientStream({
       limit: this.#clientQueue,
+      limitBytes: this.#maxBytes,
       first: [SSE_HELLO, ...this.#catchUp(options.lastEventId)],
       snapshot: () => this.snapshotFrame(),
       resynced: () => this.#resyncs++,
@@ -363,7 +374,13 @@ export class EventHub {
     const seq = ++this.#seq;
     const frame = this.#frame(seq, type, event);
     this.#history.push({ seq, frame });
-    if (this.#history.length > this.#historySize) this.#history.shift();
+    this.#historyBytes += frame.byteLength;
+    while (
+      this.#history.length > this.#historySize ||
+      (this.#historyBytes > this.#maxBytes && this.#history.length > 1)
+    ) {
+      this.#historyBytes -= this.#history.shift()!.frame.byteLength;
+    }
     for (const client of this.#clients) client.send(frame);
   }
 

@@ -146,6 +146,38 @@ Deno.test("a client too far behind, or from another process, gets a fresh snapsh
   }
 });
 
+Deno.test("resumption keeps at most maxBytes of frames: past them a client gets a snapshot, however few events it missed", async () => {
+  // Room for 100 events but only about two deltas' bytes.
+  using f = dashboardFixture({ events: { history: 100, maxBytes: 1_500 } });
+  const sse = await open(f.app);
+  await sse.nextEvent();
+  f.submit("y-0");
+  await f.settle();
+  f.hub.flush();
+  const seen = await sse.nextEvent();
+  await sse.cancel();
+  f.submit("y-1");
+  await f.settle();
+  f.hub.flush();
+  const near = await open(f.app, { "last-event-id": seen.id! });
+  try {
+    assertStrictEquals((await near.nextEvent()).event, "delta");
+  } finally {
+    await near.cancel();
+  }
+  for (let i = 2; i <= 6; i++) {
+    f.submit(`y-${i}`);
+    await f.settle();
+    f.hub.flush();
+  }
+  const far = await open(f.app, { "last-event-id": seen.id! });
+  try {
+    assertStrictEquals((await far.nextEvent()).event, "snapshot");
+  } finally {
+    await far.cancel();
+  }
+});
+
 Deno.test("a client that never reads does not stall the others; it is resynced, not buffered forever", async () => {
   using f = dashboardFixture({ events: { clientQueue: 4 } });
   const stuck = await f.app.request("/api/events"); // never read

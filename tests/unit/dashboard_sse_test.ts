@@ -53,10 +53,11 @@ Deno.test("sse: hello sets the retry delay; keep-alive is a comment", async () =
 });
 
 /** A client stream over string frames, with what its hooks were told. */
-function client(limit: number, first: string[] = []) {
+function client(limit: number, first: string[] = [], limitBytes?: number) {
   const seen = { resyncs: 0, closed: 0, snapshots: 0 };
   const stream = new ClientStream({
     limit,
+    limitBytes,
     first: first.map(bytes),
     snapshot: () => bytes(`snapshot ${++seen.snapshots}`),
     resynced: () => seen.resyncs++,
@@ -105,6 +106,26 @@ Deno.test("client stream: a reader that falls behind gets a snapshot instead of 
   ]);
   c.stream.send(bytes("f13"));
   assertStrictEquals(await c.read(), "f13");
+  assertStrictEquals(c.seen.resyncs, 1);
+  c.stream.close();
+});
+
+Deno.test("client stream: a backlog past its byte bound is dropped for a snapshot, however few frames it holds", async () => {
+  // Room for 100 frames, but only 2,500 bytes: megabyte deltas (thousands
+  // of workers changing) must not pile up 100 deep.
+  const c = client(100, [], 2_500);
+  const big = (i: number) => `f${i}`.padEnd(1_000, ".");
+  // 8 frames go into the response stream's buffer; the next ones queue.
+  for (let i = 1; i <= 10; i++) c.stream.send(bytes(big(i)));
+  assertStrictEquals(c.seen.resyncs, 0, "2,000 bytes queued: within");
+  c.stream.send(bytes(big(11)));
+  assertStrictEquals(c.seen.resyncs, 1, "3,000 bytes queued: over");
+  const got = [];
+  for (let i = 0; i < 9; i++) got.push((await c.read()).slice(0, 10));
+  assertStrictEquals(got[8], "snapshot 1");
+  // Reading drained the queue's byte count too: new frames queue again.
+  c.stream.send(bytes(big(12)));
+  assertStrictEquals((await c.read()).slice(0, 3), "f12");
   assertStrictEquals(c.seen.resyncs, 1);
   c.stream.close();
 });
