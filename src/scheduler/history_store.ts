@@ -212,11 +212,19 @@ export class HistoryStore {
   /** Drops the `count` earliest submitted jobs. */
   dropOldest(count: number): void {
     if (this.#closed || count <= 0) return;
-    const dropped = this.#statement(
-      `DELETE FROM jobs WHERE (submitted_at, job_id) IN
-        (SELECT submitted_at, job_id FROM jobs ORDER BY submitted_at, job_id LIMIT ?)
-        RETURNING submitted_at, job_id`,
-    ).all(count) as Row[];
+    // The last job dropped, then every job up to it: one range of the
+    // key, not `count` look-ups of it.
+    const last = this.#statement(
+      `SELECT submitted_at, job_id FROM jobs
+        ORDER BY submitted_at, job_id LIMIT 1 OFFSET ?`,
+    ).get(count - 1) as Row | undefined;
+    const dropped = last
+      ? this.#statement(
+        `DELETE FROM jobs WHERE (submitted_at, job_id) <= (?, ?)
+          RETURNING submitted_at, job_id`,
+      ).all(last.submitted_at, last.job_id) as Row[]
+      : this.#statement("DELETE FROM jobs RETURNING submitted_at, job_id")
+        .all() as Row[];
     for (const r of dropped) {
       this.#ids.remove(idHash(r.job_id as string), r.submitted_at as number);
     }
