@@ -92,7 +92,7 @@ function row(jobId: string, at: number, error = ""): HistoryRow {
   };
 }
 
-Deno.test("history store: two ids of one hash are two jobs, each found, updated, moved and dropped on its own", () => {
+Deno.test("history store: two ids of one hash are two jobs, each found, updated, moved and dropped on its own; more dropped than held drops all", () => {
   // Found by a search for a collision of idHash among job-0 … job-999999.
   const [a, b] = ["job-439599", "job-622382"];
   assertStrictEquals(idHash(a), idHash(b));
@@ -114,6 +114,13 @@ Deno.test("history store: two ids of one hash are two jobs, each found, updated,
   assertEquals(store.get(a)?.error, "late");
   store.write([row(b, 400)]);
   assertStrictEquals(store.size, 2);
+  // More than held: every job goes, and none is found after.
+  store.dropOldest(5);
+  assertStrictEquals(store.size, 0);
+  assertEquals(store.search({}, 10), []);
+  assertStrictEquals(store.get(b), undefined);
+  store.write([row(b, 500)]);
+  assertStrictEquals(store.size, 1);
   store.close();
   assertStrictEquals(store.get(a), undefined);
 });
