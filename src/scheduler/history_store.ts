@@ -40,11 +40,11 @@ export type { HistoryError, HistoryRow, HistoryText } from "./history_rows.ts";
 
 /**
  * SQLite's page cache, in KiB: what the store holds in the process at
- * most (SQLite's default). Already full at 20,000 jobs (a 2.7 MB file), so
- * the process does not grow with the history: with 8 MiB (room for the id
- * index of 250,000 jobs) scripts/bench/history_memory.ts's resident set at
- * 200,000 jobs was 95.1 MB instead of 86.9, for pages the operating system
- * caches anyway.
+ * most (SQLite's default). Full at about 20,000 jobs (a 2.0 MB file), so
+ * the process does not grow with the history: with 8 MiB,
+ * scripts/bench/history_memory.ts's resident set at 200,000 jobs was 95.1
+ * MB instead of 86.9 (with the index on the id the file had then), for
+ * pages the operating system caches anyway.
  */
 export const CACHE_KIB = 2048;
 
