@@ -2,9 +2,9 @@
  * What the dashboard's job history holds in memory per job: d3's jobs (ids
  * of the submit CLI's shape, `{}` payload and output, one worker) fed to a
  * {@linkcode JobHistory} as the scheduler's observer calls do, and the live
- * heap (after a full garbage collection), the process's resident set and
- * the history file's size measured at 20k, 100k, 200k, 250k (its capacity)
- * and 300k jobs. In-process, no NATS; the file is made in `--dir` (default:
+ * heap (after a full garbage collection), the memory outside it (typed
+ * arrays'), the process's resident set and the history file's size
+ * measured at 20k, 100k, 200k, 250k (its capacity) and 300k jobs. In-process, no NATS; the file is made in `--dir` (default:
  * a new temporary folder):
  *
  * ```sh
@@ -66,10 +66,14 @@ for (const mark of [20_000, 100_000, 200_000, 250_000, 300_000]) {
   }
   history.flush();
   const held = liveHeap() - base;
+  // Typed arrays' memory (the store's table of ids) is outside the heap.
+  const external = Deno.memoryUsage().external;
   console.log(
     `${mark} jobs: ${history.size} in the history, ${
       (held / 1e6).toFixed(1)
     } MB of live heap (${(held / history.size).toFixed(0)} bytes a job), ${
+      (external / 1e6).toFixed(1)
+    } MB outside the heap, ${
       (Deno.memoryUsage().rss / 1e6).toFixed(1)
     } MB resident, file ${
       (Deno.statSync(store.path).size / 1e6).toFixed(1)

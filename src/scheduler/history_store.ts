@@ -4,7 +4,8 @@
  * stay for long; kept on the heap (256 bytes a job at best) they made the
  * scheduler's memory grow with every job up to the capacity, 46 MB more
  * at 200,000 than at 20,000 (see docs/performance.md). In the file they
- * cost the process only SQLite's page cache ({@linkcode CACHE_KIB}).
+ * cost the process only SQLite's page cache ({@linkcode CACHE_KIB}) and
+ * the table that finds a job by id ({@linkcode IdTable}, 12 bytes a slot).
  *
  * The file is a cache of what the scheduler heard since it started, not a
  * record: it is emptied when opened and deleted when closed, its writes
@@ -15,60 +16,35 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { JobState, JobSummary } from "../contract/mod.ts";
+import type { JobSummary } from "../contract/mod.ts";
 import {
   CONTAINS_FUNCTION,
-  HISTORY_TEXT_CHARS,
   type HistoryQuery,
   historyWhere,
   type Position,
-  TEXT_SEPARATOR,
   WORKER_SEPARATOR,
 } from "./history_query.ts";
+import {
+  COLUMNS,
+  errorsOf,
+  type HistoryError,
+  type HistoryRow,
+  type Row,
+  rowValues,
+  summaryOf,
+  WRITTEN,
+} from "./history_rows.ts";
+import { idHash, IdTable } from "./history_ids.ts";
 
-/** One failure of a job at a worker: what a worker's detail lists. */
-export interface HistoryError {
-  /** The job's id. */
-  jobId: string;
-  /** The worker the attempt ran on. */
-  workerId: string;
-  /** How it ended. */
-  state: JobState;
-  /** Why. */
-  error: string;
-  /** Epoch ms. */
-  at: number;
-}
-
-/** What the store keeps of a job besides its summary. */
-export interface HistoryText {
-  /** The payload preview, cut to the searched length. */
-  payload: string;
-  /** The output preview, cut to the searched length. */
-  output: string;
-  /** Every worker that made an attempt, when more than the final one; else `null`. */
-  workers: readonly string[] | null;
-  /** Failed attempts, newest last; `null`: none. */
-  errors: readonly HistoryError[] | null;
-}
-
-/** A job to write. */
-export interface HistoryRow {
-  /** Its row, as the API shows it. */
-  summary: JobSummary;
-  /** What is searched and listed besides. */
-  text: HistoryText;
-  /** Probably held already (a guess that only saves a statement). */
-  held?: boolean;
-}
+export type { HistoryError, HistoryRow, HistoryText } from "./history_rows.ts";
 
 /**
  * SQLite's page cache, in KiB: what the store holds in the process at
- * most (SQLite's default). Already full at 20,000 jobs (a 2.7 MB file), so
- * the process does not grow with the history: with 8 MiB (room for the id
- * index of 250,000 jobs) scripts/bench/history_memory.ts's resident set at
- * 200,000 jobs was 95.1 MB instead of 86.9, for pages the operating system
- * caches anyway.
+ * most (SQLite's default). Full at about 20,000 jobs (a 2.0 MB file), so
+ * the process does not grow with the history: with 8 MiB,
+ * scripts/bench/history_memory.ts's resident set at 200,000 jobs was 95.1
+ * MB instead of 86.9 (with the index on the id the file had then), for
+ * pages the operating system caches anyway.
  */
 export const CACHE_KIB = 2048;
 
@@ -80,16 +56,6 @@ export class HistoryFileInUse extends Error {
     this.name = "HistoryFileInUse";
   }
 }
-
-const COLUMNS =
-  "job_id, submitted_at, topic, state, priority, worker_id, execution_ms, round_trip_ms, finished_at, error, dead, discarded";
-/** Written, in the order of the statements' parameters: the id last. */
-const WRITTEN = [
-  ...COLUMNS.split(", ").slice(1),
-  "text",
-  "workers",
-  "errors",
-];
 
 const SCHEMA = `
   DROP TABLE IF EXISTS jobs;
@@ -111,58 +77,10 @@ const SCHEMA = `
     errors TEXT,
     PRIMARY KEY (submitted_at, job_id)
   ) WITHOUT ROWID;
-  CREATE UNIQUE INDEX jobs_by_id ON jobs (job_id);
 `;
-
-/** A row as SQLite returns it. */
-type Row = Record<string, string | number | null>;
 
 /** Most distinct search statements kept prepared. */
 const MAX_PREPARED = 64;
-
-function summaryOf(r: Row): JobSummary {
-  const row: JobSummary = {
-    jobId: r.job_id as string,
-    topic: r.topic as string,
-    state: r.state as JobState,
-    priority: r.priority as string,
-    workerId: r.worker_id as string,
-    executionMs: r.execution_ms as number,
-    roundTripMs: r.round_trip_ms as number | null,
-    submittedAt: r.submitted_at as number,
-    finishedAt: r.finished_at as number | null,
-    error: r.error as string,
-  };
-  if (r.dead === 1) row.deadLettered = true;
-  if (r.discarded === 1) row.discarded = true;
-  return row;
-}
-
-/**
- * What a text search tests: the payload, the output unless it repeats the
- * payload (an echo), and the start of the error, apart.
- */
-function searched(error: string, t: HistoryText): string {
-  let text = t.payload;
-  if (t.output !== "" && t.output !== t.payload) {
-    text += TEXT_SEPARATOR + t.output;
-  }
-  if (error !== "") {
-    text += TEXT_SEPARATOR +
-      (error.length > HISTORY_TEXT_CHARS
-        ? error.slice(0, HISTORY_TEXT_CHARS)
-        : error);
-  }
-  return text;
-}
-
-/** Errors as stored: `[workerId, state, error, at]` each, as JSON. */
-function errorsOf(jobId: string, stored: unknown): HistoryError[] {
-  if (typeof stored !== "string") return [];
-  return (JSON.parse(stored) as [string, JobState, string, number][]).map((
-    [workerId, state, error, at],
-  ) => ({ jobId, workerId, state, error, at }));
-}
 
 /**
  * The store. Writes go in batches, one transaction each
@@ -181,10 +99,12 @@ export class HistoryStore {
   readonly path: string;
   readonly #db: DatabaseSync;
   readonly #update: StatementSync;
+  readonly #move: StatementSync;
   readonly #insert: StatementSync;
   readonly #byId: StatementSync;
+  /** Each held job's id (hashed) → its submission time: no index on the id in the file. */
+  readonly #ids = new IdTable();
   readonly #prepared = new Map<string, StatementSync>();
-  #size = 0;
   #closed = false;
 
   /**
@@ -227,95 +147,92 @@ export class HistoryStore {
         String(haystack).toLowerCase().includes(String(needle)) ? 1 : 0,
     );
     const set = WRITTEN.map((c) => `${c} = ?`).join(", ");
-    this.#update = db.prepare(`UPDATE jobs SET ${set} WHERE job_id = ?`);
-    // OR IGNORE: a job held already (its id in the index) is left to the
-    // update, without an error thrown and caught per job.
+    const at = "WHERE submitted_at = ? AND job_id = ?";
+    // Two updates: setting submitted_at, part of the key, moves the row
+    // (a delete and an insert) even to where it is.
+    this.#update = db.prepare(`UPDATE jobs SET ${set} ${at}`);
+    this.#move = db.prepare(`UPDATE jobs SET submitted_at = ?, ${set} ${at}`);
     this.#insert = db.prepare(
-      `INSERT OR IGNORE INTO jobs (${WRITTEN.join(", ")}, job_id)
-        VALUES (${WRITTEN.map(() => "?").join(", ")}, ?)`,
+      `INSERT INTO jobs (submitted_at, ${WRITTEN.join(", ")}, job_id)
+        VALUES (?, ${WRITTEN.map(() => "?").join(", ")}, ?)`,
     );
-    this.#byId = db.prepare(
-      `SELECT ${COLUMNS}, errors FROM jobs WHERE job_id = ?`,
-    );
+    this.#byId = db.prepare(`SELECT ${COLUMNS}, errors FROM jobs ${at}`);
   }
 
   /** Jobs held. */
   get size(): number {
-    return this.#size;
+    return this.#ids.size;
+  }
+
+  /**
+   * Makes room for `jobs` in the table of ids at once, so it does not grow
+   * (and the process with it) as they come: what a history holds at most.
+   */
+  reserve(jobs: number): void {
+    this.#ids.reserve(jobs);
   }
 
   /**
    * Writes each job's row (a new one, or over the one held with its id),
-   * all in one transaction; nothing is written when one fails. A row said
-   * to be `held` is tried as an update first, any other as an insert
-   * first: one statement a job when the guess is right, two when not.
+   * all in one transaction; nothing is written when one fails.
    *
    * @throws {Error} from SQLite (e.g. the disk is full).
    */
   write(rows: Iterable<HistoryRow>): void {
     if (this.#closed) return;
-    const db = this.#db;
-    const update = this.#update, insert = this.#insert;
-    let added = 0;
+    const db = this.#db, ids = this.#ids;
     db.exec("BEGIN");
     try {
-      for (const { summary: s, text: t, held } of rows) {
-        const values = [
-          s.submittedAt,
-          s.topic,
-          s.state,
-          s.priority,
-          s.workerId,
-          s.executionMs,
-          s.roundTripMs,
-          s.finishedAt,
-          s.error,
-          s.deadLettered === true ? 1 : 0,
-          s.discarded === true ? 1 : 0,
-          searched(s.error, t),
-          t.workers === null
-            ? null
-            : `${WORKER_SEPARATOR}${
-              t.workers.join(WORKER_SEPARATOR)
-            }${WORKER_SEPARATOR}`,
-          t.errors === null ? null : JSON.stringify(
-            t.errors.map((e) => [e.workerId, e.state, e.error, e.at]),
-          ),
-          s.jobId,
-        ];
-        if (held) {
-          if (update.run(...values).changes === 0) {
-            insert.run(...values);
-            added++;
-          }
-        } else if (insert.run(...values).changes === 1) {
-          added++;
-        } else {
-          update.run(...values);
+      for (const { summary: s, text: t } of rows) {
+        const values = rowValues(s, t);
+        const hash = idHash(s.jobId), submittedAt = s.submittedAt;
+        let slot = ids.first(hash);
+        for (; slot >= 0; slot = ids.next(slot)) {
+          const was = ids.at(slot);
+          const { changes } = was === submittedAt
+            ? this.#update.run(...values, was, s.jobId)
+            : this.#move.run(submittedAt, ...values, was, s.jobId);
+          if (changes === 0) continue; // another id of the same hash
+          ids.set(slot, submittedAt);
+          break;
+        }
+        if (slot < 0) {
+          this.#insert.run(submittedAt, ...values, s.jobId);
+          ids.add(hash, submittedAt);
         }
       }
       db.exec("COMMIT");
     } catch (error) {
       db.exec("ROLLBACK");
+      this.#reread();
       throw error;
     }
-    this.#size += added;
   }
 
   /** Drops the `count` earliest submitted jobs. */
   dropOldest(count: number): void {
     if (this.#closed || count <= 0) return;
-    const { changes } = this.#statement(
-      `DELETE FROM jobs WHERE (submitted_at, job_id) IN
-        (SELECT submitted_at, job_id FROM jobs ORDER BY submitted_at, job_id LIMIT ?)`,
-    ).run(count);
-    this.#size -= Number(changes);
+    // The last job dropped, then every job up to it: one range of the
+    // key, not `count` look-ups of it.
+    const last = this.#statement(
+      `SELECT submitted_at, job_id FROM jobs
+        ORDER BY submitted_at, job_id LIMIT 1 OFFSET ?`,
+    ).get(count - 1) as Row | undefined;
+    const dropped = last
+      ? this.#statement(
+        `DELETE FROM jobs WHERE (submitted_at, job_id) <= (?, ?)
+          RETURNING submitted_at, job_id`,
+      ).all(last.submitted_at, last.job_id) as Row[]
+      : this.#statement("DELETE FROM jobs RETURNING submitted_at, job_id")
+        .all() as Row[];
+    for (const r of dropped) {
+      this.#ids.remove(idHash(r.job_id as string), r.submitted_at as number);
+    }
   }
 
   /** One job's row, if held. */
   get(jobId: string): JobSummary | undefined {
-    if (this.#closed) return undefined;
-    const row = this.#byId.get(jobId) as Row | undefined;
+    const row = this.#row(jobId);
     return row ? summaryOf(row) : undefined;
   }
 
@@ -335,8 +252,7 @@ export class HistoryStore {
 
   /** The failed attempts remembered of `jobId`, oldest first. */
   attemptErrors(jobId: string): HistoryError[] {
-    if (this.#closed) return [];
-    const row = this.#byId.get(jobId) as Row | undefined;
+    const row = this.#row(jobId);
     return row ? errorsOf(jobId, row.errors) : [];
   }
 
@@ -379,6 +295,27 @@ export class HistoryStore {
       }
     }
     this.#db.close();
+  }
+
+  /** `jobId`'s row, found through the table of ids. */
+  #row(jobId: string): Row | undefined {
+    if (this.#closed) return undefined;
+    const ids = this.#ids;
+    for (let s = ids.first(idHash(jobId)); s >= 0; s = ids.next(s)) {
+      const row = this.#byId.get(ids.at(s), jobId) as Row | undefined;
+      if (row) return row;
+    }
+    return undefined;
+  }
+
+  /** Fills the table of ids again from the file (after a write rolled back). */
+  #reread(): void {
+    this.#ids.clear();
+    const rows = this.#statement("SELECT submitted_at, job_id FROM jobs")
+      .iterate() as Iterable<Row>;
+    for (const r of rows) {
+      this.#ids.add(idHash(r.job_id as string), r.submitted_at as number);
+    }
   }
 
   #statement(sql: string): StatementSync {

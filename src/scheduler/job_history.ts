@@ -160,11 +160,6 @@ export class JobHistory {
   readonly #store: HistoryStore;
   readonly #onError?: (error: Error) => void;
   #marked = new Set<JobRecord>();
-  /**
-   * Records written before: written again, they are updates. Weak, so it
-   * holds no record the job table let go of.
-   */
-  #written = new WeakSet<JobRecord>();
   #closed = false;
 
   /** An empty index; `summarize` makes a job's row (the API's `jobSummary`). */
@@ -175,6 +170,8 @@ export class JobHistory {
     this.#summarize = summarize;
     this.#capacity = options.capacity ?? HISTORY_CAPACITY;
     this.#store = options.store ?? new HistoryStore();
+    // Room for every job held and a batch written before the oldest go.
+    this.#store.reserve(this.#capacity + HISTORY_MARKED);
     this.#onError = options.onError;
   }
 
@@ -201,14 +198,10 @@ export class JobHistory {
     if (this.#marked.size === 0) return;
     const marked = this.#marked;
     this.#marked = new Set();
-    const summarize = this.#summarize, written = this.#written;
+    const summarize = this.#summarize;
     try {
       this.#store.write(
-        Array.from(marked, (r) => {
-          const held = written.has(r);
-          if (!held) written.add(r);
-          return { summary: summarize(r), text: textOf(r), held };
-        }),
+        Array.from(marked, (r) => ({ summary: summarize(r), text: textOf(r) })),
       );
       const over = this.#store.size - this.#capacity;
       if (over > 0) this.#store.dropOldest(over);
