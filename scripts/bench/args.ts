@@ -110,7 +110,7 @@ export const QUICK: Sizes = {
   bulkJobs: 500,
   bulkInflight: 50,
   bulkRunJobs: 100,
-  bulkRuns: 2,
+  bulkRuns: 4,
 };
 
 /** What the command line asks for. */

@@ -183,7 +183,7 @@ export interface SearchScenario {
   repeat: number;
   /** Seconds to write the jobs into the ledger (before CortexOS starts). */
   fill_s: number;
-  /** Seconds from the scheduler's start to a history holding every job. */
+  /** Seconds from CortexOS being up to a history holding every job. */
   searchable_s: number;
   queries: SearchQuery[];
   /** The slowest query's p95 and the slowest single answer, ms. */

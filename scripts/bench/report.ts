@@ -157,13 +157,13 @@ function operatorNotes(s: OperatorScenarios): string[] {
   const o = s.search;
   const b = s.bulk_retry;
   return [
-    `o1 search: ${o.jobs} jobs written into the ledger in ${o.fill_s} s, searchable ${o.searchable_s} s after the scheduler started; scheduler RSS ${
+    `o1 search: ${o.jobs} jobs written into the ledger in ${o.fill_s} s, searchable ${o.searchable_s} s after CortexOS was up; scheduler RSS ${
       fixed(o.scheduler_rss_mb, 1)
     } MB (peak ${fixed(o.scheduler_peak_rss_mb, 1)} MB)`,
     table([
       [
         `  o1 search (GET /api/jobs, x ${o.repeat})`,
-        "page",
+        "found",
         "p50 ms",
         "p95 ms",
         "max ms",

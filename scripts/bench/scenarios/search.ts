@@ -99,7 +99,7 @@ export async function search(sizes: Sizes): Promise<SearchScenario> {
       await new Promise((r) => setTimeout(r, 500));
     }
     const searchableS = tenth((performance.now() - loadStart) / 1000);
-    log(`o1 search: history searchable ${searchableS} s after the start`);
+    log(`o1 search: history searchable ${searchableS} s after CortexOS was up`);
     // Walk by cursor to the middle of the history (at most jobs/1000 pages).
     let cursor: string | undefined;
     let walked = 0;
