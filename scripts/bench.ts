@@ -18,9 +18,13 @@
  * c1–c3. cluster: durable throughput, one-at-a-time latency and the
  *    longest wait for a result after a node is SIGKILLed, on a three-node
  *    loopback cluster with streams of three replicas and two scheduler
- *    replicas.
+ *    replicas;
+ * o1–o2. operator (issue 12), durable mode, each on a nats-server whose
+ *    ledger is filled first: o1 times `GET /api/jobs` searches through
+ *    100,000 jobs; o2 measures other jobs' throughput before, during and
+ *    after a bulk retry of 10,000 dead letters (`POST /api/jobs/bulk`).
  *
- * `--only core|durable` runs one part. Prints a table and the targets met or not; `--json [FILE]` writes the
+ * `--only core|durable|operator` runs one part. Prints a table and the targets met or not; `--json [FILE]` writes the
  * same as one JSON document (to FILE, or to standard output with the table
  * on standard error); `--quick` runs every scenario small. Speed is reported,
  * never asserted.
@@ -35,6 +39,7 @@ import {
   type BenchPart,
   FULL,
   parseBenchArgs,
+  PARTS,
   QUICK,
   type Sizes,
   USAGE,
@@ -61,6 +66,8 @@ import { fleet } from "./bench/scenarios/fleet.ts";
 import { history } from "./bench/scenarios/history.ts";
 import { durable } from "./bench/scenarios/durable.ts";
 import { cluster } from "./bench/scenarios/cluster.ts";
+import { search } from "./bench/scenarios/search.ts";
+import { bulkRetry } from "./bench/scenarios/bulk.ts";
 import { latency, throughput } from "./bench/scenarios/throughput.ts";
 
 async function machine(): Promise<BenchDocument["machine"]> {
@@ -98,7 +105,7 @@ async function main(): Promise<number> {
   const sizes = args.quick ? QUICK : FULL;
   const startedAt = new Date();
   const t0 = performance.now();
-  const parts: BenchPart[] = args.only ? [args.only] : ["core", "durable"];
+  const parts: BenchPart[] = args.only ? [args.only] : [...PARTS];
   const scenarios: BenchDocument["scenarios"] = {};
   if (parts.includes("core")) Object.assign(scenarios, await core(sizes, args));
   if (parts.includes("durable")) {
@@ -107,6 +114,10 @@ async function main(): Promise<number> {
     scenarios.durable_latency = d.latency;
     scenarios.durable_history = d.history;
     scenarios.cluster = await cluster(sizes);
+  }
+  if (parts.includes("operator")) {
+    scenarios.search = await search(sizes);
+    scenarios.bulk_retry = await bulkRetry(sizes);
   }
   const doc: BenchDocument = {
     mode: args.quick ? "quick" : "full",

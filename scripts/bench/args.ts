@@ -8,12 +8,15 @@ import { parseArgs } from "node:util";
 /** The benchmark's `--help` text. */
 export const USAGE = `Measure CortexOS against raw NATS baselines, in one run.
 
-usage: deno task bench [--quick] [--only core|durable] [--json [FILE]] [--profile DIR]
+usage: deno task bench [--quick] [--only core|durable|operator] [--json [FILE]]
+                        [--profile DIR]
 
   --quick         every scenario small (seconds), e.g. for tests
-  --only PART     run only the core-mode scenarios (1-5) or only the durable
+  --only PART     run only the core-mode scenarios (1-5), only the durable
                   ones (d1-d3, each with its JetStream floor, then the
-                  cluster's c1-c3); default: both
+                  cluster's c1-c3) or only the operator's (o1 search through
+                  100,000 jobs, o2 a bulk retry of 10,000 dead letters);
+                  default: all three
   --json [FILE]   write the results as one JSON document to FILE (relative
                   to the project root), or to standard output (the table then
                   goes to standard error)
@@ -44,6 +47,18 @@ export interface Sizes {
   durableLatencyJobs: number;
   /** Durable d3: scheduler memory read after this many durable jobs. */
   durableHistoryCheckpoints: number[];
+  /** o1: finished jobs written into the ledger before searching it. */
+  searchJobs: number;
+  /** o1: times each search is made. */
+  searchRepeat: number;
+  /** o2: dead letters written into the ledger, then retried in bulk. */
+  bulkJobs: number;
+  /** o2: other jobs outstanding at once while measuring. */
+  bulkInflight: number;
+  /** o2: other jobs per measuring run. */
+  bulkRunJobs: number;
+  /** o2: measuring runs before and after the bulk retry (each). */
+  bulkRuns: number;
 }
 
 /** A full run: the sizes `docs/performance.md` reports. */
@@ -64,6 +79,12 @@ export const FULL: Sizes = {
   durableJobs: 20_000,
   durableLatencyJobs: 2_000,
   durableHistoryCheckpoints: [20_000, 100_000, 200_000],
+  searchJobs: 100_000,
+  searchRepeat: 20,
+  bulkJobs: 10_000,
+  bulkInflight: 50,
+  bulkRunJobs: 500,
+  bulkRuns: 8,
 };
 
 /** `--quick`: every scenario small (seconds), e.g. for tests. */
@@ -84,6 +105,12 @@ export const QUICK: Sizes = {
   durableJobs: 2_000,
   durableLatencyJobs: 200,
   durableHistoryCheckpoints: [1_000, 2_000, 4_000],
+  searchJobs: 2_000,
+  searchRepeat: 3,
+  bulkJobs: 500,
+  bulkInflight: 50,
+  bulkRunJobs: 100,
+  bulkRuns: 4,
 };
 
 /** What the command line asks for. */
@@ -94,12 +121,18 @@ export interface BenchArgs {
   json: { file?: string } | undefined;
   /** `--profile DIR`: where the processes write their CPU profiles. */
   profile?: string;
-  /** `--only core|durable`: run one part of the scenarios; both when absent. */
+  /** `--only core|durable|operator`: run one part of the scenarios; all when absent. */
   only?: BenchPart;
 }
 
-/** The two parts of the benchmark: core mode (1–5) and durable mode (d1–d3). */
-export type BenchPart = "core" | "durable";
+/**
+ * The parts of the benchmark: core mode (1–5), durable mode (d1–d3, c1–c3)
+ * and the operator's searches and bulk actions (o1–o2).
+ */
+export type BenchPart = "core" | "durable" | "operator";
+
+/** Every part, in the order a full run runs them. */
+export const PARTS: readonly BenchPart[] = ["core", "durable", "operator"];
 
 /**
  * Parses the benchmark's flags (see {@linkcode USAGE}); `--json` takes an
@@ -134,8 +167,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
   });
   if (values.help) return "help";
   const only = values.only;
-  if (only !== undefined && only !== "core" && only !== "durable") {
-    throw new TypeError(`--only takes core or durable, not ${only}`);
+  if (only !== undefined && !PARTS.includes(only as BenchPart)) {
+    throw new TypeError(
+      `--only takes core, durable or operator, not ${only}`,
+    );
   }
   let file: string | undefined;
   tokens.forEach((token, i) => {
@@ -148,6 +183,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     quick: values.quick,
     json: values.json ? { file } : undefined,
     profile: values.profile,
-    only,
+    only: only as BenchPart | undefined,
   };
 }

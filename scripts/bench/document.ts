@@ -164,6 +164,62 @@ export interface ClusterScenario {
   };
 }
 
+/** o1: one search of the history, timed `repeat` times over HTTP. */
+export interface SearchQuery {
+  name: string;
+  /** The query string of `GET /api/jobs`. */
+  query: string;
+  /** Jobs on the page it answered. */
+  matched: number;
+  p50_ms: number;
+  p95_ms: number;
+  max_ms: number;
+}
+
+/** o1: searches through a history of `jobs` jobs in the ledger (issue 12). */
+export interface SearchScenario {
+  jobs: number;
+  /** Times each query was made. */
+  repeat: number;
+  /** Seconds to write the jobs into the ledger (before CortexOS starts). */
+  fill_s: number;
+  /** Seconds from CortexOS being up to a history holding every job. */
+  searchable_s: number;
+  queries: SearchQuery[];
+  /** The slowest query's p95 and the slowest single answer, ms. */
+  p95_ms: number;
+  max_ms: number;
+  scheduler_rss_mb: number;
+  scheduler_peak_rss_mb: number;
+}
+
+/** o2: a bulk retry of `dead_letters` jobs beside other jobs (issue 12). */
+export interface BulkScenario {
+  dead_letters: number;
+  /** Seconds to write the dead letters into the ledger. */
+  fill_s: number;
+  /** Other jobs: outstanding at once, and jobs per measuring run. */
+  inflight: number;
+  run_jobs: number;
+  /** What the dry run matched. */
+  matched: number;
+  /** The bulk action's last state (`finished`, or `running` if it ran out of time). */
+  state: string;
+  retried: number;
+  refused: number;
+  /** The bulk retry's duration, from its start to its end. */
+  seconds: number;
+  retries_per_s: number;
+  /** Other jobs before, during and after the bulk retry. */
+  before: RunFigures;
+  during: RunFigures;
+  after: RunFigures;
+  /** The mean of before's and after's jobs/s. */
+  normal_jobs_per_s: number;
+  /** During's jobs/s over normal. */
+  during_share: number;
+}
+
 /** One target and whether this run met it (`null`: not measured). */
 export interface TargetVerdict {
   scenario: string;
@@ -193,6 +249,14 @@ export interface DurableScenarios {
   cluster: ClusterScenario;
 }
 
+/** o1–o2: the operator's searches and bulk actions over a big ledger. */
+export interface OperatorScenarios {
+  /** o1: search through the history. */
+  search: SearchScenario;
+  /** o2: a bulk retry of dead letters while other jobs run. */
+  bulk_retry: BulkScenario;
+}
+
 /** Everything one benchmark run measured. */
 export interface BenchDocument {
   mode: "full" | "quick";
@@ -205,10 +269,13 @@ export interface BenchDocument {
     deno: string;
     nats_server: string;
   };
-  /** Which scenarios ran (`--only`): both parts unless one was asked for. */
-  parts: ("core" | "durable")[];
+  /** Which scenarios ran (`--only`): every part unless one was asked for. */
+  parts: ("core" | "durable" | "operator")[];
   /** Each part's scenarios are present when that part ran. */
-  scenarios: Partial<CoreScenarios> & Partial<DurableScenarios>;
+  scenarios:
+    & Partial<CoreScenarios>
+    & Partial<DurableScenarios>
+    & Partial<OperatorScenarios>;
   targets: TargetVerdict[];
   /** Figures quoted from the issue, not measured here. */
   external_references: Record<string, string>;

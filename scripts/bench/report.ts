@@ -9,9 +9,15 @@ import type {
   BenchDocument,
   CoreScenarios,
   DurableScenarios,
+  OperatorScenarios,
 } from "./document.ts";
 
-import { BULLMQ_DURABLE_JOBS_PER_S, hasCore, hasDurable } from "./verdicts.ts";
+import {
+  BULLMQ_DURABLE_JOBS_PER_S,
+  hasCore,
+  hasDurable,
+  hasOperator,
+} from "./verdicts.ts";
 
 export type * from "./document.ts";
 export { BULLMQ_DURABLE_JOBS_PER_S, verdicts } from "./verdicts.ts";
@@ -137,6 +143,60 @@ function durableRows(s: DurableScenarios): string[][] {
   ];
 }
 
+function operatorRows(s: OperatorScenarios): string[][] {
+  const b = s.bulk_retry;
+  const others = `o2 other jobs (${b.inflight} in flight)`;
+  return [
+    runRow(`${others}, before the bulk retry`, b.before),
+    runRow(`${others}, during it (${b.dead_letters} retried)`, b.during),
+    runRow(`${others}, after it`, b.after),
+  ];
+}
+
+function operatorNotes(s: OperatorScenarios): string[] {
+  const o = s.search;
+  const b = s.bulk_retry;
+  return [
+    `o1 search: ${o.jobs} jobs written into the ledger in ${o.fill_s} s, searchable ${o.searchable_s} s after CortexOS was up; scheduler RSS ${
+      fixed(o.scheduler_rss_mb, 1)
+    } MB (peak ${fixed(o.scheduler_peak_rss_mb, 1)} MB)`,
+    table([
+      [
+        `  o1 search (GET /api/jobs, x ${o.repeat})`,
+        "found",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+      ],
+      ...o.queries.map((q) => [
+        `  ${q.name}`,
+        String(q.matched),
+        fixed(q.p50_ms, 1),
+        fixed(q.p95_ms, 1),
+        fixed(q.max_ms, 1),
+      ]),
+    ]),
+    `o2 bulk retry: dry run matched ${b.matched}; ${b.retried} retried, ${b.refused} refused in ${
+      fixed(b.seconds, 1)
+    } s (${b.retries_per_s}/s, ${b.state}); other jobs during it ${
+      Math.round(b.during_share * 100)
+    } % of normal (${b.during.jobs_per_s} vs ${b.normal_jobs_per_s} jobs/s, the mean of before and after)`,
+  ];
+}
+
+/** One line per part that ran: what it is and where it ran. */
+function partLines(doc: BenchDocument): string[] {
+  const about = {
+    core:
+      "core mode (CORTEX_DURABILITY=none): scenarios 1-5, on a nats-server of their own",
+    durable:
+      "durable mode: d1-d3 on nats-servers of their own, c1-c3 on a cluster of their own",
+    operator:
+      "operator (durable mode): o1 search and o2 bulk retry, each on a nats-server whose ledger was filled first",
+  };
+  return doc.parts.map((p) => about[p]);
+}
+
 function coreNotes(s: CoreScenarios): string[] {
   return [
     `CPU in cores during scenario 1: CortexOS run: ${
@@ -208,6 +268,7 @@ export function render(doc: BenchDocument): string {
   const s = doc.scenarios;
   const core = hasCore(s) ? s : undefined;
   const durable = hasDurable(s) ? s : undefined;
+  const operator = hasOperator(s) ? s : undefined;
   const head = [
     "run",
     "jobs/s",
@@ -221,6 +282,7 @@ export function render(doc: BenchDocument): string {
     head,
     ...(core ? coreRows(core) : []),
     ...(durable ? durableRows(durable) : []),
+    ...(operator ? operatorRows(operator) : []),
   ];
   const lines = [
     `CortexOS benchmark (${doc.mode}, ${
@@ -232,11 +294,8 @@ export function render(doc: BenchDocument): string {
     "",
     ...(core ? coreNotes(core) : []),
     ...(durable ? durableNotes(durable) : []),
-    core && durable
-      ? "core mode (CORTEX_DURABILITY=none): scenarios 1-5 as before; d1-d3 run after them in durable mode, each part on a nats-server of its own; c1-c3 last, on a cluster of their own."
-      : core
-      ? "core mode (CORTEX_DURABILITY=none) only: scenarios 1-5 (--only core)."
-      : "durable mode only: d1-d3 (--only durable), on nats-servers of their own, and c1-c3 on a cluster of their own.",
+    ...(operator ? operatorNotes(operator) : []),
+    ...partLines(doc),
     "",
     table([
       ["target", "goal", "this run", "verdict"],

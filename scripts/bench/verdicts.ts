@@ -8,8 +8,12 @@ import type {
   BenchDocument,
   CoreScenarios,
   DurableScenarios,
+  OperatorScenarios,
   TargetVerdict,
 } from "./document.ts";
+
+/** Issue 12: a search page answers in under this many ms (its p95 here). */
+export const SEARCH_TARGET_MS = 100;
 
 /** BullMQ's no-op jobs/s with 100 in flight, as issue 9 quotes it (not measured here). */
 export const BULLMQ_DURABLE_JOBS_PER_S = 11_000;
@@ -25,7 +29,45 @@ export function verdicts(s: BenchDocument["scenarios"]): TargetVerdict[] {
   const out: TargetVerdict[] = [];
   if (hasCore(s)) coreVerdicts(s, out);
   if (hasDurable(s)) durableVerdicts(s, out);
+  if (hasOperator(s)) operatorVerdicts(s, out);
   return out;
+}
+
+/** Whether the operator scenarios (o1-o2) ran. */
+export function hasOperator(
+  s: BenchDocument["scenarios"],
+): s is OperatorScenarios {
+  return s.search !== undefined && s.bulk_retry !== undefined;
+}
+
+function operatorVerdicts(s: OperatorScenarios, out: TargetVerdict[]): void {
+  const o = s.search;
+  const slowest = o.queries.reduce((a, b) => a.p95_ms >= b.p95_ms ? a : b);
+  out.push({
+    scenario: "o1 search",
+    target: `every search p95 < ${SEARCH_TARGET_MS} ms with ${o.jobs} jobs`,
+    value: `p95 ${fixed(o.p95_ms, 1)} ms (${slowest.name}), max ${
+      fixed(o.max_ms, 1)
+    } ms over ${o.queries.length} searches x ${o.repeat}`,
+    met: o.p95_ms < SEARCH_TARGET_MS,
+  });
+  const b = s.bulk_retry;
+  out.push({
+    scenario: "o2 bulk retry",
+    target: `other jobs keep > 50 % of normal jobs/s during it`,
+    value: `${
+      pct(b.during_share)
+    } (${b.during.jobs_per_s} vs ${b.normal_jobs_per_s} jobs/s)`,
+    met: b.during.missing === 0 && b.during_share > 0.5,
+  });
+  out.push({
+    scenario: "o2 bulk retry",
+    target: `all ${b.dead_letters} dead letters retried`,
+    value: `${b.retried} retried, ${b.refused} refused in ${
+      fixed(b.seconds, 1)
+    } s (${b.retries_per_s}/s)`,
+    met: b.state === "finished" && b.retried === b.dead_letters,
+  });
 }
 
 /** Whether the core scenarios (1-5) ran. */

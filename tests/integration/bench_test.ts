@@ -1,6 +1,6 @@
 /**
- * `deno task bench --quick --json` runs every scenario and writes one JSON
- * document with figures for each. Nothing here is about speed: the machine
+ * `deno task bench --quick --json` runs every scenario (core, durable and
+ * operator parts) and writes one JSON document with figures for each. Nothing here is about speed: the machine
  * is shared, so only the shape of the report is checked.
  */
 import { runTask } from "../processes.ts";
@@ -140,13 +140,47 @@ Deno.test({
       "three nodes, three replicas, two schedulers",
     );
 
+    // Operator: o1 searches through a filled ledger, o2 a bulk retry.
+    assertOk(
+      JSON.stringify(doc.parts) === '["core","durable","operator"]',
+      `every part ran: ${JSON.stringify(doc.parts)}`,
+    );
+    const o = s.search;
+    const queries = o.queries as Doc[];
+    assertOk(queries.length > 0, "searches timed");
+    for (const [i, q] of queries.entries()) {
+      for (const field of ["matched", "p50_ms", "p95_ms", "max_ms"]) {
+        numeric(q[field], `search.queries[${i}].${field}`);
+      }
+    }
+    for (const field of ["jobs", "p95_ms", "max_ms", "scheduler_rss_mb"]) {
+      numeric(o[field], `search.${field}`);
+    }
+    assertOk(
+      queries.some((q) => (q.matched as number) > 0),
+      "a search found jobs",
+    );
+    const b = s.bulk_retry;
+    for (const phase of ["before", "during", "after"]) {
+      run(b[phase], `bulk_retry.${phase}`);
+    }
+    for (
+      const field of ["seconds", "retries_per_s", "during_share", "matched"]
+    ) numeric(b[field], `bulk_retry.${field}`);
+    assertOk(
+      b.matched === b.dead_letters && b.retried === b.dead_letters,
+      `every dead letter matched and retried: ${JSON.stringify(b)}`,
+    );
+
     const targets = doc.targets as Doc[];
-    assertOk(targets.length >= 13, "every target judged");
+    assertOk(targets.length >= 16, "every target judged");
     for (
       const goal of [
         /JetStream floor's jobs\/s/,
         /BullMQ's ~11,000/,
         /p50 <= 2x the JetStream floor's p50/,
+        /every search p95 < 100 ms/,
+        /other jobs keep > 50 % of normal/,
       ]
     ) {
       assertOk(

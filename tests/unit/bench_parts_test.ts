@@ -74,8 +74,17 @@ Deno.test("bench flags: --json takes an optional file; anything else is refused"
     profile: undefined,
     only: "durable",
   });
+  assertEquals(parseBenchArgs(["--only", "operator"]), {
+    quick: false,
+    json: undefined,
+    profile: undefined,
+    only: "operator",
+  });
   assertEquals(parseBenchArgs(["-h"]), "help");
-  assertThrows(() => parseBenchArgs(["--only", "fast"]), /core or durable/);
+  assertThrows(
+    () => parseBenchArgs(["--only", "fast"]),
+    /core, durable or operator/,
+  );
   assertThrows(() => parseBenchArgs(["--fast"]), /Unknown option/);
   assertThrows(() => parseBenchArgs(["stray"]), /unknown argument stray/);
   assertThrows(() => parseBenchArgs(["--profile"]), /argument missing/);
