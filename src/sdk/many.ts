@@ -27,20 +27,31 @@ export function timedOut(
   );
 }
 
+/**
+ * An outcome's `text()` and `json()`: shared by every outcome rather than
+ * two closures a job, they read the outcome they are called on, and only
+ * when called.
+ */
+function text(this: JobOutcome): string {
+  return decodeText(this.output);
+}
+function json<T>(this: JobOutcome): T {
+  return decodeJson<T>(this.output);
+}
+
 /** The public outcome of a `JobResult`. */
 export function outcomeOf(result: JobResult, roundTripMs: number): JobOutcome {
-  const output = plainBytes(result.output);
   return {
     jobId: result.jobId,
     status: finalState(result.status) as JobOutcome["status"],
-    output,
+    output: plainBytes(result.output),
     error: result.error,
     workerId: result.workerId,
     executionMs: Number(result.executionMs),
     attempts: result.attempts,
     roundTripMs,
-    text: () => decodeText(output),
-    json: <T>() => decodeJson<T>(output),
+    text,
+    json,
   };
 }
 
@@ -74,7 +85,9 @@ export async function* submitMany(
   // Job id → sent at, oldest first (what the sweep walks); outcomes and
   // the error that ends the run wait here until the consumer asks.
   const inflight = new Map<string, number>();
-  const ready: JobOutcome[] = [];
+  // Drained a batch at a time: the batch is swapped out whole rather than
+  // shifted a job at a time.
+  let ready: JobOutcome[] = [];
   let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
   const rouse = () => {
@@ -121,6 +134,13 @@ export async function* submitMany(
     }, Math.min(250, timeoutMs))
     : undefined;
   const arrival = () => new Promise<void>((resolve) => wake = resolve);
+  // The outcomes arrived so far, in order; those arriving meanwhile wait
+  // for the next batch.
+  const take = () => {
+    const batch = ready;
+    ready = [];
+    return batch;
+  };
 
   const send = (jobId: string, payload: unknown) => {
     if (inflight.has(jobId) || submitter.awaits(jobId)) {
@@ -153,7 +173,7 @@ export async function* submitMany(
         await arrival();
       }
       if (failure) throw failure.error;
-      while (ready.length > 0) yield ready.shift()!;
+      while (ready.length > 0) for (const outcome of take()) yield outcome;
       while (more && inflight.size < limit && !failure) {
         const next = sync ? sync.next() : await iterator.next();
         if (next.done) more = false;
@@ -163,7 +183,7 @@ export async function* submitMany(
     while (inflight.size > 0 || ready.length > 0) {
       if (ready.length === 0 && !failure) await arrival();
       if (failure) throw failure.error;
-      while (ready.length > 0) yield ready.shift()!;
+      while (ready.length > 0) for (const outcome of take()) yield outcome;
     }
     if (failure) throw failure.error;
     if (!wait) await submitter.flush();

@@ -15,6 +15,7 @@ import type { NatsConnection } from "../bus/connect.ts";
 import type { Durability } from "../bus/durable/mode.ts";
 import type { JobResult } from "../bus/messages.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
+import { resultJobId } from "../bus/wire/packet_reader.ts";
 import { RequestEncoder, type RequestShape } from "./request.ts";
 import {
   firstJob,
@@ -51,6 +52,9 @@ export interface Receiver {
   /** The job's result cannot arrive (the Cortex closed). */
   fail(jobId: string, error: Error): void;
 }
+
+/** The longest job id read off a result before it is decoded. */
+const PEEKED_ID_BYTES = 1024;
 
 /** A job awaited: when it was sent, and who awaits it. */
 interface Awaited {
@@ -186,6 +190,11 @@ export class Submitter {
     this.#listening = true;
     this.#nc.subscribe(RESULT, {
       callback: (_error, msg) => {
+        // Every result in the system comes here: one not awaited is dropped
+        // on its id alone, before any decode. (An id the reader leaves to
+        // the decoder is decoded and judged as ever.)
+        const jobId = resultJobId(msg.data, PEEKED_ID_BYTES);
+        if (jobId !== undefined && !this.#awaited.has(jobId)) return;
         const decoded = decodePacket(msg.data);
         if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
         this.#arrived(decoded.packet.payload.value);

@@ -11,6 +11,7 @@ import {
   MAX_WIRE_CAPABILITIES,
   MAX_WIRE_JOB_ID_BYTES,
   readPacket,
+  resultJobId,
   WireLimitError,
   wireSize,
 } from "../../src/bus/wire/packet_reader.ts";
@@ -260,4 +261,52 @@ Deno.test("heartbeatWorkerId reads the id a decoded heartbeat has, or leaves the
     compared++;
   }
   assertOk(compared > 0);
+});
+
+Deno.test("resultJobId reads the job id a decoded result has, or leaves the packet to be decoded", () => {
+  const random = prng(29);
+  const ascii = (s: string) => [...s].every((c) => c.charCodeAt(0) < 0x80);
+  let read = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const bytes = toBinary(BusPacketSchema, packetFor(random));
+    const peeked = resultJobId(bytes, 256);
+    const packet = readPacket(bytes)!;
+    if (packet.payload.case !== "jobResult") {
+      assertEquals(peeked, undefined, `case ${i}`);
+      continue;
+    }
+    const id = packet.payload.value.jobId;
+    const fits = id !== "" && ascii(id) && id.length <= 256;
+    assertEquals(peeked, fits ? id : undefined, `case ${i}`);
+    if (fits) read++;
+  }
+  assertOk(read > 0);
+  // Damaged bytes: whenever a result decodes, its id is the one read, if
+  // any. (Bytes that do not decode may still show an id: a client that
+  // awaits it decodes them, and drops them as before.)
+  let compared = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const bytes = toBinary(BusPacketSchema, packetFor(random)).slice();
+    if (bytes.length === 0) continue;
+    bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    const peeked = resultJobId(bytes, 256);
+    const decoded = decodePacket(bytes);
+    if (!decoded.ok || decoded.packet.payload.case !== "jobResult") continue;
+    if (peeked === undefined) continue;
+    assertEquals(decoded.packet.payload.value.jobId, peeked, `case ${i}`);
+    compared++;
+  }
+  assertOk(compared > 0);
+  // Ids the reader leaves to the decoder: too long, not ASCII.
+  const result = (jobId: string) =>
+    toBinary(
+      BusPacketSchema,
+      create(BusPacketSchema, {
+        payload: { case: "jobResult", value: { jobId, workerId: "w" } },
+      }),
+    );
+  assertEquals(resultJobId(result("job-1"), 256), "job-1");
+  assertEquals(resultJobId(result("x".repeat(257)), 256), undefined);
+  assertEquals(resultJobId(result("jöb"), 256), undefined);
+  assertEquals(resultJobId(result(""), 256), undefined);
 });

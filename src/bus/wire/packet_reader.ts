@@ -644,6 +644,75 @@ export function heartbeatWorkerId(
   }
 }
 
+/**
+ * The job id of the result in `bytes`, read without decoding the rest:
+ * what a client needs to drop, at the cost of one short string, the
+ * results of jobs it does not await (every client that submits is sent
+ * every result in the system). `undefined` when the bytes are not a result
+ * in the canonical encoding, or its id is empty, not ASCII or longer than
+ * `maxBytes`: the whole packet is then decoded and judged as usual.
+ * Whenever {@linkcode readPacket} or `fromBinary` reads a result from
+ * `bytes`, its job id is the one returned here, if any (as in a decoded
+ * packet, the last `job_id` wins).
+ *
+ * @example
+ * ```ts
+ * resultJobId(encodePacket(result), 256); // "job-1"
+ * ```
+ */
+export function resultJobId(
+  bytes: Uint8Array,
+  maxBytes: number,
+): string | undefined {
+  buf = bytes;
+  pos = 0;
+  try {
+    let found: number | undefined;
+    let start = 0;
+    let end = 0;
+    while (pos < buf.length) {
+      const tag = varint();
+      if (tag !== ((11 << 3) | 2)) {
+        if (tag >>> 3 >= 10) return undefined; // another payload
+        skip(tag);
+        continue;
+      }
+      if (found !== undefined) return undefined; // merged payloads
+      const bodyLength = length(); // before `pos` is read: it moves it
+      end = pos + bodyLength;
+      found = -1;
+      while (pos < end) {
+        const field = varint();
+        // job_id of another wire type: fromBinary reads it as an id too.
+        if (field >>> 3 === 1 && (field & 7) !== 2) return undefined;
+        if (field !== ((1 << 3) | 2)) {
+          skip(field);
+          continue;
+        }
+        const len = length();
+        found = len;
+        start = pos;
+        pos += len;
+      }
+      if (pos !== end) return undefined;
+    }
+    if (
+      found === undefined || found <= 0 || found > maxBytes ||
+      found > MAX_WIRE_JOB_ID_BYTES // clipped when decoded
+    ) return undefined;
+    for (let i = start; i < start + found; i++) {
+      if (buf[i] > 0x7f) return undefined; // UTF-8 left to the decoder
+    }
+    pos = start;
+    return stringOf(found);
+  } catch (error) {
+    if (error === FALLBACK) return undefined;
+    throw error;
+  } finally {
+    buf = EMPTY;
+  }
+}
+
 /** Skips the value of a field with `tag`, whatever its wire type. */
 function skip(tag: number): void {
   switch (tag & 7) {
