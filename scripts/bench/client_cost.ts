@@ -3,10 +3,13 @@
  * `submitMany`, {@linkcode runSubmitMany}) against the raw driver
  * ({@linkcode runPubSub}), over a fake connection that answers every job
  * with a result encoded beforehand: no server, no scheduler, only client
- * code runs, so the difference is what the SDK costs a job.
+ * code runs, so the difference is what the SDK costs a job. With
+ * `others` > 0, each job's result comes after that many results of other
+ * clients' jobs, as on a busy system, where every client that submits is
+ * sent every result.
  *
  * ```sh
- * deno run scripts/bench/client_cost.ts [jobs] [rounds]   # 50,000 jobs, 3 rounds
+ * deno run scripts/bench/client_cost.ts [jobs] [rounds] [others]   # 50,000 jobs, 3 rounds, 0 others
  * ```
  *
  * @module
@@ -31,13 +34,17 @@ type Callback = (error: unknown, msg: { data: Uint8Array }) => void;
  * the next macrotask, all of a turn's together, as a socket read would
  * bring them.
  */
-function fakeConnection(results: Uint8Array[]) {
+function fakeConnection(results: Uint8Array[], others: Uint8Array[]) {
   let callback: Callback | undefined;
   let queue: Uint8Array[] = [];
+  let sent = 0;
   const answer = () => {
     const jobs = queue;
     queue = [];
     for (const bytes of jobs) {
+      for (let i = 0; i < perJob; i++) {
+        callback?.(null, { data: others[sent++ % others.length] });
+      }
       const index = readIndex(bytes, fieldRange(bytes, 10, 1)![1]);
       callback?.(null, { data: results[index] });
     }
@@ -83,6 +90,8 @@ function cpuSeconds(): number {
 
 const jobs = Number(Deno.args[0] ?? 50_000);
 const rounds = Number(Deno.args[1] ?? 3);
+const perJob = Number(Deno.args[2] ?? 0);
+const others = resultsFor(new Requests("other", "job.echo"), 1_000);
 const load: Load = { count: jobs, inflight: 100, deadlineMs: 600_000 };
 const target = {
   submitSubject: SUBMIT,
@@ -92,7 +101,7 @@ const target = {
 for (let round = 1; round <= rounds; round++) {
   for (const driver of ["raw", "submitMany"]) {
     const requests = new Requests(`c${round}${driver.length}`, "job.echo");
-    const nc = fakeConnection(resultsFor(requests, jobs)) as never;
+    const nc = fakeConnection(resultsFor(requests, jobs), others) as never;
     const before = cpuSeconds();
     const run = driver === "raw"
       ? await runPubSub(nc, target, requests, load)

@@ -15,7 +15,7 @@ import type { NatsConnection } from "../bus/connect.ts";
 import type { Durability } from "../bus/durable/mode.ts";
 import type { JobResult } from "../bus/messages.ts";
 import { RESULT, SUBMIT } from "../bus/subjects.ts";
-import { resultJobId } from "../bus/wire/packet_reader.ts";
+import { readJobResult, resultJobId } from "../bus/wire/packet_reader.ts";
 import { RequestEncoder, type RequestShape } from "./request.ts";
 import {
   firstJob,
@@ -195,6 +195,12 @@ export class Submitter {
         // the decoder is decoded and judged as ever.)
         const jobId = resultJobId(msg.data, PEEKED_ID_BYTES);
         if (jobId !== undefined && !this.#awaited.has(jobId)) return;
+        // One of ours: its result alone is read, not the packet around it.
+        const result = readJobResult(msg.data);
+        if (result) {
+          this.#arrived(result);
+          return;
+        }
         const decoded = decodePacket(msg.data);
         if (!decoded.ok || decoded.packet.payload.case !== "jobResult") return;
         this.#arrived(decoded.packet.payload.value);

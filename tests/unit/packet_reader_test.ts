@@ -10,6 +10,7 @@ import {
   heartbeatWorkerId,
   MAX_WIRE_CAPABILITIES,
   MAX_WIRE_JOB_ID_BYTES,
+  readJobResult,
   readPacket,
   resultJobId,
   WireLimitError,
@@ -309,4 +310,37 @@ Deno.test("resultJobId reads the job id a decoded result has, or leaves the pack
   assertEquals(resultJobId(result("x".repeat(257)), 256), undefined);
   assertEquals(resultJobId(result("jöb"), 256), undefined);
   assertEquals(resultJobId(result(""), 256), undefined);
+});
+
+Deno.test("readJobResult returns the result readPacket reads, or leaves the packet to be decoded", () => {
+  const random = prng(31);
+  let read = 0;
+  let damaged = 0;
+  for (let i = 0; i < 30_000; i++) {
+    let bytes = toBinary(BusPacketSchema, packetFor(random));
+    if (i >= 5_000) {
+      if (bytes.length === 0) continue;
+      bytes = bytes.slice();
+      bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    }
+    const result = readJobResult(bytes);
+    let packet;
+    try {
+      packet = readPacket(bytes);
+    } catch {
+      packet = undefined; // over a bound: refused, so not read here either
+    }
+    if (packet?.payload.case !== "jobResult") {
+      assertEquals(result, undefined, `case ${i}`);
+      continue;
+    }
+    if (i < 5_000) assertOk(result !== undefined, `case ${i}`);
+    if (result === undefined) continue;
+    assertEquals(show(result), show(packet.payload.value), `case ${i}`);
+    const decoded = decodePacket(bytes);
+    assertOk(decoded.ok, `case ${i}`);
+    if (i < 5_000) read++;
+    else damaged++;
+  }
+  assertOk(read > 0 && damaged > 0);
 });

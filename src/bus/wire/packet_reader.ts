@@ -713,6 +713,104 @@ export function resultJobId(
   }
 }
 
+/**
+ * The result in `bytes`, exactly as {@linkcode readPacket} would return it
+ * as the packet's payload, without the packet around it: the header's
+ * fields (trace and sender ids, creation time, protocol version) are
+ * checked as `readPacket` checks them, but not kept. `undefined` when the
+ * bytes are not a result `readPacket` reads (another payload, none, or
+ * bytes it leaves to `fromBinary`): decode the whole packet then. What a
+ * client awaiting results reads of each one of its own.
+ *
+ * @example
+ * ```ts
+ * readJobResult(encodePacket(packet({ case: "jobResult", value }))); // value's fields
+ * ```
+ */
+export function readJobResult(bytes: Uint8Array): JobResult | undefined {
+  buf = bytes;
+  pos = 0;
+  try {
+    let result: JobResult | undefined;
+    let other = false;
+    let createdAt = false;
+    while (pos < buf.length) {
+      const tag = varint();
+      const field = tag >>> 3;
+      if (field >= 3 && field !== 4) {
+        expect(tag, 2);
+        const bodyLength = length();
+        const end = pos + bodyLength;
+        if (field === 3) {
+          if (createdAt) throw FALLBACK;
+          createdAt = true;
+          skimTimestamp(end);
+        } else {
+          if (result !== undefined || other) throw FALLBACK;
+          if (field === 11) result = jobResult(end);
+          else if (field >= 10 && field <= 13) {
+            other = true; // another payload: not read here
+            pos = end;
+          } else throw FALLBACK;
+        }
+        if (pos !== end) throw FALLBACK;
+        continue;
+      }
+      switch (field) {
+        case 1:
+        case 2:
+          expect(tag, 2);
+          checkUtf8(length());
+          break;
+        case 4:
+          expect(tag, 0);
+          varint32();
+          break;
+        default:
+          throw FALLBACK;
+      }
+    }
+    return other ? undefined : result;
+  } catch (error) {
+    if (error === FALLBACK) return undefined;
+    throw error;
+  } finally {
+    buf = EMPTY;
+  }
+}
+
+/** Skips the next `len` bytes if they are UTF-8, as `string()` reads them. */
+function checkUtf8(len: number): void {
+  const start = pos;
+  pos += len;
+  for (let i = start; i < pos; i++) {
+    if (buf[i] > 0x7f) {
+      utf8(start); // throws FALLBACK where `string()` would
+      return;
+    }
+  }
+}
+
+/** Reads a timestamp's fields as `timestamp()` does, keeping nothing. */
+function skimTimestamp(end: number): void {
+  while (pos < end) {
+    const tag = varint();
+    expect(tag, 0);
+    if (tag >>> 3 === 1) int64Skip();
+    else if (tag >>> 3 === 2) varint32();
+    else throw FALLBACK;
+  }
+}
+
+/** Skips an int64 where `int64()` reads one: at most ten bytes. */
+function int64Skip(): void {
+  for (let i = 0; i < 10; i++) {
+    if (pos >= buf.length) throw FALLBACK;
+    if (buf[pos++] < 0x80) return;
+  }
+  throw FALLBACK;
+}
+
 /** Skips the value of a field with `tag`, whatever its wire type. */
 function skip(tag: number): void {
   switch (tag & 7) {
