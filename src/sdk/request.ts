@@ -52,6 +52,15 @@ function int32Field(field: number, v: number): Uint8Array {
   return out;
 }
 
+/**
+ * Packets are cut from slabs of this size rather than allocated one by
+ * one: a fresh `Uint8Array` of 90 bytes costs about 0.6 µs (its own
+ * `ArrayBuffer`), a view into a slab a tenth of that. A slab is never
+ * written twice, so a packet's bytes stay as written for as long as
+ * anything holds them; a packet over a quarter of a slab gets its own.
+ */
+const SLAB_BYTES = 64 * 1024;
+
 /** Whether `s` is ASCII: one byte a character in UTF-8. */
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
@@ -82,6 +91,8 @@ export class RequestEncoder {
   readonly #sender: Uint8Array;
   readonly #middle: Uint8Array;
   readonly #attempts: Uint8Array;
+  #slab = EMPTY;
+  #used = 0;
 
   constructor(shape: RequestShape) {
     this.#shape = shape;
@@ -123,7 +134,7 @@ export class RequestEncoder {
       : 0;
     const size = trace + this.#sender.length + 1 + varintSize(time) + time +
       2 + 1 + varintSize(request) + request;
-    const buf = new Uint8Array(size);
+    const buf = this.#bytes(size);
     let pos = 0;
     if (traceId.length > 0) pos = ascii(buf, pos, 0x0a, traceId);
     buf.set(this.#sender, pos);
@@ -154,6 +165,18 @@ export class RequestEncoder {
     }
     buf.set(this.#attempts, pos);
     return buf;
+  }
+
+  /** `size` fresh bytes, zeroed, from the current slab when they fit. */
+  #bytes(size: number): Uint8Array {
+    if (size > SLAB_BYTES / 4) return new Uint8Array(size);
+    if (this.#used + size > this.#slab.length) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#used = 0;
+    }
+    const bytes = this.#slab.subarray(this.#used, this.#used + size);
+    this.#used += size;
+    return bytes;
   }
 
   #slow(
