@@ -119,10 +119,13 @@ export interface JobOutcome {
   attempts: number;
   /** From sending the job to its outcome's arrival at this client, in ms. */
   roundTripMs: number;
-  /** {@linkcode JobOutcome.output} read as UTF-8. */
+  /**
+   * {@linkcode JobOutcome.output} read as UTF-8. A method, shared by every
+   * outcome: call it on the outcome (`outcome.text()`), not detached.
+   */
   text(): string;
   /**
-   * {@linkcode JobOutcome.output} read as JSON.
+   * {@linkcode JobOutcome.output} read as JSON. A method, like `text()`.
    *
    * @throws {SyntaxError} when it is not JSON.
    */
