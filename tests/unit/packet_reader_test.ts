@@ -264,6 +264,18 @@ Deno.test("heartbeatWorkerId reads the id a decoded heartbeat has, or leaves the
   assertOk(compared > 0);
 });
 
+Deno.test("heartbeatWorkerId leaves a heartbeat whose worker_id comes with another wire type to the decoder", () => {
+  // BusPacket field 12 (heartbeat), holding worker_id (field 1) first as a
+  // varint, then as the string "abc": which one the decoder takes is its
+  // business, so the reader names neither.
+  const body = [0x08, 0x05, 0x0a, 0x03, 0x61, 0x62, 0x63];
+  const bytes = new Uint8Array([(12 << 3) | 2, body.length, ...body]);
+  assertEquals(heartbeatWorkerId(bytes, 256), undefined);
+  // The same heartbeat without the varint is read.
+  const plain = new Uint8Array([(12 << 3) | 2, 5, ...body.slice(2)]);
+  assertEquals(heartbeatWorkerId(plain, 256), "abc");
+});
+
 Deno.test("resultJobId reads the job id a decoded result has, or leaves the packet to be decoded", () => {
   const random = prng(29);
   const ascii = (s: string) => [...s].every((c) => c.charCodeAt(0) < 0x80);

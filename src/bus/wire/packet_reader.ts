@@ -620,6 +620,8 @@ export function heartbeatWorkerId(
       found = -1;
       while (pos < end) {
         const field = varint();
+        // worker_id of another wire type: fromBinary reads it as an id too.
+        if (field >>> 3 === 1 && (field & 7) !== 2) return undefined;
         if (field !== ((1 << 3) | 2)) {
           skip(field);
           continue;
