@@ -6,7 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import { HeartbeatSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { packet } from "../../src/bus/codec.ts";
-import type { Logger } from "../../src/log.ts";
+import { recordingLogger } from "../recording_logger.ts";
 import { Scheduler } from "../../src/scheduler/engine.ts";
 import { FleetLog } from "../../src/scheduler/fleet_log.ts";
 import { JobTable } from "../../src/scheduler/job_table.ts";
@@ -16,22 +16,6 @@ import { SubjectPolicy } from "../../src/scheduler/safety.ts";
 import { NaiveStrategy } from "../../src/scheduler/strategy.ts";
 import { assertEquals, assertMatch } from "../assert.ts";
 import { MemoryBus } from "../memory_bus.ts";
-
-function recordingLogger() {
-  const lines: string[] = [];
-  const write = (message: string, properties: Record<string, unknown> = {}) =>
-    lines.push(
-      message.replace(/\{(\w+)\}/g, (_, key) => String(properties[key])),
-    );
-  const log: Logger = {
-    debug: write,
-    info: write,
-    warn: write,
-    error: write,
-    isEnabledFor: () => false,
-  };
-  return { log, lines };
-}
 
 Deno.test("a flood of new ids past a full registry: one warning, no event, nothing kept per id", () => {
   const bus = new MemoryBus();

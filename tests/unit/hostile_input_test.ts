@@ -11,7 +11,7 @@ import {
 import type { JobResult } from "../../src/bus/messages.ts";
 import { packet } from "../../src/bus/codec.ts";
 import { RESULT, SUBMIT } from "../../src/bus/subjects.ts";
-import type { Logger } from "../../src/log.ts";
+import { recordingLogger } from "../recording_logger.ts";
 import { loadConfig } from "../../src/config.ts";
 import {
   SCHEDULER_SETTINGS,
@@ -35,23 +35,6 @@ import { MemoryBus } from "../memory_bus.ts";
 const limits = { maxPayloadBytes: 1024 };
 const job = (fields: Parameters<typeof create<typeof JobRequestSchema>>[1]) =>
   create(JobRequestSchema, { jobId: "j", topic: "job.echo", ...fields });
-
-/** A logger that keeps every line, with its properties, as it would be written. */
-function recordingLogger() {
-  const lines: string[] = [];
-  const write = (message: string, properties: Record<string, unknown> = {}) =>
-    lines.push(
-      message.replace(/\{(\w+)\}/g, (_, key) => String(properties[key])),
-    );
-  const log: Logger = {
-    debug: write,
-    info: write,
-    warn: write,
-    error: write,
-    isEnabledFor: () => false,
-  };
-  return { log, lines };
-}
 
 function scheduler(registryCapacity = 100) {
   const bus = new MemoryBus();
