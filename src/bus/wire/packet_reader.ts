@@ -601,49 +601,7 @@ export function heartbeatWorkerId(
   bytes: Uint8Array,
   maxBytes: number,
 ): string | undefined {
-  buf = bytes;
-  pos = 0;
-  try {
-    let found: number | undefined;
-    let start = 0;
-    let end = 0;
-    while (pos < buf.length) {
-      const tag = varint();
-      if (tag !== ((12 << 3) | 2)) {
-        if (tag >>> 3 >= 10) return undefined; // another payload
-        skip(tag);
-        continue;
-      }
-      if (found !== undefined) return undefined; // merged payloads
-      const bodyLength = length(); // before `pos` is read: it moves it
-      end = pos + bodyLength;
-      found = -1;
-      while (pos < end) {
-        const field = varint();
-        // worker_id of another wire type: fromBinary reads it as an id too.
-        if (field >>> 3 === 1 && (field & 7) !== 2) return undefined;
-        if (field !== ((1 << 3) | 2)) {
-          skip(field);
-          continue;
-        }
-        const len = length();
-        found = len;
-        start = pos;
-        pos += len;
-      }
-      if (pos !== end) return undefined;
-    }
-    if (found === undefined || found <= 0 || found > maxBytes) {
-      return undefined;
-    }
-    pos = start;
-    return stringOf(found);
-  } catch (error) {
-    if (error === FALLBACK) return undefined;
-    throw error;
-  } finally {
-    buf = EMPTY;
-  }
+  return peekId(bytes, HEARTBEAT_FIELD, (length) => length <= maxBytes);
 }
 
 /**
@@ -666,26 +624,50 @@ export function resultJobId(
   bytes: Uint8Array,
   maxBytes: number,
 ): string | undefined {
+  return peekId(bytes, RESULT_FIELD, (length, start) => {
+    // Longer ids are clipped when decoded; UTF-8 is left to the decoder.
+    if (length > maxBytes || length > MAX_WIRE_JOB_ID_BYTES) return false;
+    for (let i = start; i < start + length; i++) {
+      if (buf[i] > 0x7f) return false;
+    }
+    return true;
+  });
+}
+
+/** BusPacket's payload fields whose first field is the id {@linkcode peekId} reads. */
+const RESULT_FIELD = 11;
+const HEARTBEAT_FIELD = 12;
+
+/**
+ * Field 1 (the id) of the only payload `payloadField` in `bytes`, when
+ * it is a non-empty string `accepts` takes; `undefined` for anything the
+ * full decoder must judge: another payload, merged payloads, the id with
+ * another wire type (fromBinary reads that as an id too), or bytes that do
+ * not parse.
+ */
+function peekId(
+  bytes: Uint8Array,
+  payloadField: number,
+  accepts: (length: number, start: number) => boolean,
+): string | undefined {
   buf = bytes;
   pos = 0;
   try {
     let found: number | undefined;
     let start = 0;
-    let end = 0;
     while (pos < buf.length) {
       const tag = varint();
-      if (tag !== ((11 << 3) | 2)) {
+      if (tag !== ((payloadField << 3) | 2)) {
         if (tag >>> 3 >= 10) return undefined; // another payload
         skip(tag);
         continue;
       }
       if (found !== undefined) return undefined; // merged payloads
       const bodyLength = length(); // before `pos` is read: it moves it
-      end = pos + bodyLength;
+      const end = pos + bodyLength;
       found = -1;
       while (pos < end) {
         const field = varint();
-        // job_id of another wire type: fromBinary reads it as an id too.
         if (field >>> 3 === 1 && (field & 7) !== 2) return undefined;
         if (field !== ((1 << 3) | 2)) {
           skip(field);
@@ -698,12 +680,8 @@ export function resultJobId(
       }
       if (pos !== end) return undefined;
     }
-    if (
-      found === undefined || found <= 0 || found > maxBytes ||
-      found > MAX_WIRE_JOB_ID_BYTES // clipped when decoded
-    ) return undefined;
-    for (let i = start; i < start + found; i++) {
-      if (buf[i] > 0x7f) return undefined; // UTF-8 left to the decoder
+    if (found === undefined || found <= 0 || !accepts(found, start)) {
+      return undefined;
     }
     pos = start;
     return stringOf(found);
