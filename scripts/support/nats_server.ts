@@ -252,7 +252,10 @@ export interface ClusterOptions {
   size?: number;
   /** `--cluster_name`. Default `cortex`. */
   name?: string;
-  /** The longest to wait for a JetStream meta leader. Default 30 s. */
+  /**
+   * The longest to wait for a JetStream meta leader and then for every node
+   * to take a replica. Default 60 s.
+   */
   readyTimeoutMs?: number;
 }
 
@@ -261,9 +264,10 @@ export interface ClusterOptions {
  * `CORTEX_NATS_SERVER`), each with its own client and route ports and its
  * own JetStream store in one temporary folder, routed to each other; resolves
  * once the cluster has a JetStream meta leader (`$JS.API.INFO` answers
- * without error), so streams can be created at once.
+ * without error) and places a stream on every node, so streams of any
+ * replica count can be created at once.
  *
- * @throws when nats-server is not installed, or no meta leader is elected
+ * @throws when nats-server is not installed, or the cluster is not ready
  * within `readyTimeoutMs`.
  * @example
  * ```ts
@@ -302,10 +306,10 @@ export async function startNatsCluster(
   try {
     for (let i = 0; i < size; i++) spawn(i);
     for (const { port } of ports) await waitForPort(port);
-    await waitForMetaLeader(
-      ports.map(({ port }) => `nats://127.0.0.1:${port}`),
-      options.readyTimeoutMs ?? 30_000,
-    );
+    const urls = ports.map(({ port }) => `nats://127.0.0.1:${port}`);
+    const until = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    await waitForMetaLeader(urls, until - Date.now());
+    await waitForPlacement(urls, size, until - Date.now());
   } catch (error) {
     await stop();
     throw error;
@@ -332,6 +336,63 @@ export async function startNatsCluster(
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/**
+ * Resolves once a stream of `replicas` replicas can be placed: made, then
+ * deleted. The meta leader places replicas only on nodes it has heard
+ * statistics from, which each node sends periodically; a node whose first
+ * was sent before its routes were up is passed over ("no suitable peers for
+ * placement") until its next. CI saw that last over 20 s on nats-server
+ * 2.9.10.
+ *
+ * @throws naming the last answer when `timeoutMs` passes first.
+ */
+async function waitForPlacement(
+  servers: string[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<void> {
+  const { connect } = await import("@nats-io/transport-node");
+  const deadline = Date.now() + timeoutMs;
+  const name = "CORTEX_PLACEMENT_PROBE";
+  const config = JSON.stringify({
+    name,
+    subjects: ["_cortex.placement.probe"],
+    num_replicas: replicas,
+    storage: "memory",
+  });
+  const nc = await connect({ servers, maxReconnectAttempts: -1 });
+  let last = "no answer";
+  try {
+    while (Date.now() < deadline) {
+      try {
+        const reply = await nc.request(
+          `$JS.API.STREAM.CREATE.${name}`,
+          config,
+          {
+            timeout: 2_000,
+          },
+        );
+        const made = reply.json<{ error?: { description?: string } }>();
+        if (!made.error) {
+          await nc.request(`$JS.API.STREAM.DELETE.${name}`, "", {
+            timeout: 5_000,
+          });
+          return;
+        }
+        last = made.error.description ?? JSON.stringify(made.error);
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await nc.close();
+  }
+  throw new Error(
+    `the nats-server cluster could not place a stream of ${replicas} replicas after ${timeoutMs} ms (${last})`,
+  );
 }
 
 /**

@@ -40,19 +40,9 @@ function admitted(jobId: string): LedgerEntry {
   });
 }
 
-/** Opens the ledger over `nc`; a fresh cluster may not place a stream yet. */
-async function openLedger(nc: NatsConnection): Promise<LedgerStore> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await LedgerStore.open(jetstream(nc), {
-        historyMs: 60_000,
-        replicas: 3,
-      });
-    } catch (error) {
-      if (attempt >= 40) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+/** Opens the ledger over `nc` (the cluster places a stream of 3 replicas). */
+function openLedger(nc: NatsConnection): Promise<LedgerStore> {
+  return LedgerStore.open(jetstream(nc), { historyMs: 60_000, replicas: 3 });
 }
 
 Deno.test({
