@@ -15,8 +15,16 @@ export interface ThroughputScenario {
   cortex: RunFigures;
   relay: RunFigures;
   request_reply: RunFigures;
+  /**
+   * CortexOS driven by the bench's raw driver instead of the SDK's
+   * `submitMany` (pre-encoded packets, results matched by the job id in
+   * their bytes), in the same interleaved rounds.
+   */
+  raw_driver: RunFigures;
   /** CortexOS jobs/s over the relay's. */
   ratio_to_relay: number;
+  /** CortexOS jobs/s through the SDK over the same through the raw driver. */
+  ratio_to_raw_driver: number;
   /** CPU used by each process during the CortexOS and relay runs, in cores. */
   cpu_cores: { cortex: Record<string, number>; relay: Record<string, number> };
   /** The same as CPU µs per job (the scheduler's is its cost per job). */

@@ -82,6 +82,10 @@ function coreRows(s: CoreScenarios): string[][] {
       `1 throughput: CortexOS (${s.throughput.rounds} x ${s.throughput.jobs} jobs, ${s.throughput.inflight} in flight)`,
       s.throughput.cortex,
     ),
+    runRow(
+      "1 throughput: CortexOS, the bench's raw driver (no SDK)",
+      s.throughput.raw_driver,
+    ),
     runRow("1 throughput: baseline (a) 3-hop relay", s.throughput.relay),
     runRow(
       "1 throughput: baseline (b) request/reply",
@@ -208,6 +212,9 @@ function coreNotes(s: CoreScenarios): string[] {
     `CPU µs per job during scenario 1: CortexOS: ${
       us(s.throughput.cpu_us_per_job.cortex)
     }; relay: ${us(s.throughput.cpu_us_per_job.relay)}`,
+    `scenario 1 through the SDK's submitMany: ${
+      Math.round(s.throughput.ratio_to_raw_driver * 100)
+    } % of the jobs/s of the bench's raw driver in the same rounds (${s.throughput.cortex.jobs_per_s} vs ${s.throughput.raw_driver.jobs_per_s})`,
     `scenario 3: ${s.fleet.heartbeats_sent} heartbeats sent; scheduler CPU ${
       fixed(s.fleet.scheduler_cpu_cores)
     } cores, peak RSS ${fixed(s.fleet.scheduler_peak_rss_mb, 1)} MB`,

@@ -7,7 +7,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { ECHO_TOPIC } from "../../src/bus/subjects.ts";
+import { ECHO_TOPIC, RESULT, SUBMIT } from "../../src/bus/subjects.ts";
 import {
   FLOOR_IN,
   FLOOR_OUT,
@@ -47,6 +47,12 @@ export function requests(): Requests {
   );
 }
 
+/** Where CortexOS takes jobs and answers, for the raw driver. */
+const CORTEX_TARGET = {
+  submitSubject: SUBMIT,
+  resultSubject: RESULT,
+  idPath: [11, 1],
+};
 /** The same for the relay baseline. */
 const RELAY_TARGET = {
   submitSubject: RELAY_IN,
@@ -91,6 +97,13 @@ export const cortexRun = (
 /** One run against CortexOS (through the SDK). */
 export const rawCortex = (nc: NatsConnection, load: Load) =>
   cortexRun(nc, load);
+/**
+ * One run against CortexOS through the raw driver the bench used before the
+ * SDK (pre-encoded packets published on `sys.job.submit`, each result's job
+ * id read off its bytes): what the SDK's `submitMany` is measured against.
+ */
+export const rawCortexDriver = (nc: NatsConnection, load: Load) =>
+  runPubSub(nc, CORTEX_TARGET, requests(), load);
 /** One run against the relay. */
 export const rawRelay = (nc: NatsConnection, load: Load) =>
   runPubSub(nc, RELAY_TARGET, requests(), load);

@@ -53,7 +53,12 @@ Deno.test({
         run(s[name][system], `${name}.${system}`);
       }
     }
+    run(s.throughput.raw_driver, "throughput.raw_driver");
     numeric(s.throughput.ratio_to_relay, "throughput.ratio_to_relay");
+    numeric(
+      s.throughput.ratio_to_raw_driver,
+      "throughput.ratio_to_raw_driver",
+    );
     numeric(s.latency.p50_ratio_to_relay, "latency.p50_ratio_to_relay");
     numeric(s.latency.p99_ratio_to_relay, "latency.p99_ratio_to_relay");
 

@@ -15,6 +15,7 @@ import {
   loadOf,
   ratio,
   rawCortex,
+  rawCortexDriver,
   rawRelay,
   rawReply,
   roundCores,
@@ -30,7 +31,7 @@ export async function throughput(
   natsPid: number,
 ): Promise<ThroughputScenario> {
   const { throughputJobs: jobs, inflight, rounds } = sizes;
-  const [relay, reply, cortexRuns] = await interleaved(
+  const [relay, reply, cortexRuns, driverRuns] = await interleaved(
     rounds,
     [
       {
@@ -40,12 +41,18 @@ export async function throughput(
       },
       { name: "1 request/reply", run: (l) => rawReply(nc, l) },
       { name: "1 CortexOS", run: (l) => rawCortex(nc, l), pids: cortex.pids() },
+      {
+        name: "1 CortexOS, raw driver",
+        run: (l) => rawCortexDriver(nc, l),
+        pids: cortex.pids(),
+      },
     ],
     () => loadOf(jobs, inflight),
     natsPid,
   );
   const c = figures(cortexRuns.runs);
   const r = figures(relay.runs);
+  const d = figures(driverRuns.runs);
   return {
     jobs,
     inflight,
@@ -54,7 +61,9 @@ export async function throughput(
     cortex: c,
     relay: r,
     request_reply: figures(reply.runs),
+    raw_driver: d,
     ratio_to_relay: ratio(c.jobs_per_s, r.jobs_per_s),
+    ratio_to_raw_driver: ratio(c.jobs_per_s, d.jobs_per_s),
     cpu_cores: {
       cortex: roundCores(cortexRuns.cores),
       relay: roundCores(relay.cores),
