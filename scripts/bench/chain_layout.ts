@@ -21,7 +21,7 @@ import {
 import { nanos } from "@nats-io/nats-core";
 
 /** The shapes, in the order the table shows them. */
-export const SHAPES = ["F", "S5", "S4", "R", "G", "W"] as const;
+export const SHAPES = ["F", "S5", "S4", "R", "G", "W", "H"] as const;
 /** One chain shape. */
 export type Shape = typeof SHAPES[number];
 
@@ -47,11 +47,23 @@ export const workStream = (shape: Shape) => `CH_${shape}_WORK`;
 export const attemptSubject = (shape: Shape) => `ch.${lower(shape)}.attempt`;
 /** S5. */
 export const attemptStream = (shape: Shape) => `CH_${shape}_ATTEMPTS`;
-/** S4, G, W: the core subject workers send reports to (a request). */
+/**
+ * H: the core subject the scheduler forwards admitted jobs of topic `echo`
+ * to, `<job id> <ack subject of its submission>`, the workers' queue group
+ * `workers` taking each.
+ */
+export const runSubject = (shape: Shape) => `ch.${lower(shape)}.run.echo`;
+/**
+ * H: jobs forwarded and not yet acked by a worker, at most: the submit
+ * consumer's max_ack_pending, the workers' slots (2 workers, each taking
+ * what a worker of the other chains keeps buffered, 200).
+ */
+export const FORWARDED_AT_MOST = 400;
+/** S4, G, W, H: the core subject workers send reports to (a request). */
 export const reportSubject = (shape: Shape) => `ch.${lower(shape)}.report`;
 /** S5, S4, R: the KV-like ledger, one subject per job: `<prefix><job id>`. */
 export const ledgerKeyPrefix = (shape: Shape) => `ch.${lower(shape)}.job.`;
-/** G, W: the one subject of the group-committed ledger. */
+/** G, W, H: the one subject of the group-committed ledger. */
 export const ledgerLogSubject = (shape: Shape) => `ch.${lower(shape)}.ledger`;
 /** Every shape but F: the ledger's stream. */
 export const ledgerStream = (shape: Shape) => `CH_${shape}_LEDGER`;
@@ -60,7 +72,9 @@ export const ledgerStream = (shape: Shape) => `CH_${shape}_LEDGER`;
 export function streamsOf(shape: Shape): string[] {
   const out = [submitStream(shape)];
   if (shape !== "F") out.push(ledgerStream(shape));
-  if (shape !== "F" && shape !== "W") out.push(workStream(shape));
+  if (shape !== "F" && shape !== "W" && shape !== "H") {
+    out.push(workStream(shape));
+  }
   if (shape === "S5") out.push(attemptStream(shape));
   return out;
 }
@@ -101,7 +115,7 @@ export async function makeStreams(
       // The floor's 5 s, as in `deno task bench`; the chains' longer, so
       // that a job waiting its turn in a loaded chain is never redelivered.
       ack_wait: nanos(shape === "F" ? 5_000 : 30_000),
-      max_ack_pending: 20_000,
+      max_ack_pending: shape === "H" ? FORWARDED_AT_MOST : 20_000,
       ...(filter ? { filter_subject: filter } : {}),
     });
   };
@@ -141,7 +155,7 @@ export async function makeStreams(
       duplicate_window: DEDUPE,
     });
   }
-  if (shape === "W") return;
+  if (shape === "W" || shape === "H") return;
   await jsm.streams.add(workQueue(workStream(shape), [workSubject(shape)]));
   await consumer(workStream(shape), WORKER_CONSUMER);
   if (shape === "S5") {

@@ -4,7 +4,7 @@
  * process, as CortexOS's are: raw bytes (a job is its id in ASCII), no
  * decoding, no CortexOS code.
  *
- *   chain_roles.ts <nats-url> <S5|S4|R|G|W> scheduler|worker
+ *   chain_roles.ts <nats-url> <S5|S4|R|G|W|H> scheduler|worker
  *
  * Every scheduler also watches its ledger stream (an ordered consumer from
  * the first new entry, as each CortexOS replica watches the ledger bucket),
@@ -32,6 +32,7 @@ import {
   ledgerStream,
   reportSubject,
   resultSubject,
+  runSubject,
   SCHEDULER_CONSUMER,
   type Shape,
   submitStream,
@@ -48,11 +49,11 @@ const BUFFERED = 200;
 const [url, shapeArg, role] = Deno.args;
 const shape = shapeArg as Shape;
 if (
-  !url || !["S5", "S4", "R", "G", "W"].includes(shape) ||
+  !url || !["S5", "S4", "R", "G", "W", "H"].includes(shape) ||
   !["scheduler", "worker"].includes(role)
 ) {
   console.error(
-    "usage: chain_roles.ts <nats-url> <S5|S4|R|G|W> scheduler|worker",
+    "usage: chain_roles.ts <nats-url> <S5|S4|R|G|W|H> scheduler|worker",
   );
   Deno.exit(2);
 }
@@ -106,6 +107,22 @@ if (role === "worker" && shape === "R") {
       nc.publish(resultSubject(shape), id);
       msg.ack();
     }, fail("record"));
+  });
+} else if (role === "worker" && shape === "H") {
+  // The forward is `<job id> <ack subject>`: a no-op job, its report, and
+  // once the scheduler answered (its final record stored) the ack of the
+  // submission, which the scheduler leaves to the worker.
+  const ack = new TextEncoder().encode("+ACK");
+  nc.subscribe(runSubject(shape), {
+    queue: "workers",
+    callback: (_error, msg) => {
+      const at = msg.data.indexOf(0x20);
+      const ackSubject = text.decode(msg.data.subarray(at + 1));
+      replies.request(reportSubject(shape), msg.data.subarray(0, at)).then(
+        () => nc.publish(ackSubject, ack),
+        fail("report"),
+      );
+    },
   });
 } else if (role === "worker") {
   // A no-op job: the worker's only work is its report, then its ack.
@@ -181,11 +198,12 @@ async function perJobLedger(): Promise<void> {
 }
 
 /**
- * G, W: one ledger message per turn of the event loop holding every
+ * G, W, H: one ledger message per turn of the event loop holding every
  * record of that turn (admissions and finals), fenced by the stream's
  * expected last sequence: this scheduler is its only writer, so it
  * predicts each write's sequence and pipelines them; a write by anyone
- * else fails the fence of this one and of every later one.
+ * else fails the fence of this one and of every later one. H admits in
+ * memory (no admission record) and forwards on core NATS.
  */
 async function groupCommit(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
@@ -193,11 +211,18 @@ async function groupCommit(nc: NatsConnection): Promise<void> {
   let admits: JsMsg[] = [];
   let reports: Msg[] = [];
   let scheduled = false;
+  // This turn's write, resolved once stored.
+  let turn = Promise.withResolvers<void>();
+  // H: the ledger's index in memory: each job recorded final (or in this
+  // turn's record), with the write that stores it.
+  const finals = new Map<string, Promise<void>>();
+  const encoder = new TextEncoder();
   const commit = () => {
     scheduled = false;
-    const [a, r] = [admits, reports];
+    const [a, r, written] = [admits, reports, turn];
     admits = [];
     reports = [];
+    turn = Promise.withResolvers();
     const parts = [
       ...a.map((m) => record(QUEUED, m.data)),
       ...r.map((m) => record(FINAL, m.data)),
@@ -221,6 +246,7 @@ async function groupCommit(nc: NatsConnection): Promise<void> {
           nc.publish(resultSubject(shape), m.data);
           m.respond();
         }
+        written.resolve();
       },
       fail("commit"),
     );
@@ -235,10 +261,39 @@ async function groupCommit(nc: NatsConnection): Promise<void> {
       admits.push(msg);
       later();
     });
+  } else if (shape === "H") {
+    await pull(submitStream(shape), SCHEDULER_CONSUMER, (msg) => {
+      // The admission checks, in memory (validation, policy and routing
+      // have nothing to check here: one topic, no payload).
+      const id = text.decode(msg.data);
+      const recorded = finals.get(id);
+      if (recorded) {
+        // Final already (as in the index a successor rebuilds from the
+        // ledger): a redelivery whose worker's ack was lost, or a duplicate
+        // id past the submit stream's dedupe window: answered, not run.
+        recorded.then(() => {
+          nc.publish(resultSubject(shape), msg.data);
+          msg.ack();
+        });
+        return;
+      }
+      // The message's ack subject, `$JS.ACK.…` (nats.js's type leaves the
+      // reply out; its message has it).
+      const ackSubject = (msg as JsMsg & { reply: string }).reply;
+      nc.publish(runSubject(shape), encoder.encode(`${id} ${ackSubject}`));
+    });
   }
   nc.subscribe(reportSubject(shape), {
     queue: "sched",
     callback: (_error, msg) => {
+      if (shape === "H") {
+        const id = text.decode(msg.data);
+        const recorded = finals.get(id);
+        // A job run again (its submission redelivered while its first run
+        // was still going): answered, not recorded twice.
+        if (recorded) return void recorded.then(() => msg.respond());
+        finals.set(id, turn.promise);
+      }
       reports.push(msg);
       later();
     },

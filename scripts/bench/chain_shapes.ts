@@ -47,11 +47,37 @@
  *   refused by the ledger), the queued state in the ledger, and the single
  *   submit subject `sys.job.submit` (nats-server 2.9 has no subject
  *   transforms to map it).
+ * - **H**: the scheduler admits, the worker acks the submission. The
+ *   scheduler pulls the submission (explicit ack), checks it against the
+ *   ledger's index in its memory (a job already final is answered, not
+ *   run) and forwards `<job id> <ack subject of the submission>` on core
+ *   NATS to the topic's queue group of workers, without acking and without
+ *   a stored write; the worker reports as in S4, the scheduler records
+ *   finals by group commit as W (a second report of a job is answered
+ *   without a second record), publishes the result, answers, and only then
+ *   does the worker ack the submission on that subject. The submit
+ *   consumer's max_ack_pending (the workers' slots) bounds the jobs
+ *   forwarded and not yet acked. 1 + 1/batch writes, 10 hand-overs. Keeps
+ *   admission before the job runs (validation, policy, routing, a duplicate
+ *   id past the dedupe window refused by the index), `sys.job.submit`, the
+ *   single ledger writer, at least once and one final record per job.
+ *   Gives up the queued and running states in the ledger (an admitted job
+ *   is an unacked submission until its final) and the stored dispatch: a
+ *   forward lost (no worker subscribed, a worker or the scheduler dying
+ *   after forwarding, an unanswered report) is noticed only when the
+ *   submission's ack wait ends, then redelivered and run again, and that
+ *   wait bounds a job's run too (a longer job is run again unless its
+ *   worker sends progress, `+WPI`, on the ack subject); a scheduler dying
+ *   between the record and the result leaves the result to the
+ *   redelivery, an ack wait late. Per-worker slots and priorities need the
+ *   scheduler to address one worker (a queue group takes any); the workers
+ *   need permission to ack the scheduler's consumer, and a successor
+ *   scheduler must rebuild the index from the ledger before it pulls.
  *
  * Every chain process writes its socket once per turn (as CortexOS's durable
  * processes); the chains' consumers wait 30 s for an ack (the floor's 5 s).
  *
- *   deno task bench:chains [--jobs N] [--inflight N] [--serial N] [--rounds N] [--only F,S5,S4,R,G,W]
+ *   deno task bench:chains [--jobs N] [--inflight N] [--serial N] [--rounds N] [--only F,S5,S4,R,G,W,H]
  *
  * @module
  */
@@ -92,7 +118,7 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   console.log(
-    "usage: chain_shapes.ts [--jobs 20000] [--inflight 100] [--serial 2000] [--rounds 3] [--only F,S5,S4,R,G,W]",
+    "usage: chain_shapes.ts [--jobs 20000] [--inflight 100] [--serial 2000] [--rounds 3] [--only F,S5,S4,R,G,W,H]",
   );
   Deno.exit(0);
 }

@@ -31,6 +31,7 @@ export const HAND_OVERS: Record<Shape, number> = {
   R: 10,
   G: 12,
   W: 8,
+  H: 10,
 };
 
 /** Nearest-rank percentile `p` (0–1) of `samples`. */
