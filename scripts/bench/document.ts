@@ -30,6 +30,8 @@ export interface ThroughputScenario {
   /** The same as CPU µs per job (the scheduler's is its cost per job). */
   cpu_us_per_job: {
     cortex: Record<string, number>;
+    /** CortexOS's processes while the raw driver ran. */
+    raw_driver: Record<string, number>;
     relay: Record<string, number>;
   };
 }

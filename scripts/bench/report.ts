@@ -214,7 +214,9 @@ function coreNotes(s: CoreScenarios): string[] {
     }; relay: ${us(s.throughput.cpu_us_per_job.relay)}`,
     `scenario 1 through the SDK's submitMany: ${
       Math.round(s.throughput.ratio_to_raw_driver * 100)
-    } % of the jobs/s of the bench's raw driver in the same rounds (${s.throughput.cortex.jobs_per_s} vs ${s.throughput.raw_driver.jobs_per_s})`,
+    } % of the jobs/s of the bench's raw driver in the same rounds (${s.throughput.cortex.jobs_per_s} vs ${s.throughput.raw_driver.jobs_per_s}); CPU µs per job with the raw driver: ${
+      us(s.throughput.cpu_us_per_job.raw_driver)
+    }`,
     `scenario 3: ${s.fleet.heartbeats_sent} heartbeats sent; scheduler CPU ${
       fixed(s.fleet.scheduler_cpu_cores)
     } cores, peak RSS ${fixed(s.fleet.scheduler_peak_rss_mb, 1)} MB`,

@@ -70,6 +70,7 @@ export async function throughput(
     },
     cpu_us_per_job: {
       cortex: usPerJob(cortexRuns.cores, c.jobs_per_s),
+      raw_driver: usPerJob(driverRuns.cores, d.jobs_per_s),
       relay: usPerJob(relay.cores, r.jobs_per_s),
     },
   };
