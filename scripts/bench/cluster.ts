@@ -114,6 +114,11 @@ export class Cortex {
       schedulers?: number;
       /** `CORTEX_STREAM_REPLICAS`. Default: the scheduler's default. */
       streamReplicas?: number;
+      /**
+       * Added to the scheduler's environment only, e.g. an allocator
+       * setting (`MALLOC_ARENA_MAX`) to measure; never a variable it reads.
+       */
+      schedulerEnv?: Record<string, string>;
     } = {},
   ): Promise<Cortex> {
     const port = freePort();
@@ -153,6 +158,7 @@ export class Cortex {
           CORTEX_DASHBOARD_HOST: "127.0.0.1",
           CORTEX_DASHBOARD_PORT: String(port),
           CORTEX_JOB_TABLE_SIZE: String(options.jobTableSize ?? 10_000),
+          ...options.schedulerEnv,
         },
       },
     );
