@@ -9,11 +9,12 @@
  * try an allocator setting. Prints one JSON line.
  *
  * ```sh
- * deno run -A scripts/bench/d3_memory.ts                      # as the bench runs it
- * deno run -A scripts/bench/d3_memory.ts MALLOC_ARENA_MAX=2   # with a setting
+ * deno run --allow-run=deno,nats-server,cat --allow-net=127.0.0.1 --allow-write=/tmp --allow-env=CORTEX_NATS_SERVER --allow-sys=loadavg \
+ *   scripts/bench/d3_memory.ts [MALLOC_ARENA_MAX=2]
  * ```
  *
- * `-A` because Deno grants `/proc/<pid>/…` only with --allow-all.
+ * `/proc/<pid>/…` is read by `cat`, as the bench reads it (Deno grants it
+ * only with --allow-all).
  *
  * @module
  */
@@ -21,6 +22,7 @@ import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../support/nats_server.ts";
 import { Cortex, MB } from "./cluster.ts";
 import { figures } from "./load.ts";
+import { parseMemory, readProc } from "./proc.ts";
 import { loadOf, log, ping, rawDurable } from "./runs.ts";
 import { FULL } from "./args.ts";
 
@@ -46,20 +48,18 @@ export function residentByMapping(smaps: string): Record<string, number> {
   );
 }
 
-function reading(pid: number, jobs: number) {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const mb = (name: string) =>
-    Math.round(
-      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]) *
-        1024 / MB * 10,
-    ) / 10;
+async function reading(pid: number, jobs: number) {
+  const [status, smaps] = await Promise.all([
+    readProc([pid], "status"),
+    readProc([pid], "smaps"),
+  ]);
+  const { hwm, rss } = parseMemory(status[0]);
+  const mb = (bytes: number) => Math.round(bytes / MB * 10) / 10;
   return {
     jobs,
-    peak_rss_mb: mb("VmHWM"),
-    rss_mb: mb("VmRSS"),
-    resident_mb: residentByMapping(
-      Deno.readTextFileSync(`/proc/${pid}/smaps`),
-    ),
+    peak_rss_mb: mb(hwm),
+    rss_mb: mb(rss),
+    resident_mb: residentByMapping(smaps[0]),
   };
 }
 
@@ -83,19 +83,27 @@ const cortex = await Cortex.start(nats, {
 try {
   const pid = cortex.scheduler.pid;
   await ping("durable CortexOS", async (l) => figures(await rawDurable(nc, l)));
-  const readings = [reading(pid, 0)];
+  const readings = [await reading(pid, 0)];
+  // Read as each checkpoint passes (by cat, a few ms after), kept in order.
+  const pending: Promise<unknown>[] = [];
   const run = figures(
     await rawDurable(
       nc,
       loadOf(checkpoints[checkpoints.length - 1], FULL.inflight, {
         checkpoints,
         onCheckpoint: (done) => {
-          readings.push(reading(pid, done));
-          log(`d3 after ${done} jobs: ${JSON.stringify(readings.at(-1))}`);
+          pending.push(
+            reading(pid, done).then((r) => {
+              readings.push(r);
+              log(`d3 after ${done} jobs: ${JSON.stringify(r)}`);
+            }),
+          );
         },
       }),
     ),
   );
+  await Promise.all(pending);
+  readings.sort((a, b) => a.jobs - b.jobs);
   console.log(JSON.stringify({
     at: new Date().toISOString(),
     load: Deno.loadavg(),
