@@ -27,7 +27,7 @@ usage: deno task bench [--quick] [--only core|durable|operator] [--json [FILE]]
 /** The sizes of one run. */
 export interface Sizes {
   warmup: number;
-  /** Scenario 1 runs this many interleaved rounds of its jobs per system. */
+  /** Scenario 1 runs this many interleaved rounds of its jobs per system (even: every other round runs in reverse order). */
   rounds: number;
   /** Scenario 2 splits its jobs into this many interleaved rounds. */
   latencyRounds: number;
@@ -64,7 +64,7 @@ export interface Sizes {
 /** A full run: the sizes `docs/performance.md` reports. */
 export const FULL: Sizes = {
   warmup: 3_000,
-  rounds: 3,
+  rounds: 4,
   latencyRounds: 4,
   throughputJobs: 20_000,
   inflight: 100,

@@ -165,9 +165,13 @@ export function describe(name: string, r: RunFigures): void {
 export type Runner = (load: Load) => Promise<Run>;
 
 /**
- * Runs each system `rounds` times, interleaved (relay, request/reply,
- * CortexOS, relay, …), so slow drifts in the machine's load hit all three
- * alike; returns each one's runs and the CPU its processes used.
+ * Runs each system `rounds` times, interleaved, so slow drifts in the
+ * machine's load hit every system alike, and in the reverse order every other
+ * round (relay, request/reply, CortexOS; then CortexOS, request/reply,
+ * relay; …), so that over an even number of rounds each system runs as often
+ * before another as after it: a CortexOS run right after the baselines ran 5
+ * to 30 % slower than the one after it (scenario 1, SDK and raw driver in
+ * either order). Returns each system's runs and the CPU its processes used.
  */
 export async function interleaved(
   rounds: number,
@@ -180,7 +184,9 @@ export async function interleaved(
     cores: {} as Record<string, number>,
   }));
   for (let round = 0; round < rounds; round++) {
-    for (const [k, system] of systems.entries()) {
+    for (let i = 0; i < systems.length; i++) {
+      const k = round % 2 === 0 ? i : systems.length - 1 - i;
+      const system = systems[k];
       const window = new CpuWindow({
         client: "self",
         nats: natsPid,
