@@ -339,78 +339,16 @@ export async function startNatsCluster(
 }
 
 /**
- * Resolves once a stream of `replicas` replicas can be placed: made, then
- * deleted. The meta leader places replicas only on nodes it has heard
- * statistics from, which each node sends periodically; a node whose first
- * was sent before its routes were up is passed over ("no suitable peers for
- * placement") until its next. CI saw that last over 20 s on nats-server
- * 2.9.10.
- *
- * @throws naming the last answer when `timeoutMs` passes first.
+ * Asks JetStream `ask.subject` with `ask.body` every 200 ms over its own
+ * connection (as `seed`'s nkey user, if given) until it answers without an
+ * error; throws `failure` with the last answer when `timeoutMs` passes first.
  */
-async function waitForPlacement(
-  servers: string[],
-  replicas: number,
-  timeoutMs: number,
-): Promise<void> {
-  const { connect } = await import("@nats-io/transport-node");
-  const deadline = Date.now() + timeoutMs;
-  const name = "CORTEX_PLACEMENT_PROBE";
-  const config = JSON.stringify({
-    name,
-    subjects: ["_cortex.placement.probe"],
-    num_replicas: replicas,
-    storage: "memory",
-  });
-  const nc = await connect({ servers, maxReconnectAttempts: -1 });
-  let last = "no answer";
-  try {
-    while (Date.now() < deadline) {
-      try {
-        const reply = await nc.request(
-          `$JS.API.STREAM.CREATE.${name}`,
-          config,
-          {
-            timeout: 2_000,
-          },
-        );
-        const made = reply.json<{ error?: { description?: string } }>();
-        if (!made.error) {
-          await nc.request(`$JS.API.STREAM.DELETE.${name}`, "", {
-            timeout: 5_000,
-          });
-          return;
-        }
-        last = made.error.description ?? JSON.stringify(made.error);
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    await nc.close();
-  }
-  throw new Error(
-    `the nats-server cluster could not place a stream of ${replicas} replicas after ${timeoutMs} ms (${last})`,
-  );
-}
-
-/**
- * Resolves once `$JS.API.INFO` answers without error on `servers`: the
- * cluster has elected a JetStream meta leader. A freshly routed cluster
- * answers "JetStream not enabled" or times out until then. `seed` is an
- * nkey user seed to connect with, for a server that admits only nkeys.
- *
- * @throws naming the last answer when `timeoutMs` passes first.
- * @example
- * ```ts
- * await waitForMetaLeader(["nats://127.0.0.1:4222"], 30_000);
- * ```
- */
-export async function waitForMetaLeader(
+async function untilAnswered(
   servers: string[],
   timeoutMs: number,
-  seed?: string,
+  seed: string | undefined,
+  ask: { subject: string; body: string; timeoutMs: number },
+  failure: string,
 ): Promise<void> {
   // Imported here so the single-server helpers stay free of a NATS client.
   const { connect, nkeyAuthenticator } = await import(
@@ -428,10 +366,12 @@ export async function waitForMetaLeader(
   try {
     while (Date.now() < deadline) {
       try {
-        const reply = await nc.request("$JS.API.INFO", "", { timeout: 1_000 });
-        const info = reply.json<{ error?: { description?: string } }>();
-        if (!info.error) return;
-        last = info.error.description ?? JSON.stringify(info.error);
+        const reply = await nc.request(ask.subject, ask.body, {
+          timeout: ask.timeoutMs,
+        });
+        const answer = reply.json<{ error?: { description?: string } }>();
+        if (!answer.error) return;
+        last = answer.error.description ?? JSON.stringify(answer.error);
       } catch (error) {
         last = (error as Error).message;
       }
@@ -440,7 +380,69 @@ export async function waitForMetaLeader(
   } finally {
     await nc.close();
   }
-  throw new Error(
-    `the nats-server cluster had no JetStream meta leader after ${timeoutMs} ms (${last})`,
+  throw new Error(`${failure} after ${timeoutMs} ms (${last})`);
+}
+
+/**
+ * Resolves once a stream of `replicas` replicas can be placed: made (then
+ * deleted). The meta leader places replicas only on nodes it has heard
+ * statistics from, which each node sends periodically; a node whose first
+ * was sent before its routes were up is passed over ("no suitable peers for
+ * placement") until its next. CI saw that last over 20 s on nats-server
+ * 2.9.10.
+ *
+ * @throws naming the last answer when `timeoutMs` passes first.
+ */
+async function waitForPlacement(
+  servers: string[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<void> {
+  const name = "CORTEX_PLACEMENT_PROBE";
+  const body = JSON.stringify({
+    name,
+    subjects: ["_cortex.placement.probe"],
+    num_replicas: replicas,
+    storage: "memory",
+  });
+  await untilAnswered(
+    servers,
+    timeoutMs,
+    undefined,
+    { subject: `$JS.API.STREAM.CREATE.${name}`, body, timeoutMs: 2_000 },
+    `the nats-server cluster could not place a stream of ${replicas} replicas`,
+  );
+  await untilAnswered(
+    servers,
+    10_000,
+    undefined,
+    { subject: `$JS.API.STREAM.DELETE.${name}`, body: "", timeoutMs: 2_000 },
+    "the placement probe stream could not be deleted",
+  );
+}
+
+/**
+ * Resolves once `$JS.API.INFO` answers without error on `servers`: the
+ * cluster has elected a JetStream meta leader. A freshly routed cluster
+ * answers "JetStream not enabled" or times out until then. `seed` is an
+ * nkey user seed to connect with, for a server that admits only nkeys.
+ *
+ * @throws naming the last answer when `timeoutMs` passes first.
+ * @example
+ * ```ts
+ * await waitForMetaLeader(["nats://127.0.0.1:4222"], 30_000);
+ * ```
+ */
+export function waitForMetaLeader(
+  servers: string[],
+  timeoutMs: number,
+  seed?: string,
+): Promise<void> {
+  return untilAnswered(
+    servers,
+    timeoutMs,
+    seed,
+    { subject: "$JS.API.INFO", body: "", timeoutMs: 1_000 },
+    "the nats-server cluster had no JetStream meta leader",
   );
 }
