@@ -21,10 +21,15 @@ import {
   JobStatus,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { encodePacket, packet } from "../../src/bus/codec.ts";
-import { RESULT, SUBMIT } from "../../src/bus/subjects.ts";
 import { Cortex } from "../../src/sdk/cortex.ts";
 import { logger } from "../../src/log.ts";
-import { type Load, Requests, runPubSub, runSubmitMany } from "./load.ts";
+import {
+  CORTEX_TARGET,
+  type Load,
+  Requests,
+  runPubSub,
+  runSubmitMany,
+} from "./load.ts";
 import { fieldRange, readIndex } from "./wire.ts";
 
 type Callback = (error: unknown, msg: { data: Uint8Array }) => void;
@@ -93,18 +98,13 @@ const rounds = Number(Deno.args[1] ?? 3);
 const perJob = Number(Deno.args[2] ?? 0);
 const others = resultsFor(new Requests("other", "job.echo"), 1_000);
 const load: Load = { count: jobs, inflight: 100, deadlineMs: 600_000 };
-const target = {
-  submitSubject: SUBMIT,
-  resultSubject: RESULT,
-  idPath: [11, 1],
-};
 for (let round = 1; round <= rounds; round++) {
   for (const driver of ["raw", "submitMany"]) {
     const requests = new Requests(`c${round}${driver.length}`, "job.echo");
     const nc = fakeConnection(resultsFor(requests, jobs), others) as never;
     const before = cpuSeconds();
     const run = driver === "raw"
-      ? await runPubSub(nc, target, requests, load)
+      ? await runPubSub(nc, CORTEX_TARGET, requests, load)
       : await runSubmitMany(
         new Cortex(nc, "core", logger("bench"), "bench-client"),
         "job.echo",

@@ -14,6 +14,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { encodePacket, packet } from "../../src/bus/codec.ts";
+import { RESULT, SUBMIT } from "../../src/bus/subjects.ts";
 import { summarize } from "../../src/latency.ts";
 import type { Cortex } from "../../src/sdk/cortex.ts";
 import { fieldRange, INDEX_DIGITS, readIndex, writeIndex } from "./wire.ts";
@@ -175,6 +176,13 @@ export interface PubSubTarget {
    */
   jetstream?: JetStreamClient;
 }
+
+/** CortexOS as the raw driver sees it: packets in on `sys.job.submit`, results (job id at 11.1) out. */
+export const CORTEX_TARGET: PubSubTarget = {
+  submitSubject: SUBMIT,
+  resultSubject: RESULT,
+  idPath: [11, 1],
+};
 
 /**
  * How long a job's publish is tried before it is left missing, in ms: as

@@ -7,7 +7,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { ECHO_TOPIC, RESULT, SUBMIT } from "../../src/bus/subjects.ts";
+import { ECHO_TOPIC } from "../../src/bus/subjects.ts";
 import {
   FLOOR_IN,
   FLOOR_OUT,
@@ -16,6 +16,7 @@ import {
   REPLY_SUBJECT,
 } from "./cluster.ts";
 import {
+  CORTEX_TARGET,
   figures,
   type Load,
   Requests,
@@ -47,12 +48,6 @@ export function requests(): Requests {
   );
 }
 
-/** Where CortexOS takes jobs and answers, for the raw driver. */
-const CORTEX_TARGET = {
-  submitSubject: SUBMIT,
-  resultSubject: RESULT,
-  idPath: [11, 1],
-};
 /** The same for the relay baseline. */
 const RELAY_TARGET = {
   submitSubject: RELAY_IN,
