@@ -39,9 +39,3 @@ await cortex.worker("job.http_check", async (job) => {
   await response.body?.cancel();
   return { url: url.href, status: response.status };
 }, { concurrency: 4 });
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, async () => {
-    await cortex.close();
-    Deno.exit(0);
-  });
-}

@@ -1,7 +1,8 @@
 /**
  * A SHA-256 hasher: serves `job.sha256`, returns the payload's digest as
  * lowercase hex. Declares nothing: `deno task worker examples/sha256.ts`
- * gives it the bus and its settings only.
+ * gives it the bus and its settings only, and drains it on Ctrl-C (it
+ * finishes its jobs and says it is leaving): no signal handling here.
  *
  * @module
  */
@@ -16,9 +17,3 @@ await cortex.worker("job.sha256", async (job) => {
   )
     .join("");
 }, { concurrency: 4 });
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, async () => {
-    await cortex.close();
-    Deno.exit(0);
-  });
-}

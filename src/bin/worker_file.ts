@@ -2,7 +2,8 @@
  * Preloaded by `deno task worker <file>` before the worker file itself:
  * turns on logging (so the SDK's lines show) and logs the permissions this
  * process holds, the bus's and what the file declared
- * (`permissions held: ...`), before any of the file's code runs.
+ * (`permissions held: ...`), before any of the file's code runs; and drains
+ * every Cortex the file opened on Ctrl-C or SIGTERM.
  *
  * @module
  */
@@ -18,7 +19,8 @@ import {
   type PermissionProbes,
 } from "../held_permissions.ts";
 import { logger, setupLogging } from "../log.ts";
-import { EXIT_WITH_PARENT, onParentExit } from "../shutdown.ts";
+import { closeEveryCortex } from "../sdk/cortex.ts";
+import { EXIT_WITH_PARENT, onShutdown } from "../shutdown.ts";
 import { WORKER_SETTINGS } from "../worker/config.ts";
 
 const config = loadConfigOrExit({
@@ -47,11 +49,7 @@ await logHeldPermissions(log, {
   write: declared.write ?? [],
 });
 
-// The launcher may be killed outright; a worker file need not watch for
-// that itself.
-if (config.exitWithParent) {
-  onParentExit(() => {
-    log.warn("launcher exited; stopping");
-    Deno.exit(1);
-  });
-}
+// A worker file needs no signal handling of its own: on Ctrl-C or SIGTERM
+// (or when the launcher is killed outright) every Cortex it opened drains,
+// so its workers finish their jobs and say they are leaving.
+onShutdown(log, closeEveryCortex, { exitWithParent: config.exitWithParent });

@@ -24,6 +24,21 @@ import { CortexWorker } from "./worker.ts";
 
 export { DEFAULT_TIMEOUT_MS };
 
+/** Every Cortex of this process not closed yet: what {@linkcode closeEveryCortex} drains. */
+const open = new Set<Cortex>();
+
+/**
+ * Closes (drains) every Cortex this process has open. `deno task worker
+ * <file>` calls it on Ctrl-C or SIGTERM, so a worker file needs no signal
+ * handling of its own: its workers finish their jobs and say they are
+ * leaving.
+ */
+export async function closeEveryCortex(): Promise<void> {
+  const closed = await Promise.allSettled([...open].map((c) => c.close()));
+  const failed = closed.find((c) => c.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 /** A connection to CortexOS: submits jobs and serves topics. Made by `connect()`. */
 export class Cortex {
   /** The mode jobs go in: `jetstream` (durable) or `core`. */
@@ -61,6 +76,7 @@ export class Cortex {
     this.#log = log;
     this.#submitter = new Submitter(nc, durability, senderId);
     this.ready = nc.flush();
+    open.add(this);
   }
 
   /**
@@ -232,6 +248,7 @@ export class Cortex {
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      open.delete(this);
       await Promise.all([...this.#workers].map((w) => w.stop()));
       await this.#submitter.close();
       await this.#nc.drain();

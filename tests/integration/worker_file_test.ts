@@ -114,3 +114,42 @@ Deno.test("worker file: a bad header exits 2 with a clear message", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("worker file: Ctrl-C drains it (the job in flight finishes, the worker leaves) with no signal handling in the file", async () => {
+  await using nats = await startNatsServer();
+  const env = { NATS_URL: nats.url, CORTEX_DASHBOARD: "off" };
+  await using scheduler = startTask("scheduler", [], env);
+  await scheduler.waitFor(/serving sys\.job\.submit/, 60_000);
+  const dir = await Deno.makeTempDir({ prefix: "cortex-worker-file-" });
+  const file = `${dir}/slow.ts`;
+  await Deno.writeTextFile(
+    file,
+    `import { connect } from "${ROOT}/mod.ts";
+const cortex = await connect();
+await cortex.worker("job.slow", async (job) => {
+  job.log.info("started {id}", { id: job.id });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  return "finished " + job.text();
+}, { id: "slow-1" });
+`,
+  );
+  await using worker = startTask("worker", [file], env);
+  await worker.waitFor(/taking job\.slow/, 60_000);
+  await scheduler.waitFor(/worker slow-1 \(slow\) joined/);
+
+  const cortex = await connect({ servers: nats.url });
+  try {
+    const outcome = cortex.submit("job.slow", "one", { timeoutMs: 30_000 });
+    await worker.waitFor(/started /);
+    worker.kill("SIGINT");
+    const done = await outcome;
+    assertEquals([done.status, done.text()], ["COMPLETED", "finished one"]);
+    assertEquals(done.attempts, 1);
+    assertEquals((await worker.status).code, 0);
+    await worker.waitFor(/SIGINT: shutting down/);
+    await scheduler.waitFor(/worker slow-1 \(slow\) left/);
+  } finally {
+    await cortex.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
