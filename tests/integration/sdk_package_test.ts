@@ -47,44 +47,46 @@ Deno.test("mod.ts's module graph: no bare specifiers, and deno.json's versions",
   assertEquals(unpinned, [], "not the version deno.json gives");
 });
 
-Deno.test("mod.ts imported by path from a folder with no deno.json: a user's script serves and submits through a real scheduler", async () => {
+/** The README's code block that starts with the comment `// <name>:`. */
+async function readmeBlock(name: string): Promise<string> {
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const block = new RegExp("```ts\\n(// " + name + ":[^]*?)```").exec(readme);
+  assertOk(block, `no \`// ${name}:\` code block in README.md`);
+  return block[1];
+}
+
+Deno.test("the README's worker file and client, as written, from a folder with no deno.json: deno task worker and deno run --allow-net --allow-env", async () => {
   await using nats = await startNatsServer();
-  await using scheduler = startTask("scheduler", [], {
-    NATS_URL: nats.url,
-    CORTEX_DASHBOARD: "off",
-  });
+  const env = { NATS_URL: nats.url, CORTEX_DASHBOARD: "off" };
+  await using scheduler = startTask("scheduler", [], env);
   await scheduler.waitFor(/serving sys\.job\.submit/, 60_000);
   const folder = await Deno.makeTempDir({ prefix: "cortex-user-" });
   try {
-    const mod = new URL("mod.ts", root).pathname;
-    await Deno.writeTextFile(
-      `${folder}/hash.ts`,
-      `import { connect } from ${JSON.stringify(mod)};
-const cortex = await connect();
-await cortex.worker("job.userhash", async (job) =>
-  new Uint8Array(await crypto.subtle.digest("SHA-256", job.payload)));
-const outcome = await cortex.submit("job.userhash", "abc", { timeoutMs: 20_000 });
-const hex = [...outcome.output].map((b) => b.toString(16).padStart(2, "0")).join("");
-console.log(outcome.status, hex);
-await cortex.close();
-`,
-    );
+    // Imported by path, as the README says a user's folder does.
+    const mod = JSON.stringify(new URL("mod.ts", root).pathname);
+    for (const name of ["sha.ts", "client.ts"]) {
+      const code = (await readmeBlock(name)).replace('"./mod.ts"', mod);
+      await Deno.writeTextFile(`${folder}/${name}`, code);
+    }
+    await using worker = startTask("worker", [`${folder}/sha.ts`], env);
+    await worker.waitFor(/permissions held: read=none write=none net=/);
+    await worker.waitFor(/taking job\.sha256/, 60_000);
+
     const host = new URL(nats.url).host;
     const { code, stdout, stderr } = await new Deno.Command("deno", {
       // The flags the issue gives a user's client: the NATS address and
       // the variables the SDK reads, nothing else.
-      args: ["run", `--allow-net=${host}`, "--allow-env", "hash.ts"],
+      args: ["run", `--allow-net=${host}`, "--allow-env", "client.ts"],
       cwd: folder,
       env: { NATS_URL: nats.url },
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const out = new TextDecoder().decode(stdout);
     assertEquals(code, 0, new TextDecoder().decode(stderr));
-    // SHA-256("abc"), as FIPS 180-2 gives it.
+    // SHA-256("hello"), as `sha256sum` gives it.
     assertMatch(
-      out,
-      /^COMPLETED ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad$/m,
+      new TextDecoder().decode(stdout),
+      /^COMPLETED 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824$/m,
     );
   } finally {
     await Deno.remove(folder, { recursive: true });
