@@ -8,8 +8,9 @@
  * `perf_event_paranoid` ≤ 1); `--no-perf` measures CPU only.
  *
  * ```sh
- * deno run -A scripts/bench/traffic.ts [jobs] [rounds] [warm-up jobs] [--no-perf]
- * # 20,000 jobs, 4 rounds, 40,000 warm-up jobs through each driver
+ * deno run -A scripts/bench/traffic.ts [jobs] [rounds] [warm-up jobs] [--no-perf] [--raw-first]
+ * # 20,000 jobs, 4 rounds, 40,000 warm-up jobs through each driver (0: none,
+ * # and the first round runs on cold processes)
  * ```
  *
  * @module
@@ -89,9 +90,10 @@ try {
     { name: "SDK submitMany", run: (l) => rawCortex(nc, l) },
     { name: "raw driver", run: (l) => rawCortexDriver(nc, l) },
   ];
+  if (flags.includes("--raw-first")) drivers.reverse();
   for (const d of drivers) {
     await ping(d.name, async (l) => figures(await d.run(l)));
-    await d.run(loadOf(warmup, 100));
+    if (warmup > 0) await d.run(loadOf(warmup, 100));
   }
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < drivers.length; k++) {
