@@ -248,7 +248,7 @@ function ascii(buf: Uint8Array, pos: number, tag: number, s: string): number {
 const TRACE_ID_CHARS = 32;
 /** The hex digits of the count at the end of a counted trace id. */
 const COUNT_DIGITS = 12;
-const HEX = new TextEncoder().encode("0123456789abcdef");
+const HEX = encoder.encode("0123456789abcdef");
 
 /**
  * Trace ids as a client numbers its jobs: a fixed random prefix of 20 hex
