@@ -107,17 +107,23 @@ export class RequestEncoder {
     this.#attempts = int32Field(21, shape.maxAttempts);
   }
 
-  /** The packet of job `jobId` with `payload`, trace `traceId`, made at `nowMs` (epoch ms). */
+  /**
+   * The packet of job `jobId` with `payload`, made at `nowMs` (epoch ms),
+   * its trace id `trace` or the next of a {@linkcode TraceIds}.
+   */
   encode(
     jobId: string,
-    traceId: string,
+    trace: string | TraceIds,
     payload: Uint8Array,
     nowMs: number = Date.now(),
   ): Uint8Array {
+    const counted = typeof trace !== "string";
     if (
       !this.#fast || !Number.isInteger(nowMs) || nowMs < 0 ||
-      !isAscii(jobId) || !isAscii(traceId)
-    ) return this.#slow(jobId, traceId, payload, nowMs);
+      (!counted && !isAscii(trace))
+    ) {
+      return this.#slow(jobId, counted ? trace.next() : trace, payload, nowMs);
+    }
     const seconds = Math.floor(nowMs / 1000);
     const nanos = (nowMs % 1000) * 1_000_000;
     const time = (seconds > 0 ? 1 + varintSize(seconds) : 0) +
@@ -129,14 +135,16 @@ export class RequestEncoder {
       ? 2 + varintSize(payload.length) + payload.length
       : 0;
     const request = id + this.#middle.length + data + this.#attempts.length;
-    const trace = traceId.length > 0
-      ? 1 + varintSize(traceId.length) + traceId.length
+    const traceLength = counted ? TRACE_ID_CHARS : trace.length;
+    const traceField = traceLength > 0
+      ? 1 + varintSize(traceLength) + traceLength
       : 0;
-    const size = trace + this.#sender.length + 1 + varintSize(time) + time +
-      2 + 1 + varintSize(request) + request;
+    const size = traceField + this.#sender.length + 1 + varintSize(time) +
+      time + 2 + 1 + varintSize(request) + request;
     const buf = this.#bytes(size);
     let pos = 0;
-    if (traceId.length > 0) pos = ascii(buf, pos, 0x0a, traceId);
+    if (counted) pos = trace.write(buf, pos);
+    else if (trace.length > 0) pos = ascii(buf, pos, 0x0a, trace);
     buf.set(this.#sender, pos);
     pos += this.#sender.length;
     buf[pos++] = 0x1a; // created_at
@@ -153,7 +161,17 @@ export class RequestEncoder {
     buf[pos++] = PROTOCOL_VERSION;
     buf[pos++] = 0x52; // job_request
     pos = putVarint(buf, pos, request);
-    if (jobId.length > 0) pos = ascii(buf, pos, 0x0a, jobId);
+    if (jobId.length > 0) {
+      pos = ascii(buf, pos, 0x0a, jobId);
+      if (pos < 0) {
+        // Not ASCII after all (checked while copying rather than before):
+        // the bytes so far are left unused, the trace id read back.
+        const traceId = counted
+          ? String.fromCharCode(...buf.subarray(2, traceField))
+          : trace;
+        return this.#slow(jobId, traceId, payload, nowMs);
+      }
+    }
     buf.set(this.#middle, pos);
     pos += this.#middle.length;
     if (payload.length > 0) {
@@ -210,10 +228,66 @@ export class RequestEncoder {
   }
 }
 
-/** An ASCII string field of one-byte tag `tag`, at `pos`; returns the end. */
+/**
+ * An ASCII string field of one-byte tag `tag`, at `pos`; returns the end,
+ * or -1 when `s` holds a character outside ASCII (written as one byte
+ * here, it takes more in UTF-8).
+ */
 function ascii(buf: Uint8Array, pos: number, tag: number, s: string): number {
   buf[pos++] = tag;
   pos = putVarint(buf, pos, s.length);
-  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code > 0x7f) return -1;
+    buf[pos++] = code;
+  }
   return pos;
+}
+
+/** A trace id's characters: 32 hex digits, as W3C trace context writes them. */
+const TRACE_ID_CHARS = 32;
+/** The hex digits of the count at the end of a counted trace id. */
+const COUNT_DIGITS = 12;
+const HEX = encoder.encode("0123456789abcdef");
+
+/**
+ * Trace ids as a client numbers its jobs: a fixed random prefix of 20 hex
+ * digits and a 48-bit count, written into a packet as bytes rather than
+ * built as a 32-character string a job.
+ */
+export class TraceIds {
+  /** The trace id field's tag, length and prefix. */
+  readonly #head: Uint8Array;
+  #count = 0;
+
+  /** `prefix`: 20 hex digits. */
+  constructor(prefix: string) {
+    if (!/^[0-9a-f]{20}$/.test(prefix)) {
+      throw new Error(`a trace id prefix is 20 hex digits, not ${prefix}`);
+    }
+    this.#head = new Uint8Array([
+      0x0a,
+      TRACE_ID_CHARS,
+      ...encoder.encode(prefix),
+    ]);
+  }
+
+  /** The next trace id, as a string. */
+  next(): string {
+    const bytes = new Uint8Array(this.#head.length + COUNT_DIGITS);
+    this.write(bytes, 0);
+    return String.fromCharCode(...bytes.subarray(2));
+  }
+
+  /** Writes the next trace id's field at `pos`; returns its end. */
+  write(buf: Uint8Array, pos: number): number {
+    buf.set(this.#head, pos);
+    const end = pos + this.#head.length + COUNT_DIGITS;
+    let n = this.#count++;
+    for (let at = end - 1; at >= end - COUNT_DIGITS; at--) {
+      buf[at] = HEX[n % 16];
+      n = Math.floor(n / 16);
+    }
+    return end;
+  }
 }

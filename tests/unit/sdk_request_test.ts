@@ -1,7 +1,11 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { BusPacketSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import { packet } from "../../src/bus/codec.ts";
-import { RequestEncoder, type RequestShape } from "../../src/sdk/request.ts";
+import {
+  RequestEncoder,
+  type RequestShape,
+  TraceIds,
+} from "../../src/sdk/request.ts";
 import { assertEquals } from "../assert.ts";
 import { prng } from "../random_packets.ts";
 
@@ -74,6 +78,43 @@ Deno.test("RequestEncoder writes exactly what toBinary writes", () => {
         ),
         -1,
         `case ${i}.${j}: ${JSON.stringify({ shape, jobId, traceId, nowMs })}`,
+      );
+    }
+  }
+});
+
+Deno.test("TraceIds count in hex after their prefix", () => {
+  const traces = new TraceIds("0af7651916cd43dd8448");
+  assertEquals(traces.next(), "0af7651916cd43dd8448000000000000");
+  assertEquals(traces.next(), "0af7651916cd43dd8448000000000001");
+  for (let i = 2; i < 255; i++) traces.next();
+  assertEquals(traces.next(), "0af7651916cd43dd84480000000000ff");
+  assertEquals(traces.next(), "0af7651916cd43dd8448000000000100");
+});
+
+Deno.test("a counted trace id is written as the same bytes as its string", () => {
+  const shape: RequestShape = {
+    senderId: "submit-1a2b3c4d",
+    topic: "job.echo",
+    priority: 2,
+    maxAttempts: 0,
+  };
+  const encoder = new RequestEncoder(shape);
+  const counted = new TraceIds("0af7651916cd43dd8448");
+  const spelled = new TraceIds("0af7651916cd43dd8448");
+  const payload = new Uint8Array([1, 2, 3]);
+  // Non-ASCII job ids leave the fast path once the trace id is written.
+  for (const jobId of ["job-1", "", "jöb-2", "x".repeat(200), "名"]) {
+    for (let i = 0; i < 20; i++) {
+      const nowMs = 1_764_000_000_123 + i;
+      const traceId = spelled.next();
+      assertEquals(
+        firstDifference(
+          encoder.encode(jobId, counted, payload, nowMs),
+          reference(shape, jobId, traceId, payload, nowMs),
+        ),
+        -1,
+        `${jobId} ${traceId}`,
       );
     }
   }
