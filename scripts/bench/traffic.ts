@@ -8,7 +8,7 @@
  * `perf_event_paranoid` ≤ 1); `--no-perf` measures CPU only.
  *
  * ```sh
- * deno run -A scripts/bench/traffic.ts [jobs] [rounds] [warm-up jobs] [--no-perf] [--raw-first]
+ * deno run --no-prompt --allow-run=deno,nats-server,cat,perf --allow-net=127.0.0.1 --allow-write=/tmp --allow-env=CORTEX_NATS_SERVER scripts/bench/traffic.ts [jobs] [rounds] [warm-up jobs] [--no-perf] [--raw-first]
  * # 20,000 jobs, 4 rounds, 40,000 warm-up jobs through each driver (0: none,
  * # and the first round runs on cold processes)
  * ```
