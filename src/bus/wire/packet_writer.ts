@@ -76,24 +76,28 @@ class Writer {
     else this.bigVarint(BigInt.asUintN(64, v));
   }
 
-  /** A string's UTF-8 bytes, length first. */
+  /**
+   * A string's UTF-8 bytes, length first. Copied code by code in one pass,
+   * as ASCII (the ids and names of the hot path are); at the first code
+   * that is not, written again by the `TextEncoder`.
+   */
   string(s: string): void {
     const n = s.length;
-    let ascii = true;
+    const from = this.pos;
+    this.varint(n);
+    this.ensure(n);
+    const buf = this.buf;
+    let pos = this.pos;
     for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
+      const code = s.charCodeAt(i);
+      if (code > 0x7f) {
+        this.pos = from;
+        this.bytes(encoder.encode(s));
+        return;
       }
+      buf[pos++] = code;
     }
-    if (ascii) {
-      this.varint(n);
-      this.ensure(n);
-      for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
-      return;
-    }
-    const bytes = encoder.encode(s);
-    this.bytes(bytes);
+    this.pos = pos;
   }
 
   bytes(b: Uint8Array): void {
