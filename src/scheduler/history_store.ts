@@ -219,8 +219,9 @@ export class HistoryStore {
       for (const { summary: s, text: t } of rows) {
         const hash = idHash(s.jobId), submittedAt = s.submittedAt;
         let slot = ids.first(hash);
-        if (slot >= 0 && insertHashes.includes(hash)) insertWaiting();
         if (slot >= 0) {
+          // Held twice in this batch: its insert goes first.
+          if (insertHashes.includes(hash)) insertWaiting();
           // The update statements' parameters: the values, then the key.
           putRowValues(one, 0, s, t);
           one[ROW_VALUES - 1] = s.jobId;
