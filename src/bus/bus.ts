@@ -9,7 +9,7 @@
 import type { BusPacket } from "./messages.ts";
 import type { Logger } from "../log.ts";
 import type { NatsConnection } from "./connect.ts";
-import { decodePacket, encodePacket } from "./codec.ts";
+import { decodePacket, encodeSharedPacket } from "./codec.ts";
 import { BoundedWarnings } from "../bounded_warnings.ts";
 
 /** Receives one decoded packet; `raw` is its wire bytes, valid during the call. */
@@ -87,7 +87,10 @@ export class NatsBus implements Bus {
   }
 
   publish(subject: string, message: BusPacket): void {
-    this.publishRaw(subject, encodePacket(message));
+    // Shared-chunk bytes: the client copies them into one frame with the
+    // command at its next write (it holds them only until then, or while
+    // disconnected), so no array of their own per packet.
+    this.publishRaw(subject, encodeSharedPacket(message));
   }
 
   publishRaw(subject: string, bytes: Uint8Array): void {

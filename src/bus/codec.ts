@@ -19,7 +19,7 @@ import type {
   SystemAlert,
 } from "./messages.ts";
 import { readPacket } from "./wire/packet_reader.ts";
-import { writePacket } from "./wire/packet_writer.ts";
+import { writePacket, writeSharedPacket } from "./wire/packet_writer.ts";
 
 /** The `protocol_version` this code speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -82,6 +82,15 @@ export function packet(payload: Payload, envelope: Envelope): BusPacket {
  */
 export function encodePacket(message: BusPacket): Uint8Array {
   return writePacket(message) ?? toBinary(BusPacketSchema, message);
+}
+
+/**
+ * As {@linkcode encodePacket}, but the bytes may share a chunk with other
+ * packets' (see {@linkcode writeSharedPacket}): for bytes published at
+ * once, never kept.
+ */
+export function encodeSharedPacket(message: BusPacket): Uint8Array {
+  return writeSharedPacket(message) ?? toBinary(BusPacketSchema, message);
 }
 
 /** Bytes that did not decode, and why. */

@@ -29,8 +29,8 @@ import {
   errorsOf,
   type HistoryError,
   type HistoryRow,
+  putRowValues,
   type Row,
-  rowValues,
   summaryOf,
   WRITTEN,
 } from "./history_rows.ts";
@@ -79,8 +79,18 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+/** The values of one row in an insert: the key's two and the others. */
+const ROW_VALUES = WRITTEN.length + 2;
+
 /** Most distinct search statements kept prepared. */
 const MAX_PREPARED = 64;
+
+/**
+ * New jobs inserted by one statement: run once per row, a statement cost
+ * about half more per row than one of 8 to 64 rows (3.0 against 2.0 µs of
+ * CPU, 2026-12-02; see docs/performance.md, "Round 5").
+ */
+export const INSERT_ROWS = 32;
 
 /**
  * The store. Writes go in batches, one transaction each
@@ -101,6 +111,14 @@ export class HistoryStore {
   readonly #update: StatementSync;
   readonly #move: StatementSync;
   readonly #insert: StatementSync;
+  /** {@linkcode INSERT_ROWS} rows at once. */
+  readonly #insertMany: StatementSync;
+  /** The parameters of the statement of many inserts, refilled for each. */
+  readonly #inserts: (string | number | null)[] = new Array(
+    INSERT_ROWS * ROW_VALUES,
+  ).fill(null);
+  /** The parameters of an update, refilled for each. */
+  readonly #one: (string | number | null)[] = new Array(ROW_VALUES).fill(null);
   readonly #byId: StatementSync;
   /** Each held job's id (hashed) → its submission time: no index on the id in the file. */
   readonly #ids = new IdTable();
@@ -152,9 +170,12 @@ export class HistoryStore {
     // (a delete and an insert) even to where it is.
     this.#update = db.prepare(`UPDATE jobs SET ${set} ${at}`);
     this.#move = db.prepare(`UPDATE jobs SET submitted_at = ?, ${set} ${at}`);
-    this.#insert = db.prepare(
-      `INSERT INTO jobs (submitted_at, ${WRITTEN.join(", ")}, job_id)
-        VALUES (?, ${WRITTEN.map(() => "?").join(", ")}, ?)`,
+    const into = `INSERT INTO jobs (submitted_at, ${WRITTEN.join(", ")}, job_id)
+        VALUES `;
+    const row = `(?, ${WRITTEN.map(() => "?").join(", ")}, ?)`;
+    this.#insert = db.prepare(into + row);
+    this.#insertMany = db.prepare(
+      into + Array(INSERT_ROWS).fill(row).join(", "),
     );
     this.#byId = db.prepare(`SELECT ${COLUMNS}, errors FROM jobs ${at}`);
   }
@@ -181,26 +202,54 @@ export class HistoryStore {
   write(rows: Iterable<HistoryRow>): void {
     if (this.#closed) return;
     const db = this.#db, ids = this.#ids;
+    // New jobs wait in #inserts, their values in the statement's order,
+    // and go INSERT_ROWS at a time; their hashes say when an update must
+    // wait for them (a job id held twice in one batch).
+    const inserts = this.#inserts, insertHashes: number[] = [];
+    const insertWaiting = () => {
+      for (let i = 0; i < insertHashes.length; i++) {
+        const at = i * ROW_VALUES;
+        this.#insert.run(...inserts.slice(at, at + ROW_VALUES));
+      }
+      insertHashes.length = 0;
+    };
+    const one = this.#one;
     db.exec("BEGIN");
     try {
       for (const { summary: s, text: t } of rows) {
-        const values = rowValues(s, t);
         const hash = idHash(s.jobId), submittedAt = s.submittedAt;
         let slot = ids.first(hash);
+        if (slot >= 0) {
+          // Held twice in this batch: its insert goes first.
+          if (insertHashes.includes(hash)) insertWaiting();
+          // The update statements' parameters: the values, then the key.
+          putRowValues(one, 0, s, t);
+          one[ROW_VALUES - 1] = s.jobId;
+        }
         for (; slot >= 0; slot = ids.next(slot)) {
           const was = ids.at(slot);
+          one[ROW_VALUES - 2] = was;
           const { changes } = was === submittedAt
-            ? this.#update.run(...values, was, s.jobId)
-            : this.#move.run(submittedAt, ...values, was, s.jobId);
+            ? this.#update.run(...one)
+            : this.#move.run(submittedAt, ...one);
           if (changes === 0) continue; // another id of the same hash
           ids.set(slot, submittedAt);
           break;
         }
         if (slot < 0) {
-          this.#insert.run(submittedAt, ...values, s.jobId);
+          const at = insertHashes.length * ROW_VALUES;
+          inserts[at] = submittedAt;
+          putRowValues(inserts, at + 1, s, t);
+          inserts[at + ROW_VALUES - 1] = s.jobId;
+          insertHashes.push(hash);
           ids.add(hash, submittedAt);
+          if (insertHashes.length === INSERT_ROWS) {
+            this.#insertMany.run(...inserts);
+            insertHashes.length = 0;
+          }
         }
       }
+      insertWaiting();
       db.exec("COMMIT");
     } catch (error) {
       db.exec("ROLLBACK");

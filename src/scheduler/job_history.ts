@@ -11,8 +11,9 @@
  * them. Cheap in the scheduler's hot path: a change only marks the job's
  * record (a Set insert); the marked records are written, in one
  * transaction, before every search, or once {@linkcode HISTORY_MARKED} are
- * marked: what waits in memory is at most that many records the job table
- * mostly holds anyway. No timer. Bounded: at most `capacity` jobs (the
+ * marked (then those in flight wait for their end, unless they are half the
+ * batch: one write a job, not two): what waits in memory is at most that
+ * many records the job table mostly holds anyway. No timer. Bounded: at most `capacity` jobs (the
  * earliest submitted are dropped first), and of each only
  * {@linkcode HISTORY_TEXT_CHARS} characters of payload, output and error
  * are searched.
@@ -190,7 +191,29 @@ export class JobHistory {
   jobChanged(record: JobRecord): void {
     if (this.#closed) return;
     this.#marked.add(record);
-    if (this.#marked.size >= HISTORY_MARKED) this.flush();
+    if (this.#marked.size >= HISTORY_MARKED) this.#flushSettled();
+  }
+
+  /**
+   * Writes the marked jobs that are final and keeps the others marked, to
+   * be written once when they end rather than now and again then (a tenth
+   * of the jobs at 100 in flight); every marked job when those in flight
+   * are half the batch or more. A search still writes every marked job
+   * first ({@linkcode JobHistory.flush}).
+   */
+  #flushSettled(): void {
+    const marked = this.#marked;
+    const running = new Set<JobRecord>();
+    for (const record of marked) {
+      if (!isFinal(record.state)) running.add(record);
+    }
+    if (running.size >= HISTORY_MARKED / 2) {
+      this.flush();
+      return;
+    }
+    for (const record of running) marked.delete(record);
+    this.flush();
+    this.#marked = running;
   }
 
   /** Writes the marked changes, in one transaction, and drops the oldest past the capacity. */

@@ -10,7 +10,7 @@ import type { Durability } from "../bus/durable/mode.ts";
 import { JetStreamWorkQueue } from "../bus/durable/work_queue.ts";
 import type { JobRequest } from "../bus/messages.ts";
 import { reservedPrefix, subjectProblem } from "../bus/subjects.ts";
-import { priorityName } from "../contract/mod.ts";
+import { JOB_PRIORITIES, priorityName } from "../contract/mod.ts";
 import type { Logger } from "../log.ts";
 import type { JobHandler, JobOutcome } from "../worker/job.ts";
 import { Worker } from "../worker/runtime.ts";
@@ -57,7 +57,10 @@ export class CortexWorker {
   readonly pool: string;
   readonly #worker: Worker;
   readonly #onStopped: (worker: CortexWorker) => void;
-  /** Aborted `stopGraceMs` into a stop: every running job's signal. */
+  /**
+   * Aborted `stopGraceMs` into a stop, as every running job's signal is:
+   * the signal of a job the runtime gave none.
+   */
   readonly #stopped = new AbortController();
   readonly #stopGraceMs: number;
   readonly #log: Logger;
@@ -152,11 +155,11 @@ export class CortexWorker {
           "worker {worker_id}: aborting the signal of {count} jobs still running {ms} ms into the stop",
           { worker_id: this.id, count: this.active, ms: this.#stopGraceMs },
         );
-        this.#stopped.abort(
-          new Error(
-            `worker ${this.id} is stopping: the job ran past its ${this.#stopGraceMs} ms grace (stopGraceMs)`,
-          ),
+        const reason = new Error(
+          `worker ${this.id} is stopping: the job ran past its ${this.#stopGraceMs} ms grace (stopGraceMs)`,
         );
+        this.#stopped.abort(reason);
+        this.#worker.abortJobs(reason);
       }, this.#stopGraceMs);
       try {
         await this.#worker.stop();
@@ -177,6 +180,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
+/** The known priorities' names as a handler sees them, made once. */
+const LOWER_PRIORITIES = JOB_PRIORITIES.map((name) =>
+  name.toLowerCase() as JobPriority | "unspecified"
+);
+
+/** A priority's name in lower case (`"batch"`), as {@linkcode Job.priority} gives it. */
+function lowerPriority(priority: number): JobPriority | "unspecified" {
+  return LOWER_PRIORITIES[priority] ??
+    priorityName(priority).toLowerCase() as JobPriority | "unspecified";
+}
+
 function toJob(
   request: JobRequest,
   attempt: number | undefined,
@@ -185,22 +199,18 @@ function toJob(
   log: Logger,
 ): Job {
   const payload = plainBytes(request.payload);
-  let signal: AbortSignal | undefined;
   return {
     id: request.jobId,
     topic: request.topic,
     payload,
-    priority: priorityName(request.priority).toLowerCase() as
-      | JobPriority
-      | "unspecified",
+    priority: lowerPriority(request.priority),
     // Durable mode passes the attempt; core mode has one per dispatch.
     attempt: attempt ?? Math.max(0, request.attemptBase) + 1,
-    // Made when first read: most handlers never look, and a combined
-    // signal per job costs on the echo worker's hot path.
-    get signal() {
-      signal ??= cancelled ? AbortSignal.any([stopped, cancelled]) : stopped;
-      return signal;
-    },
+    // The runtime's own per job, which a stop past its grace aborts too
+    // (Worker.abortJobs): no signal combined per job, and no getter (an
+    // object literal with one is made ten times slower, on the echo
+    // worker's hot path).
+    signal: cancelled ?? stopped,
     log,
     text: () => decodeText(payload),
     json: <T>() => decodeJson<T>(payload),

@@ -26,13 +26,8 @@ import { BoundedWarnings } from "../bounded_warnings.ts";
 import { sleep } from "../sleep.ts";
 import { errorMessage } from "../log.ts";
 import { REPORT_PAUSES_MS, storeReport } from "./report_retry.ts";
-import {
-  cancelledError,
-  failure,
-  isPromise,
-  type JobOutcome,
-  jobResult,
-} from "./job.ts";
+import { RunningJobs } from "./running_jobs.ts";
+import { failure, isPromise, type JobOutcome, jobResult } from "./job.ts";
 
 export * from "./durable_options.ts";
 
@@ -58,8 +53,8 @@ export class DurableFeed {
   readonly #o: DurableFeedOptions;
   readonly #abort = new AbortController();
   readonly #leases = new Set<WorkMessage>();
-  /** Each running job's abort controller, for a cancel. */
-  readonly #running = new Map<string, AbortController>();
+  /** Each running job's abort controller, for a cancel or a stop past its grace. */
+  readonly #running = new RunningJobs();
   readonly #warnings: BoundedWarnings;
   #ready = false;
   #paused = false;
@@ -138,8 +133,15 @@ export class DurableFeed {
    * reported); whether it did.
    */
   cancel(jobId: string): boolean {
-    this.#running.get(jobId)?.abort(cancelledError(jobId));
-    return this.#running.has(jobId);
+    return this.#running.cancel(jobId);
+  }
+
+  /**
+   * Aborts the signal of every job running now and of every job started
+   * from now on, with `reason`; their outcomes are still reported.
+   */
+  abortJobs(reason: unknown): void {
+    this.#running.abortAll(reason);
   }
 
   /** Opens pull requests for the free slots, by the rule in the class doc. */
@@ -330,8 +332,8 @@ export class DurableFeed {
     job: JobRequest,
     attempt: number,
   ): Promise<JobOutcome | undefined> {
-    const control = new AbortController();
-    this.#running.set(job.jobId, control);
+    const control = this.#running.start();
+    this.#running.add(job.jobId, control);
     let outcome: JobOutcome;
     try {
       const running = this.#o.handler(job, attempt, control.signal);
@@ -342,7 +344,7 @@ export class DurableFeed {
       outcome = failure(error);
     }
     this.#running.delete(job.jobId);
-    return control.signal.aborted ? undefined : outcome;
+    return this.#running.cancelled(control) ? undefined : outcome;
   }
 
   /** Settles a job's message (`how`: ack, nak or term) and frees its slot. */

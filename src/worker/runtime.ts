@@ -24,8 +24,8 @@ import type { Logger } from "../log.ts";
 import { DurableFeed } from "./durable.ts";
 import type { DurableWorkerOptions } from "./durable_options.ts";
 import { HeartbeatSender } from "./heartbeat.ts";
+import { RunningJobs } from "./running_jobs.ts";
 import {
-  cancelledError,
   failure,
   isPromise,
   type JobHandler,
@@ -92,7 +92,7 @@ export class Worker {
   /** Jobs cancelled on `sys.cancel`: never started if they come later. */
   readonly #cancels = new CancelledJobs();
   /** Core mode: the abort controller of each job running now. */
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new RunningJobs();
   #draining = false;
   /** When a roll call was last answered (performance.now()): at most 4 a second. */
   #answeredAt = -Infinity;
@@ -241,6 +241,16 @@ export class Worker {
     );
   }
 
+  /**
+   * Aborts the signal of every job running now and of every job started
+   * from now on, with `reason` (a stop past its grace); their outcomes are
+   * still reported, unlike a cancelled job's.
+   */
+  abortJobs(reason: unknown): void {
+    this.#running.abortAll(reason);
+    this.#feed?.abortJobs(reason);
+  }
+
   /** Whether it was asked to drain and not resumed since. */
   get draining(): boolean {
     return this.#draining;
@@ -287,9 +297,7 @@ export class Worker {
    */
   #cancel(jobId: string): void {
     this.#cancels.add(jobId);
-    const running = this.#running.get(jobId);
-    if (running || this.#feed?.cancel(jobId)) {
-      running?.abort(cancelledError(jobId));
+    if (this.#running.cancel(jobId) || this.#feed?.cancel(jobId)) {
       this.#o.log.info("job {job_id} cancelled while running: aborted", {
         job_id: jobId,
       });
@@ -337,8 +345,7 @@ export class Worker {
       const job = (current.payload as { value: JobRequest }).value;
       this.#active++;
       const started = performance.now();
-      const control = new AbortController();
-      this.#running.set(job.jobId, control);
+      const control = this.#running.start();
       let outcome: JobOutcome | Promise<JobOutcome>;
       try {
         outcome = this.#o.handler(job, undefined, control.signal);
@@ -346,10 +353,14 @@ export class Worker {
         outcome = failure(error);
       }
       if (isPromise(outcome)) {
+        // Cancellable from now on: a cancel notice is a message, so none
+        // was taken in while the handler ran; one that answered at once
+        // is never in the map (a set and a delete a job saved).
+        this.#running.add(job.jobId, control);
         Promise.resolve(outcome).then(undefined, failure).then((settled) => {
           this.#running.delete(job.jobId);
           // Cancelled: the scheduler published CANCELLED, the one result.
-          if (!control.signal.aborted) {
+          if (!this.#running.cancelled(control)) {
             this.#report(current, job, started, settled);
           }
           this.#active--;
@@ -359,7 +370,6 @@ export class Worker {
         });
         return;
       }
-      this.#running.delete(job.jobId);
       this.#report(current, job, started, outcome);
       this.#active--;
     }

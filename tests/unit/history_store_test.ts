@@ -7,6 +7,7 @@ import { assertEquals, assertStrictEquals } from "../assert.ts";
 import {
   type HistoryRow,
   HistoryStore,
+  INSERT_ROWS,
 } from "../../src/scheduler/history_store.ts";
 import { historyWhere } from "../../src/scheduler/history_query.ts";
 import { JobHistory } from "../../src/scheduler/job_history.ts";
@@ -105,6 +106,33 @@ Deno.test("history store: filters as the API means them (any case, literal wildc
   store.close();
   assertEquals(store.search({}, 10), []);
   assertEquals(historyWhere({}), { sql: "1", params: [] });
+});
+
+Deno.test("history store: new jobs inserted many at a time, with a job written twice in one batch and a job rewritten, each held once as last written", () => {
+  const store = new HistoryStore();
+  const count = INSERT_ROWS * 2 + 5;
+  const first = Array.from({ length: count }, (_, i) => row(`job-${i}`, i));
+  // job-3 again in the same batch, moved to a later time (submitted
+  // again) while its first row still waits for its statement.
+  const batch = [
+    ...first.slice(0, 10),
+    row("job-3", 1_000, { state: "FAILED", error: "again" }),
+    ...first.slice(10),
+  ];
+  store.write(batch);
+  assertEquals(store.size, count);
+  assertEquals(store.get("job-3")?.submittedAt, 1_000);
+  assertEquals(store.get("job-3")?.error, "again");
+  assertEquals(store.get("job-0")?.state, "COMPLETED");
+  assertEquals(store.get(`job-${count - 1}`)?.submittedAt, count - 1);
+  // A later batch rewrites one held job and inserts one new.
+  store.write([row("job-7", 7, { state: "FAILED" }), row("job-new", 5_000)]);
+  assertEquals(store.size, count + 1);
+  assertEquals(store.get("job-7")?.state, "FAILED");
+  const all = ids(store.search({}, count + 10));
+  assertEquals(all.length, count + 1);
+  assertEquals(new Set(all).size, count + 1);
+  assertEquals(all.slice(0, 2), ["job-new", "job-3"]);
 });
 
 Deno.test("history: a write that fails is reported and the scheduler's call goes on", () => {

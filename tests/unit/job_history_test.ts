@@ -1,6 +1,12 @@
 import { assertEquals, assertMatch, assertStrictEquals } from "../assert.ts";
 import { dashboardFixture } from "../dashboard_fixture.ts";
-import { decodeCursor, JobHistory } from "../../src/scheduler/job_history.ts";
+import {
+  decodeCursor,
+  HISTORY_MARKED,
+  JobHistory,
+} from "../../src/scheduler/job_history.ts";
+import { HistoryStore } from "../../src/scheduler/history_store.ts";
+import { JobState } from "../../src/contract/mod.ts";
 import type { JobRecord } from "../../src/scheduler/job_table.ts";
 import { jobRecord } from "../job_record.ts";
 import { jobSummary } from "../../src/dashboard/views.ts";
@@ -265,4 +271,45 @@ Deno.test("history reuses the slots of dropped jobs without mixing them up: ever
     assertStrictEquals(e.workerId, "w2");
     assertStrictEquals(latest.get(e.jobId)!.state, "FAILED");
   }
+});
+
+Deno.test("history: a full batch writes the jobs that ended and keeps those in flight marked, written once they end; a search still sees them; half a batch in flight is written", () => {
+  const store = new HistoryStore();
+  const history = new JobHistory(jobSummary, { store });
+  const running = Array.from(
+    { length: 10 },
+    (_, i) =>
+      job(`run-${i}`, i, { state: JobState.DISPATCHED, finishedAt: undefined }),
+  );
+  for (const record of running) history.jobChanged(record);
+  for (let i = 0; i < HISTORY_MARKED - running.length; i++) {
+    history.jobChanged(job(`done-${i}`, 100 + i));
+  }
+  // The batch was written without the jobs in flight.
+  assertEquals(store.size, HISTORY_MARKED - running.length);
+  assertEquals(store.get("run-0"), undefined);
+  // A search writes them first, as they are now.
+  assertEquals(history.get("run-0")?.state, JobState.DISPATCHED);
+  assertEquals(store.size, HISTORY_MARKED);
+  // Ended, they are written again with their end.
+  running[0].state = JobState.COMPLETED;
+  running[0].finishedAt = 50;
+  history.jobChanged(running[0]);
+  assertEquals(history.get("run-0")?.state, JobState.COMPLETED);
+
+  // Half a batch or more in flight: the whole batch is written, so no
+  // more than a batch ever waits.
+  const store2 = new HistoryStore();
+  const history2 = new JobHistory(jobSummary, { store: store2 });
+  for (let i = 0; i < HISTORY_MARKED; i++) {
+    const inFlight = i % 2 === 0;
+    history2.jobChanged(
+      job(
+        `j-${i}`,
+        i,
+        inFlight ? { state: JobState.DISPATCHED, finishedAt: undefined } : {},
+      ),
+    );
+  }
+  assertEquals(store2.size, HISTORY_MARKED);
 });

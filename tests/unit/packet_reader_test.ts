@@ -356,3 +356,45 @@ Deno.test("readJobResult returns the result readPacket reads, or leaves the pack
   }
   assertOk(read > 0 && damaged > 0);
 });
+
+Deno.test("readPacket reads a sender and a topic that repeat, change, or are not ASCII exactly as fromBinary does", () => {
+  const cases: [string, string][] = [
+    ["client-1", "job.echo"],
+    ["client-1", "job.echo"],
+    ["client-2", "job.echo"],
+    ["client-2", "job.ecgo"],
+    ["", ""],
+    ["é", "job.é"],
+    ["ab", "job.éa"],
+    ["é", "job.é"],
+    ["client-2", "job.echo"],
+  ];
+  for (const [senderId, topic] of cases) {
+    const bytes = toBinary(
+      BusPacketSchema,
+      create(BusPacketSchema, {
+        senderId,
+        traceId: "t",
+        payload: {
+          case: "jobRequest",
+          value: create(JobRequestSchema, { jobId: "j", topic }),
+        },
+      }),
+    );
+    const read = readPacket(bytes);
+    assertOk(read, `${senderId} ${topic}`);
+    assertEquals(read.senderId, senderId);
+    assertEquals((read.payload.value as JobRequest).topic, topic);
+  }
+  // Bytes that are not UTF-8, of the length of the last sender read, are
+  // not taken for it: left to fromBinary, which refuses them.
+  readPacket(
+    toBinary(BusPacketSchema, create(BusPacketSchema, { senderId: "ab" })),
+  );
+  const bad = toBinary(
+    BusPacketSchema,
+    create(BusPacketSchema, { senderId: "ab" }),
+  );
+  bad[bad.indexOf(0x61)] = 0xe9;
+  assertEquals(readPacket(bad), undefined);
+});

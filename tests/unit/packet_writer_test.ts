@@ -3,7 +3,10 @@ import {
   BusPacketSchema,
   JobResultSchema,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import { writePacket } from "../../src/bus/wire/packet_writer.ts";
+import {
+  writePacket,
+  writeSharedPacket,
+} from "../../src/bus/wire/packet_writer.ts";
 import { assertOk } from "../assert.ts";
 import { packetFor, prng } from "../random_packets.ts";
 
@@ -47,4 +50,31 @@ Deno.test("writePacket's buffer grows for large payloads and is not shared", () 
   const second = writePacket(create(BusPacketSchema, { traceId: "x" }))!;
   assertOk(hex(first) === hex(toBinary(BusPacketSchema, big)));
   assertOk(first.length > 100_000 && second.length === 3);
+});
+
+Deno.test("writeSharedPacket writes what writePacket writes, each packet's bytes its own, across chunks and for large packets", () => {
+  const random = prng(7);
+  const kept: [Uint8Array, string][] = [];
+  // Enough packets to fill several 64 KiB chunks.
+  for (let i = 0; i < 3_000; i++) {
+    const message = packetFor(random);
+    const shared = writeSharedPacket(message);
+    assertOk(shared, `case ${i}: no bytes`);
+    assertOk(hex(shared) === hex(writePacket(message)!), `case ${i}`);
+    kept.push([shared, hex(shared)]);
+  }
+  const big = create(BusPacketSchema, {
+    payload: {
+      case: "jobResult",
+      value: create(JobResultSchema, { output: new Uint8Array(100_000) }),
+    },
+  });
+  const large = writeSharedPacket(big)!;
+  assertOk(hex(large) === hex(toBinary(BusPacketSchema, big)));
+  assertOk(large.byteOffset === 0 && large.buffer.byteLength === large.length);
+  // Later packets never wrote over earlier ones' bytes.
+  for (const [i, [bytes, want]] of kept.entries()) {
+    assertOk(hex(bytes) === want, `case ${i} changed`);
+  }
+  assertOk(new Set(kept.map(([b]) => b.buffer)).size > 1);
 });

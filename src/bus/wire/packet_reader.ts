@@ -179,6 +179,35 @@ function stringOf(len: number): string {
   return utf8(start);
 }
 
+/** {@linkcode repeatedString}'s slots: the fields whose last string is kept. */
+const SENDER = 0, TOPIC = 1;
+/** The last ASCII string read for each slot. */
+const lastStrings = ["", ""];
+
+/**
+ * The string of the next `len` bytes, whose length was just read, for a
+ * field that repeats from packet to packet (a sender's id, a topic): the
+ * same bytes as last time give the same string, not a new one. Fewer
+ * strings to make, and fewer kept: the job table holds each job's topic
+ * and submitter. Only ASCII strings are kept, so a match is byte for
+ * code, and bytes that are not UTF-8 never match.
+ */
+function repeatedString(len: number, slot: number): string {
+  const last = lastStrings[slot];
+  if (len === last.length) {
+    let i = 0;
+    while (i < len && buf[pos + i] === last.charCodeAt(i)) i++;
+    if (i === len) {
+      pos += len;
+      return last;
+    }
+  }
+  const read = stringOf(len);
+  // As many codes as bytes: ASCII (UTF-8 takes more bytes for any other).
+  if (len <= SHORT_STRING && read.length === len) lastStrings[slot] = read;
+  return read;
+}
+
 /**
  * The longest job id the reader decodes whole: 64 KiB, the most
  * `CORTEX_MAX_JOB_ID_BYTES` allows, so no id a scheduler could accept is
@@ -206,7 +235,9 @@ function boundedString(
   field: "jobId" | "topic",
 ): string {
   const len = length();
-  if (len <= max) return stringOf(len);
+  if (len <= max) {
+    return field === "topic" ? repeatedString(len, TOPIC) : stringOf(len);
+  }
   const start = pos;
   pos += len;
   let end = KEPT_BYTES;
@@ -570,7 +601,7 @@ function busPacket(): BusPacket {
         break;
       case 2:
         expect(tag, 2);
-        m.senderId = string();
+        m.senderId = repeatedString(length(), SENDER);
         break;
       case 4:
         expect(tag, 0);

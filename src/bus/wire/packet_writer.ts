@@ -76,24 +76,28 @@ class Writer {
     else this.bigVarint(BigInt.asUintN(64, v));
   }
 
-  /** A string's UTF-8 bytes, length first. */
+  /**
+   * A string's UTF-8 bytes, length first. Copied code by code in one pass,
+   * as ASCII (the ids and names of the hot path are); at the first code
+   * that is not, written again by the `TextEncoder`.
+   */
   string(s: string): void {
     const n = s.length;
-    let ascii = true;
+    const from = this.pos;
+    this.varint(n);
+    this.ensure(n);
+    const buf = this.buf;
+    let pos = this.pos;
     for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
+      const code = s.charCodeAt(i);
+      if (code > 0x7f) {
+        this.pos = from;
+        this.bytes(encoder.encode(s));
+        return;
       }
+      buf[pos++] = code;
     }
-    if (ascii) {
-      this.varint(n);
-      this.ensure(n);
-      for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
-      return;
-    }
-    const bytes = encoder.encode(s);
-    this.bytes(bytes);
+    this.pos = pos;
   }
 
   bytes(b: Uint8Array): void {
@@ -300,12 +304,50 @@ function busPacket(m: BusPacket): void {
  * ```
  */
 export function writePacket(message: BusPacket): Uint8Array | undefined {
+  if (!written(message)) return undefined;
+  return w.buf.slice(0, w.pos);
+}
+
+/** Writes `message` into the writer; false when it needs the generic encoder. */
+function written(message: BusPacket): boolean {
   w.pos = 0;
   try {
     busPacket(message);
   } catch (error) {
-    if (error instanceof Unsupported) return undefined;
+    if (error instanceof Unsupported) return false;
     throw error;
   }
-  return w.buf.slice(0, w.pos);
+  return true;
+}
+
+/**
+ * The chunk {@linkcode writeSharedPacket} hands out views of. Each packet
+ * gets bytes of its own, never written again: a chunk is only left behind,
+ * for the collector once no view of it is held, never reused.
+ */
+const CHUNK_BYTES = 64 * 1024;
+/** Packets larger than this get an array of their own. */
+const SHARED_MAX_BYTES = 4 * 1024;
+let chunk = new Uint8Array(CHUNK_BYTES);
+let chunkUsed = 0;
+
+/**
+ * As {@linkcode writePacket}, but the bytes are a view of a 64 KiB chunk
+ * that later packets share: one array per chunk rather than per packet,
+ * which costs the worker a sizeable part of a job (an `ArrayBuffer` is
+ * slow to make). Holding the bytes holds their chunk, so this is for bytes
+ * handed straight to the connection (`NatsBus.publish`), not kept.
+ */
+export function writeSharedPacket(message: BusPacket): Uint8Array | undefined {
+  if (!written(message)) return undefined;
+  const size = w.pos;
+  if (size > SHARED_MAX_BYTES) return w.buf.slice(0, size);
+  if (chunkUsed + size > CHUNK_BYTES) {
+    chunk = new Uint8Array(CHUNK_BYTES);
+    chunkUsed = 0;
+  }
+  const start = chunkUsed;
+  chunk.set(w.buf.subarray(0, size), start);
+  chunkUsed += size;
+  return chunk.subarray(start, chunkUsed);
 }
