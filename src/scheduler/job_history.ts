@@ -13,10 +13,10 @@
  * transaction, before every search, or once {@linkcode HISTORY_MARKED} are
  * marked (then those in flight wait for their end, unless they are half the
  * batch: one write a job, not two): what waits in memory is at most that
- * many records the job table mostly holds anyway. No timer. Bounded: at most `capacity` jobs (the
- * earliest submitted are dropped first), and of each only
- * {@linkcode HISTORY_TEXT_CHARS} characters of payload, output and error
- * are searched.
+ * many records the job table mostly holds anyway. No timer. Bounded: at
+ * most `capacity` jobs (the earliest submitted are dropped first), and of
+ * each only {@linkcode HISTORY_TEXT_CHARS} characters of payload, output
+ * and error are searched.
  *
  * @module
  */
