@@ -160,13 +160,29 @@ export function describe(name: string, r: RunFigures): void {
 export type Runner = (load: Load) => Promise<Run>;
 
 /**
- * Runs each system `rounds` times, interleaved, so slow drifts in the
- * machine's load hit every system alike, and in the reverse order every other
- * round (relay, request/reply, CortexOS; then CortexOS, request/reply,
- * relay; …), so that over an even number of rounds each system runs as often
- * before another as after it: a CortexOS run right after the baselines ran 5
- * to 30 % slower than the one after it (scenario 1, SDK and raw driver in
- * either order). Returns each system's runs and the CPU its processes used.
+ * The order of the systems (their indices) in round `round` (from 0): the
+ * list as given, reversed every other round, and with each pair of
+ * neighbours (0 and 1, 2 and 3, …) swapped in every other pair of rounds.
+ * Over four rounds each system runs as often before a neighbour as after
+ * it, and each of two neighbours runs first after the others once: a run
+ * right after another system's ran 5 to 30 % slower than the one after it
+ * (scenario 1, whose CortexOS runs, SDK and raw driver, are neighbours).
+ */
+export function roundOrder(round: number, count: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  if (Math.floor(round / 2) % 2 === 1) {
+    for (let i = 0; i + 1 < count; i += 2) {
+      [order[i], order[i + 1]] = [order[i + 1], order[i]];
+    }
+  }
+  return round % 2 === 1 ? order.reverse() : order;
+}
+
+/**
+ * Runs each system `rounds` times, interleaved ({@linkcode roundOrder}), so
+ * slow drifts in the machine's load hit every system alike and no system
+ * always runs first after the others. Returns each system's runs and the
+ * CPU its processes used.
  */
 export async function interleaved(
   rounds: number,
@@ -179,8 +195,7 @@ export async function interleaved(
     cores: {} as Record<string, number>,
   }));
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < systems.length; i++) {
-      const k = round % 2 === 0 ? i : systems.length - 1 - i;
+    for (const k of roundOrder(round, systems.length)) {
       const system = systems[k];
       const window = new CpuWindow({
         client: "self",
