@@ -98,6 +98,17 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
+/**
+ * `text`'s UTF-8 size when it is over `maxBytes`, else 0. A string of at
+ * most `maxBytes / 3` UTF-16 units fits whatever it holds, so it is not
+ * counted: every submission passes these checks, with no array made.
+ */
+export function sizeOver(text: string, maxBytes: number): number {
+  if (text.length * 3 <= maxBytes) return 0;
+  const bytes = utf8Length(text);
+  return bytes > maxBytes ? bytes : 0;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -156,13 +167,14 @@ export function validateJob(
   const maxJobId = limits.maxJobIdBytes ?? DEFAULT_MAX_JOB_ID_BYTES;
   // An id or topic the packet reader clipped is refused for its size on
   // the wire: what is left of it here is its first 64 bytes.
-  const idBytes = wireSize(job, "jobId") ?? utf8Length(job.jobId);
+  const idBytes = wireSize(job, "jobId") ?? sizeOver(job.jobId, maxJobId);
   if (idBytes > maxJobId) {
     return `job_id is ${idBytes} bytes; the limit is ${maxJobId} (CORTEX_MAX_JOB_ID_BYTES)`;
   }
   if (job.jobId.trim() === "") return "job_id is required";
   if (job.topic === "") return "topic is required";
-  const topicBytes = wireSize(job, "topic") ?? utf8Length(job.topic);
+  const topicBytes = wireSize(job, "topic") ??
+    sizeOver(job.topic, MAX_SUBJECT_BYTES);
   if (topicBytes > MAX_SUBJECT_BYTES) {
     return `topic is ${topicBytes} bytes; the limit is ${MAX_SUBJECT_BYTES}`;
   }
@@ -176,16 +188,13 @@ export function validateJob(
   if (!(job.priority in JobPriority)) {
     return `priority ${job.priority} is not a JobPriority (0 to 3)`;
   }
-  for (
-    const [name, value] of [["context_ptr", job.contextPtr], [
-      "adapter_id",
-      job.adapterId,
-    ]]
-  ) {
-    const bytes = utf8Length(value);
-    if (bytes > MAX_POINTER_BYTES) {
-      return `${name} is ${bytes} bytes; the limit is ${MAX_POINTER_BYTES}`;
-    }
+  const contextBytes = sizeOver(job.contextPtr, MAX_POINTER_BYTES);
+  if (contextBytes > 0) {
+    return `context_ptr is ${contextBytes} bytes; the limit is ${MAX_POINTER_BYTES}`;
+  }
+  const adapterBytes = sizeOver(job.adapterId, MAX_POINTER_BYTES);
+  if (adapterBytes > 0) {
+    return `adapter_id is ${adapterBytes} bytes; the limit is ${MAX_POINTER_BYTES}`;
   }
   const maxVars = limits.maxEnvVars ?? DEFAULT_MAX_ENV_VARS;
   const maxEnvBytes = limits.maxEnvBytes ?? DEFAULT_MAX_ENV_BYTES;
@@ -211,16 +220,13 @@ export function validateJob(
 export function validateSender(
   meta: { traceId: string; submitter: string },
 ): string | undefined {
-  for (
-    const [name, value] of [["trace_id", meta.traceId], [
-      "sender_id",
-      meta.submitter,
-    ]]
-  ) {
-    const bytes = utf8Length(value);
-    if (bytes > MAX_PACKET_ID_BYTES) {
-      return `the packet's ${name} is ${bytes} bytes; the limit is ${MAX_PACKET_ID_BYTES}`;
-    }
+  const traceBytes = sizeOver(meta.traceId, MAX_PACKET_ID_BYTES);
+  if (traceBytes > 0) {
+    return `the packet's trace_id is ${traceBytes} bytes; the limit is ${MAX_PACKET_ID_BYTES}`;
+  }
+  const senderBytes = sizeOver(meta.submitter, MAX_PACKET_ID_BYTES);
+  if (senderBytes > 0) {
+    return `the packet's sender_id is ${senderBytes} bytes; the limit is ${MAX_PACKET_ID_BYTES}`;
   }
   return undefined;
 }

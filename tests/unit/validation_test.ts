@@ -3,7 +3,12 @@ import {
   type JobPriority,
   JobRequestSchema,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import { validateJob } from "../../src/scheduler/validation.ts";
+import {
+  sizeOver,
+  utf8Length,
+  validateJob,
+  validateSender,
+} from "../../src/scheduler/validation.ts";
 import { assertEquals, assertMatch } from "../assert.ts";
 
 const limits = { maxPayloadBytes: 16 };
@@ -65,5 +70,43 @@ Deno.test("an unknown priority number is refused", () => {
       limits,
     )!,
     /priority 9/,
+  );
+});
+
+Deno.test("sizeOver counts only what may be over the limit, as utf8Length does", () => {
+  for (
+    const text of [
+      "",
+      "job-1",
+      "x".repeat(256),
+      "x".repeat(257),
+      "é".repeat(85),
+      "é".repeat(86),
+      "é".repeat(128),
+      "é".repeat(129),
+      "😀".repeat(64),
+      "😀".repeat(65),
+      "€".repeat(85),
+      "€".repeat(86),
+      "\ud800".repeat(90),
+    ]
+  ) {
+    const bytes = utf8Length(text);
+    assertEquals(sizeOver(text, 256), bytes > 256 ? bytes : 0, text);
+  }
+});
+
+Deno.test("validateSender names the packet id over its limit", () => {
+  assertEquals(
+    validateSender({ traceId: "t".repeat(32), submitter: "s" }),
+    undefined,
+  );
+  assertEquals(
+    validateSender({ traceId: "é".repeat(129), submitter: "s" }),
+    "the packet's trace_id is 258 bytes; the limit is 256",
+  );
+  assertEquals(
+    validateSender({ traceId: "t", submitter: "s".repeat(257) }),
+    "the packet's sender_id is 257 bytes; the limit is 256",
   );
 });
