@@ -28,10 +28,10 @@ import {
   JobResultSchema,
   JobStatus,
 } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import type { Bus, PacketHandler } from "../../src/bus/bus.ts";
 import { decodePacket, encodePacket, packet } from "../../src/bus/codec.ts";
 import { RESULT, SUBMIT } from "../../src/bus/subjects.ts";
 import { logger } from "../../src/log.ts";
+import { exposedGc, nowhereBus } from "./in_process.ts";
 import { Scheduler } from "../../src/scheduler/engine.ts";
 import { JobTable } from "../../src/scheduler/job_table.ts";
 import { QueueFigures } from "../../src/scheduler/queue_figures.ts";
@@ -53,11 +53,7 @@ if (!["none", "views", "all"].includes(observers)) {
   console.error("--observers must be none, views or all");
   Deno.exit(2);
 }
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) {
-  console.error("run with --v8-flags=--expose-gc (see the module's doc)");
-  Deno.exit(2);
-}
+const gc = exposedGc();
 const CHUNK = 10_000;
 /** The first chunks warm the JIT and fill the job table: not counted. */
 const WARM = 5;
@@ -66,18 +62,7 @@ const IN_FLIGHT = 100;
 /** Jobs between two flushes of the event hub: 100 ms at 15,000 jobs/s. */
 const FLUSH_EVERY = 1_500;
 
-const handlers = new Map<string, PacketHandler>();
-const bus: Bus = {
-  publish() {},
-  publishRaw() {},
-  subscribe(subject, handler) {
-    handlers.set(subject, handler);
-    return { unsubscribe() {} };
-  },
-  flush: () => Promise.resolve(),
-  connected: true,
-  undecodable: 0,
-};
+const { bus, handlers } = nowhereBus();
 const scheduler = new Scheduler({
   bus,
   safety: new SubjectPolicy(),

@@ -17,7 +17,6 @@
 import { create } from "@bufbuild/protobuf";
 import process from "node:process";
 import { JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
-import type { Bus, PacketHandler } from "../../src/bus/bus.ts";
 import {
   decodePacket,
   encodePacket,
@@ -27,34 +26,20 @@ import {
 } from "../../src/bus/codec.ts";
 import { ECHO_TOPIC } from "../../src/bus/subjects.ts";
 import { logger } from "../../src/log.ts";
+import { exposedGc, nowhereBus } from "./in_process.ts";
 import { CortexWorker } from "../../src/sdk/worker.ts";
 import { echoJob } from "../../src/worker/echo.ts";
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) {
-  console.error("run with --v8-flags=--expose-gc (see the module's doc)");
-  Deno.exit(2);
-}
+const gc = exposedGc();
 const CHUNK = 20_000;
 /** The first chunks warm the JIT: not counted. */
 const WARM = 4;
 const CHUNKS = 12;
 
-const handlers = new Map<string, PacketHandler>();
 let sent = 0;
-const bus: Bus = {
-  publish(_subject, message) {
-    sent += encodeSharedPacket(message).length;
-  },
-  publishRaw() {},
-  subscribe(subject, handler) {
-    handlers.set(subject, handler);
-    return { unsubscribe() {} };
-  },
-  flush: () => Promise.resolve(),
-  connected: true,
-  undecodable: 0,
-};
+const { bus, handlers } = nowhereBus((message) => {
+  sent += encodeSharedPacket(message).length;
+});
 const worker = new CortexWorker(
   { nc: undefined as never, bus, durability: "core", log: logger("bench") },
   ECHO_TOPIC,
