@@ -22,7 +22,6 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { parseArgs } from "node:util";
-import process from "node:process";
 import {
   JobRequestSchema,
   JobResultSchema,
@@ -31,7 +30,7 @@ import {
 import { decodePacket, encodePacket, packet } from "../../src/bus/codec.ts";
 import { RESULT, SUBMIT } from "../../src/bus/subjects.ts";
 import { logger } from "../../src/log.ts";
-import { exposedGc, nowhereBus } from "./in_process.ts";
+import { nowhereBus, Tally } from "./in_process.ts";
 import { Scheduler } from "../../src/scheduler/engine.ts";
 import { JobTable } from "../../src/scheduler/job_table.ts";
 import { QueueFigures } from "../../src/scheduler/queue_figures.ts";
@@ -53,7 +52,6 @@ if (!["none", "views", "all"].includes(observers)) {
   console.error("--observers must be none, views or all");
   Deno.exit(2);
 }
-const gc = exposedGc();
 const CHUNK = 10_000;
 /** The first chunks warm the JIT and fill the job table: not counted. */
 const WARM = 5;
@@ -100,8 +98,7 @@ const trace = crypto.randomUUID().replaceAll("-", "");
 const empty = new Uint8Array(0);
 
 let seq = 0;
-let bytes = 0;
-let cpuUs = 0;
+const tally = new Tally();
 for (let chunk = 0; chunk < CHUNKS; chunk++) {
   // Encoded before measuring: the client's and workers' part.
   const submissions: Uint8Array[] = [];
@@ -122,31 +119,25 @@ for (let chunk = 0; chunk < CHUNKS; chunk++) {
       }),
     }, { senderId: "worker-1", traceId: "" })));
   }
-  gc();
-  const heapBefore = Deno.memoryUsage().heapUsed;
-  const cpuBefore = process.cpuUsage();
-  for (let i = 0; i < CHUNK + IN_FLIGHT; i++) {
-    if (i < CHUNK) {
-      const decoded = decodePacket(submissions[i]);
-      if (decoded.ok) onSubmit(decoded.packet, submissions[i], SUBMIT);
+  tally.chunk(CHUNK, chunk >= WARM, () => {
+    for (let i = 0; i < CHUNK + IN_FLIGHT; i++) {
+      if (i < CHUNK) {
+        const decoded = decodePacket(submissions[i]);
+        if (decoded.ok) onSubmit(decoded.packet, submissions[i], SUBMIT);
+      }
+      const done = i - IN_FLIGHT;
+      if (done >= 0 && done < CHUNK) {
+        const decoded = decodePacket(results[done]);
+        if (decoded.ok) onResult(decoded.packet, results[done], RESULT);
+      }
+      if (i % FLUSH_EVERY === FLUSH_EVERY - 1) hub?.flush();
     }
-    const done = i - IN_FLIGHT;
-    if (done >= 0 && done < CHUNK) {
-      const decoded = decodePacket(results[done]);
-      if (decoded.ok) onResult(decoded.packet, results[done], RESULT);
-    }
-    if (i % FLUSH_EVERY === FLUSH_EVERY - 1) hub?.flush();
-  }
-  const cpu = process.cpuUsage(cpuBefore);
-  if (chunk >= WARM) {
-    bytes += Deno.memoryUsage().heapUsed - heapBefore;
-    cpuUs += cpu.user + cpu.system;
-  }
+  });
 }
-const jobs = CHUNK * (CHUNKS - WARM);
+const { bytes, cpuUs, jobs } = tally.perJob();
 console.log(
-  `observers ${observers}: ${Math.round(bytes / jobs)} bytes allocated, ${
-    (cpuUs / jobs).toFixed(1)
+  `observers ${observers}: ${bytes} bytes allocated, ${
+    cpuUs.toFixed(1)
   } CPU µs per job (collections outside the measured loops; ${jobs} jobs, ${scheduler.counters.completed} completed)`,
 );
 for (const close of closers) close();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { Bus, PacketHandler } from "../../src/bus/bus.ts";
 import type { BusPacket } from "../../src/bus/messages.ts";
 
@@ -36,4 +37,38 @@ export function nowhereBus(
     undecodable: 0,
   };
   return { bus, handlers };
+}
+
+/**
+ * Heap growth and CPU over measured chunks of jobs, each after a full
+ * collection (so the collector's own time is left out).
+ */
+export class Tally {
+  readonly #gc = exposedGc();
+  #bytes = 0;
+  #cpuUs = 0;
+  #jobs = 0;
+
+  /** Runs one chunk of `jobs` jobs; counted unless it only warms up. */
+  chunk(jobs: number, counted: boolean, run: () => void): void {
+    this.#gc();
+    const heapBefore = Deno.memoryUsage().heapUsed;
+    const cpuBefore = process.cpuUsage();
+    run();
+    const cpu = process.cpuUsage(cpuBefore);
+    if (!counted) return;
+    this.#bytes += Deno.memoryUsage().heapUsed - heapBefore;
+    this.#cpuUs += cpu.user + cpu.system;
+    this.#jobs += jobs;
+  }
+
+  /** Bytes allocated and CPU µs a counted job, and how many were counted. */
+  perJob(): { bytes: number; cpuUs: number; jobs: number } {
+    const jobs = Math.max(1, this.#jobs);
+    return {
+      bytes: Math.round(this.#bytes / jobs),
+      cpuUs: this.#cpuUs / jobs,
+      jobs: this.#jobs,
+    };
+  }
 }

@@ -15,7 +15,6 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import process from "node:process";
 import { JobRequestSchema } from "../../src/gen/cortex/v1/cortex_pb.ts";
 import {
   decodePacket,
@@ -26,11 +25,10 @@ import {
 } from "../../src/bus/codec.ts";
 import { ECHO_TOPIC } from "../../src/bus/subjects.ts";
 import { logger } from "../../src/log.ts";
-import { exposedGc, nowhereBus } from "./in_process.ts";
+import { nowhereBus, Tally } from "./in_process.ts";
 import { CortexWorker } from "../../src/sdk/worker.ts";
 import { echoJob } from "../../src/worker/echo.ts";
 
-const gc = exposedGc();
 const CHUNK = 20_000;
 /** The first chunks warm the JIT: not counted. */
 const WARM = 4;
@@ -50,8 +48,7 @@ const worker = new CortexWorker(
 await worker.start();
 const onJob = handlers.get(ECHO_TOPIC)!;
 
-let bytes = 0;
-let cpuUs = 0;
+const tally = new Tally();
 for (let chunk = 0; chunk < CHUNKS; chunk++) {
   // Encoded before measuring: the scheduler's part. Ids and trace ids as
   // the bench's raw driver sends them: one of each per job.
@@ -65,23 +62,17 @@ for (let chunk = 0; chunk < CHUNKS; chunk++) {
       }),
     }, { senderId: "bench-client", traceId: newTraceId() })));
   }
-  gc();
-  const heapBefore = Deno.memoryUsage().heapUsed;
-  const cpuBefore = process.cpuUsage();
-  for (const raw of requests) {
-    const decoded = decodePacket(raw);
-    if (decoded.ok) onJob(decoded.packet, raw, ECHO_TOPIC);
-  }
-  const cpu = process.cpuUsage(cpuBefore);
-  if (chunk >= WARM) {
-    bytes += Deno.memoryUsage().heapUsed - heapBefore;
-    cpuUs += cpu.user + cpu.system;
-  }
+  tally.chunk(CHUNK, chunk >= WARM, () => {
+    for (const raw of requests) {
+      const decoded = decodePacket(raw);
+      if (decoded.ok) onJob(decoded.packet, raw, ECHO_TOPIC);
+    }
+  });
 }
-const jobs = CHUNK * (CHUNKS - WARM);
+const { bytes, cpuUs, jobs } = tally.perJob();
 console.log(
-  `echo worker: ${Math.round(bytes / jobs)} bytes allocated, ${
-    (cpuUs / jobs).toFixed(2)
+  `echo worker: ${bytes} bytes allocated, ${
+    cpuUs.toFixed(2)
   } CPU µs per job (collections outside the measured loops; ${jobs} jobs, ${sent} bytes of results)`,
 );
 await worker.stop();
