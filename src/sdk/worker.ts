@@ -57,11 +57,6 @@ export class CortexWorker {
   readonly pool: string;
   readonly #worker: Worker;
   readonly #onStopped: (worker: CortexWorker) => void;
-  /**
-   * Aborted `stopGraceMs` into a stop, as every running job's signal is:
-   * the signal of a job the runtime gave none.
-   */
-  readonly #stopped = new AbortController();
   readonly #stopGraceMs: number;
   readonly #log: Logger;
   #stopping?: Promise<void>;
@@ -93,15 +88,14 @@ export class CortexWorker {
     const log = context.log;
     this.#log = log;
     this.#stopGraceMs = options.stopGraceMs ?? 10_000;
-    const signal = this.#stopped.signal;
     // A handler that answers at once is reported at once, without a
     // promise per job (the runtime's fast path: the echo worker's 0 ms).
     const run: JobHandler = (
       request: JobRequest,
-      attempt?: number,
-      cancelled?: AbortSignal,
+      attempt: number | undefined,
+      signal: AbortSignal,
     ) => {
-      const value = handler(toJob(request, attempt, signal, cancelled, log));
+      const value = handler(toJob(request, attempt, signal, log));
       if (isThenable(value)) {
         return Promise.resolve(value).then((output) => completed(output));
       }
@@ -158,7 +152,6 @@ export class CortexWorker {
         const reason = new Error(
           `worker ${this.id} is stopping: the job ran past its ${this.#stopGraceMs} ms grace (stopGraceMs)`,
         );
-        this.#stopped.abort(reason);
         this.#worker.abortJobs(reason);
       }, this.#stopGraceMs);
       try {
@@ -194,8 +187,7 @@ function lowerPriority(priority: number): JobPriority | "unspecified" {
 function toJob(
   request: JobRequest,
   attempt: number | undefined,
-  stopped: AbortSignal,
-  cancelled: AbortSignal | undefined,
+  signal: AbortSignal,
   log: Logger,
 ): Job {
   const payload = plainBytes(request.payload);
@@ -210,7 +202,7 @@ function toJob(
     // (Worker.abortJobs): no signal combined per job, and no getter (an
     // object literal with one is made ten times slower, on the echo
     // worker's hot path).
-    signal: cancelled ?? stopped,
+    signal,
     log,
     text: () => decodeText(payload),
     json: <T>() => decodeJson<T>(payload),

@@ -20,13 +20,14 @@ export type JobOutcome =
  * `attempt` is the attempt's number in durable mode (from 1, counting
  * deliveries and the attempts a retry by hand allowed before); core mode
  * does not pass it. `signal` is aborted when the job is cancelled
- * (`sys.cancel`) while it runs; what the handler returns then is not
- * reported (the scheduler published CANCELLED).
+ * (`sys.cancel`) while it runs, and then what the handler returns is not
+ * reported (the scheduler published CANCELLED); or when a stop runs past
+ * its grace (`Worker.abortJobs`), and then it is.
  */
 export type JobHandler = (
   job: JobRequest,
-  attempt?: number,
-  signal?: AbortSignal,
+  attempt: number | undefined,
+  signal: AbortSignal,
 ) => JobOutcome | Promise<JobOutcome>;
 
 /** The reason a cancelled job's signal is aborted with. */
