@@ -9,6 +9,7 @@
  * @module
  */
 import { encodePacket, packet, PROTOCOL_VERSION } from "../bus/codec.ts";
+import { Slabs } from "../bus/wire/slabs.ts";
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -52,15 +53,6 @@ function int32Field(field: number, v: number): Uint8Array {
   return out;
 }
 
-/**
- * Packets are cut from slabs of this size rather than allocated one by
- * one: a fresh `Uint8Array` of 90 bytes costs about 0.6 µs (its own
- * `ArrayBuffer`), a view into a slab a tenth of that. A slab is never
- * written twice, so a packet's bytes stay as written for as long as
- * anything holds them; a packet over a quarter of a slab gets its own.
- */
-const SLAB_BYTES = 64 * 1024;
-
 /** Whether `s` is ASCII: one byte a character in UTF-8. */
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
@@ -91,8 +83,8 @@ export class RequestEncoder {
   readonly #sender: Uint8Array;
   readonly #middle: Uint8Array;
   readonly #attempts: Uint8Array;
-  #slab = EMPTY;
-  #used = 0;
+  /** Packets are cut from slabs rather than allocated one by one. */
+  readonly #slabs = new Slabs();
 
   constructor(shape: RequestShape) {
     this.#shape = shape;
@@ -141,7 +133,7 @@ export class RequestEncoder {
       : 0;
     const size = traceField + this.#sender.length + 1 + varintSize(time) +
       time + 2 + 1 + varintSize(request) + request;
-    const buf = this.#bytes(size);
+    const buf = this.#slabs.take(size);
     let pos = 0;
     if (counted) pos = trace.write(buf, pos);
     else if (trace.length > 0) pos = ascii(buf, pos, 0x0a, trace);
@@ -183,18 +175,6 @@ export class RequestEncoder {
     }
     buf.set(this.#attempts, pos);
     return buf;
-  }
-
-  /** `size` fresh bytes, zeroed, from the current slab when they fit. */
-  #bytes(size: number): Uint8Array {
-    if (size > SLAB_BYTES / 4) return new Uint8Array(size);
-    if (this.#used + size > this.#slab.length) {
-      this.#slab = new Uint8Array(SLAB_BYTES);
-      this.#used = 0;
-    }
-    const bytes = this.#slab.subarray(this.#used, this.#used + size);
-    this.#used += size;
-    return bytes;
   }
 
   #slow(

@@ -15,6 +15,7 @@ import type {
   JobResult,
   SystemAlert,
 } from "../messages.ts";
+import { Slabs } from "./slabs.ts";
 
 const LEN = 2;
 const VARINT = 0;
@@ -320,34 +321,20 @@ function written(message: BusPacket): boolean {
   return true;
 }
 
-/**
- * The chunk {@linkcode writeSharedPacket} hands out views of. Each packet
- * gets bytes of its own, never written again: a chunk is only left behind,
- * for the collector once no view of it is held, never reused.
- */
-const CHUNK_BYTES = 64 * 1024;
-/** Packets larger than this get an array of their own. */
-const SHARED_MAX_BYTES = 4 * 1024;
-let chunk = new Uint8Array(CHUNK_BYTES);
-let chunkUsed = 0;
+/** Where {@linkcode writeSharedPacket}'s bytes are cut from. */
+const shared = new Slabs();
 
 /**
- * As {@linkcode writePacket}, but the bytes are a view of a 64 KiB chunk
- * that later packets share: one array per chunk rather than per packet,
- * which costs the worker a sizeable part of a job (an `ArrayBuffer` is
- * slow to make). Holding the bytes holds their chunk, so this is for bytes
- * handed straight to the connection (`NatsBus.publish`), not kept.
+ * As {@linkcode writePacket}, but the bytes are a view of a slab that
+ * later packets share ({@linkcode Slabs}): one array per slab rather than
+ * per packet, which costs the worker a sizeable part of a job (an
+ * `ArrayBuffer` is slow to make). Holding the bytes holds their slab, so
+ * this is for bytes handed straight to the connection (`NatsBus.publish`),
+ * not kept.
  */
 export function writeSharedPacket(message: BusPacket): Uint8Array | undefined {
   if (!written(message)) return undefined;
-  const size = w.pos;
-  if (size > SHARED_MAX_BYTES) return w.buf.slice(0, size);
-  if (chunkUsed + size > CHUNK_BYTES) {
-    chunk = new Uint8Array(CHUNK_BYTES);
-    chunkUsed = 0;
-  }
-  const start = chunkUsed;
-  chunk.set(w.buf.subarray(0, size), start);
-  chunkUsed += size;
-  return chunk.subarray(start, chunkUsed);
+  const bytes = shared.take(w.pos);
+  bytes.set(w.buf.subarray(0, w.pos));
+  return bytes;
 }
