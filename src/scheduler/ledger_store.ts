@@ -283,6 +283,9 @@ export class LedgerStore {
   /**
    * Calls `apply` with every entry: first those in the bucket now
    * (`initial`), then each write as it happens, until `signal` aborts.
+   * The bucket keeps one revision a key, so a write replaced before the
+   * watch reached it is skipped: each key's writes come in order, and
+   * its last always.
    * Resolves once the watch is set up; `onLoaded` is called when the
    * entries held at the start have all been applied.
    */
