@@ -270,15 +270,21 @@ export class JobTable {
    * table is full. Returns the record held, or `undefined` when the table
    * is full of jobs in flight and the job is not held (it is still in the
    * ledger; the table is only the view of its most recent part).
+   * `onEvicted` hears of the record evicted to make room, if any.
    */
-  upsert(fresh: JobRecord): JobRecord | undefined {
+  upsert(
+    fresh: JobRecord,
+    onEvicted?: (record: JobRecord) => void,
+  ): JobRecord | undefined {
     let record = this.#records.get(fresh.jobId);
     const existed = record !== undefined;
     const wasInflight = existed && this.#inflight.has(fresh.jobId);
     if (record) {
       Object.assign(record, fresh);
     } else {
-      if (this.#records.size >= this.#capacity && !this.#evictOne()) {
+      if (
+        this.#records.size >= this.#capacity && !this.#evictOne(onEvicted)
+      ) {
         return undefined;
       }
       record = fresh;
@@ -329,14 +335,22 @@ export class JobTable {
     return out;
   }
 
-  #evictOne(): boolean {
+  #evictOne(onEvicted?: (record: JobRecord) => void): boolean {
     for (;;) {
       const oldest = this.#finished.shift();
       if (oldest === undefined) return false;
       // A job started again after it finished (durable mode) is in flight
       // again: not evicted, and its id is queued again when it ends.
       if (this.#inflight.has(oldest)) continue;
-      if (this.#records.delete(oldest)) return true;
+      if (onEvicted === undefined) {
+        if (this.#records.delete(oldest)) return true;
+        continue;
+      }
+      const record = this.#records.get(oldest);
+      if (record === undefined) continue;
+      this.#records.delete(oldest);
+      onEvicted(record);
+      return true;
     }
   }
 

@@ -6,7 +6,9 @@
  *
  * Counters in durable mode are the ledger's, over its retained history
  * (`CORTEX_HISTORY_MS`), not this replica's since it started: at start the
- * entries held are counted whole, then each update by what it changed.
+ * entries held are counted whole, then each update by what it changed
+ * (whole, for a job never counted here whose earlier writes the watch
+ * skipped).
  * `lateResults` and `badHeartbeats` stay per replica (they are about what
  * reached it, not about jobs).
  *
@@ -122,6 +124,20 @@ export class LedgerView {
   readonly #observers: ReadonlySet<SchedulerObserver>;
   /** What each record held was counted as, so an update counts only its difference. */
   readonly #counted = new WeakMap<JobRecord, Counted>();
+  /** The submission sequence that admitted each record held. */
+  readonly #admittedBy = new WeakMap<JobRecord, number>();
+  /**
+   * The latest submission sequence among the jobs counted here and not
+   * held (evicted, or not taken in while the table was full of jobs in
+   * flight). A job not held that was admitted after it was never counted
+   * here, so its entry counts whole even when it is not its creation: the
+   * bucket keeps one revision a key, and the watch skips a write replaced
+   * before it reached it (a busy replica's creations, under load).
+   */
+  #countedThrough = 0;
+  readonly #evicted = (record: JobRecord): void => {
+    this.#past(this.#admittedBy.get(record) ?? Number.MAX_SAFE_INTEGER);
+  };
 
   /**
    * A view filling `jobs`, counting into `counters` and `durable`, telling
@@ -149,20 +165,27 @@ export class LedgerView {
     const now = contribution(entry);
     const delta = before
       ? subtract(now, before)
-      : initial
+      : initial || entry.submitSeq > this.#countedThrough
       ? now
       : changeOnly(entry);
     this.#add(delta);
     const fresh = recordOf(entry);
-    const record = this.#jobs.upsert(fresh);
+    const record = this.#jobs.upsert(fresh, this.#evicted);
     if (!record) {
       // Not held (the table is full of jobs in flight): observers that
       // keep more than the table (search through history) still hear of it.
+      this.#past(entry.submitSeq);
       for (const o of this.#observers) o.jobChanged?.(fresh);
       return;
     }
     this.#counted.set(record, now);
+    this.#admittedBy.set(record, entry.submitSeq);
     for (const o of this.#observers) o.jobChanged?.(record);
+  }
+
+  /** Notes a job counted here that is no longer held. */
+  #past(submitSeq: number): void {
+    if (submitSeq > this.#countedThrough) this.#countedThrough = submitSeq;
   }
 
   #add(delta: Counted): void {

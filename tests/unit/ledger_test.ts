@@ -231,6 +231,51 @@ Deno.test("ledger view: the table stays bounded; an evicted job's later change s
   assertOk(jobs.size <= 2);
 });
 
+Deno.test("ledger view: a job whose earlier writes the watch skipped counts whole, once; an evicted or unheld one's change only", () => {
+  // The bucket keeps one revision a key: a busy replica's watch may see a
+  // job first at its final write, its creation replaced before it got there.
+  const { jobs, counters, ledger } = view(2);
+  const done = (id: string, seq: number) => {
+    const e = { ...admitted(), jobId: id, submitSeq: seq };
+    return recordAttempt(e, { ...report(1, false), jobId: id }, 5)!;
+  };
+  const a = done("a", 1), b = done("b", 2), c = done("c", 3);
+  for (const e of [a, b]) ledger.apply(e, { initial: false });
+  assertEquals(
+    [counters.submitted, counters.dispatched, counters.completed],
+    [2, 2, 2],
+  );
+  // c evicts a; a's later duplicate counts as a duplicate only.
+  ledger.apply(c, { initial: false });
+  assertEquals(jobs.get("a"), undefined);
+  ledger.apply(duplicateSubmission(a), { initial: false });
+  assertEquals(
+    [counters.submitted, counters.completed, counters.duplicates],
+    [3, 3, 1],
+  );
+  // A job admitted before the latest evicted one, not held, first seen at
+  // its final write: counted from it alone (it may have been held before).
+  ledger.apply(done("old", 1), { initial: false });
+  assertEquals([counters.submitted, counters.completed], [3, 4]);
+
+  // A table full of jobs in flight: the job not held is counted when
+  // created, and its final write then adds its outcome only.
+  const full = view(1);
+  full.ledger.apply({ ...admitted(), jobId: "x", submitSeq: 10 }, {
+    initial: false,
+  });
+  full.ledger.apply({ ...admitted(), jobId: "y", submitSeq: 11 }, {
+    initial: false,
+  });
+  assertEquals(full.jobs.get("y"), undefined);
+  full.ledger.apply(done("y", 11), { initial: false });
+  assertEquals(
+    [full.counters.submitted, full.counters.dispatched],
+    [2, 2],
+  );
+  assertEquals(full.counters.completed, 1);
+});
+
 Deno.test("job table: overdue in-flight jobs are listed, not changed", () => {
   let now = 0;
   const jobs = new JobTable({ capacity: 5, timeoutMs: 100, clock: () => now });
