@@ -93,7 +93,8 @@ export class Cortex {
    * outcome arrived within `timeoutMs`.
    * @throws {Error} (rejects) when no job can arrive: no scheduler listens
    * (core), no stream stores jobs (durable), the job is too large,
-   * `signal` aborted, or the Cortex closed.
+   * `signal` aborted, the Cortex closed, or `timeoutMs` ran out while the
+   * connection to NATS was lost.
    */
   submit(
     topic: string,
@@ -112,7 +113,11 @@ export class Cortex {
 
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const timer = setTimeout(
-        () => fail(timedOut(jobId, topic, timeoutMs)),
+        () =>
+          fail(
+            this.#submitter.outage(jobId, timeoutMs) ??
+              timedOut(jobId, topic, timeoutMs),
+          ),
         timeoutMs,
       );
       const onAbort = () => fail(signal!.reason);
@@ -151,7 +156,8 @@ export class Cortex {
    * stored, or none within `timeoutMs`) goes to `onMissing` when given,
    * and the others go on; without it, it ends the iteration with that
    * error. An error that concerns every job (no scheduler, no stream, too
-   * large, `signal` aborted, the Cortex closed) ends it always; jobs
+   * large, `signal` aborted, the Cortex closed, a job's `timeoutMs` run
+   * out while the connection to NATS is lost) ends it always; jobs
    * already sent still run. With `wait: false` it yields nothing: it
    * returns once every job is sent (core: flushed to the server; durable:
    * stored).
@@ -251,7 +257,9 @@ export class Cortex {
       open.delete(this);
       await Promise.all([...this.#workers].map((w) => w.stop()));
       await this.#submitter.close();
-      await this.#nc.drain();
+      // Draining needs the server; without a connection there is nothing
+      // left to flush, so the connection is just closed.
+      await this.#nc.drain().catch(() => this.#nc.close());
     })();
     return this.#closed;
   }

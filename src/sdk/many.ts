@@ -129,6 +129,10 @@ export async function* submitMany(
       const due = performance.now() - timeoutMs;
       for (const [jobId, sentAt] of inflight) {
         if (sentAt > due) break;
+        // Without a connection, every job after this one would wait its
+        // whole timeout too: the run ends instead.
+        const outage = submitter.outage(jobId, timeoutMs);
+        if (outage) return end(outage);
         lost(jobId, timedOut(jobId, topic, timeoutMs));
       }
     }, Math.min(250, timeoutMs))

@@ -79,12 +79,36 @@ export class Submitter {
   #listening = false;
   /** Trace ids: a random 80-bit prefix and a 48-bit count, 32 hex digits. */
   readonly #traces = new TraceIds(newTraceId().slice(0, 20));
+  /** When the connection was lost (`performance.now()`), while it is. */
+  #downSince?: number;
 
   constructor(nc: NatsConnection, durability: Durability, senderId: string) {
     this.#nc = nc;
     this.durability = durability;
     this.#senderId = senderId;
     if (durability === "jetstream") this.#js = new JobStore(jetstream(nc));
+    (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === "disconnect") this.#downSince ??= performance.now();
+        else if (status.type === "reconnect") this.#downSince = undefined;
+      }
+    })().catch(() => {});
+  }
+
+  /**
+   * The error that ends a wait for job `jobId` while the connection is
+   * lost: no job can be sent or answered until it is back. `undefined`
+   * while connected.
+   */
+  outage(jobId: string, timeoutMs: number): Error | undefined {
+    if (this.#downSince === undefined) return undefined;
+    const seconds = ((performance.now() - this.#downSince) / 1000).toFixed(1);
+    const stored = this.#js
+      ? "jobs already stored still run when it is back"
+      : "jobs sent and not answered may be lost";
+    return new Error(
+      `no connection to NATS at ${this.#nc.getServer()} for ${seconds} s (reconnecting): job ${jobId} had no outcome within ${timeoutMs} ms, and no job can be sent or answered until the server is back; ${stored}`,
+    );
   }
 
   /**

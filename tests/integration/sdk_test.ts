@@ -137,3 +137,46 @@ Deno.test("sdk: no scheduler is a clear rejection; no NATS a clear connect error
   assertOk(refused);
   assertMatch(refused.message, /cannot reach NATS/);
 });
+
+Deno.test("sdk: a lost connection ends submitMany with a clear error, not a timeout per job, and close still resolves", async () => {
+  await using nats = await startNatsServer({ jetstream: false });
+  await using scheduler = startTask("scheduler", [], {
+    NATS_URL: nats.url,
+    CORTEX_DASHBOARD: "off",
+    CORTEX_DURABILITY: "none",
+  });
+  await scheduler.waitFor(/serving sys\.job\.submit/, 60_000);
+  const serving = await connect({ servers: nats.url, durability: "none" });
+  let started = 0;
+  await serving.worker(TOPIC, async () => {
+    started++;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    return "late";
+  });
+  const cortex = await connect({ servers: nats.url, durability: "none" });
+  let missing = 0;
+  const run = (async () => {
+    // Without the rule: 50 jobs one at a time, each missing after 1.5 s.
+    for await (
+      const _ of cortex.submitMany(TOPIC, Array(50).fill("x"), {
+        concurrency: 1,
+        timeoutMs: 1_500,
+        onMissing: () => missing++,
+        signal: AbortSignal.timeout(30_000),
+      })
+    ) { /* none completes: the server goes first */ }
+  })().then(() => undefined, (e: Error) => e);
+  while (started === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await nats.stop();
+  const error = await run;
+  assertOk(error, "the run ended with an error");
+  assertMatch(
+    error.message,
+    /no connection to NATS at .* \(reconnecting\): job .* had no outcome within 1500 ms, and no job can be sent or answered until the server is back/,
+  );
+  assertEquals(missing, 0, "no job was reported missing one by one");
+  await cortex.close();
+  await serving.close();
+});
