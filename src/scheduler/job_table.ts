@@ -342,14 +342,10 @@ export class JobTable {
       // A job started again after it finished (durable mode) is in flight
       // again: not evicted, and its id is queued again when it ends.
       if (this.#inflight.has(oldest)) continue;
-      if (onEvicted === undefined) {
-        if (this.#records.delete(oldest)) return true;
-        continue;
-      }
       const record = this.#records.get(oldest);
       if (record === undefined) continue;
       this.#records.delete(oldest);
-      onEvicted(record);
+      onEvicted?.(record);
       return true;
     }
   }

@@ -8,7 +8,7 @@ import {
   startNatsServer,
 } from "../../scripts/support/nats_server.ts";
 import { startTask } from "../processes.ts";
-import { assertEquals, assertMatch, assertOk } from "../assert.ts";
+import { assertEquals, assertMatch, assertOk, eventually } from "../assert.ts";
 
 const TOPIC = "job.sdktest";
 
@@ -166,9 +166,7 @@ Deno.test("sdk: a lost connection ends submitMany with a clear error, not a time
       })
     ) { /* none completes: the server goes first */ }
   })().then(() => undefined, (e: Error) => e);
-  while (started === 0) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(() => started > 0, { what: "the first job started" });
   await nats.stop();
   const error = await run;
   assertOk(error, "the run ended with an error");
